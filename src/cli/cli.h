@@ -1,0 +1,28 @@
+/*
+ * The stet command: shared bits of the subcommands. The CLI uses only the
+ * public API in include/stet/, and is the only place that prints or exits.
+ */
+#ifndef STET_CLI_H
+#define STET_CLI_H
+
+#include <stdio.h>
+#include "stet/stet.h"
+
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_PARTIAL = 3 };
+
+typedef struct {
+	const char *archive; /* -C DIR, or NULL */
+} cli_ctx;
+
+/* "stet: error: <msg>" on stderr */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* the library's last error, prefixed */
+void cli_lib_error(void);
+/* write a whole buffer to stdout; 0 or -1 */
+int cli_write(const char *s, size_t n);
+/* 1 if `arg` is "-h" or "--help" */
+int cli_is_help(const char *arg);
+
+int cmd_canon(cli_ctx *ctx, int argc, char **argv);
+
+#endif

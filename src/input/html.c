@@ -1,0 +1,52 @@
+/*
+ * libxml2's HTML parser, locked down: no network, no external entities,
+ * no DTD loading, errors silenced (the parser recovers; its complaints
+ * about tag soup are not the user's problem), and no HUGE option so the
+ * parser's own depth and size limits stay in force.
+ */
+#include "internal.h"
+
+#include <string.h>
+
+int stet_html_parse(htmlDocPtr *out, const char *name, const char *html, size_t len)
+{
+	htmlDocPtr doc;
+
+	*out = NULL;
+	if (len > (size_t)INT32_MAX)
+		return stet_error_set(STET_ETOOBIG, "%s: too large to parse", name);
+	doc = htmlReadMemory(len ? html : " ", len ? (int)len : 1, NULL, "UTF-8",
+			     HTML_PARSE_NONET | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
+				     HTML_PARSE_RECOVER | HTML_PARSE_COMPACT);
+	if (!doc)
+		return stet_error_set(STET_EINVALID, "%s: not parseable as HTML", name);
+	*out = doc;
+	return 0;
+}
+
+static void text_rec(stet_buf *out, xmlNodePtr n, int depth)
+{
+	for (; n; n = n->next) {
+		if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
+			if (n->content)
+				stet_buf_puts(out, (const char *)n->content);
+		} else if (n->type == XML_ELEMENT_NODE && depth < STET_MAX_DEPTH) {
+			if (n->name && (!strcmp((const char *)n->name, "script") ||
+					!strcmp((const char *)n->name, "style")))
+				continue;
+			text_rec(out, n->children, depth + 1);
+		}
+	}
+}
+
+void stet_node_text(stet_buf *out, xmlNodePtr node)
+{
+	if (!node)
+		return;
+	if (node->type == XML_TEXT_NODE) {
+		if (node->content)
+			stet_buf_puts(out, (const char *)node->content);
+		return;
+	}
+	text_rec(out, node->children, 0);
+}
