@@ -50,6 +50,7 @@ typedef struct {
 	blk_kind kind;
 	int level, list_no;
 	int in_link;
+	int strip_unlikely, weight_classes, clean_cond; /* Readability's flags */
 } ex;
 
 static int tag_is(xmlNodePtr n, const char *name) { return !strcmp((const char *)n->name, name); }
@@ -145,12 +146,14 @@ static int matches(const char *s, const char *const *words)
 	return 0;
 }
 
-static int class_weight(xmlNodePtr n)
+static int class_weight_on(xmlNodePtr n, int on)
 {
 	char ci[512];
 	int w = 0;
 	const char *c = attr(n, "class"), *i = attr(n, "id");
 
+	if (!on)
+		return 0;
 	if (c && *c) {
 		snprintf(ci, sizeof(ci), "%s", c);
 		stet_ascii_lower(ci);
@@ -238,8 +241,8 @@ static int is_junk(ex *x, xmlNodePtr n)
 
 	if (tag_in(name, junk_tags) || hidden(n))
 		return 1;
-	if (tag_is(n, "form") || tag_is(n, "fieldset"))
-		return !x->fragment; /* reconsidered by text below */
+	/* forms are not junk by tag: ASP.NET pages wrap everything in one;
+	 * clean_conditionally() drops forms that are mostly inputs */
 	if (!x->fragment && tag_in(name, page_junk_tags))
 		return 1;
 	if (tag_is(n, "body") || tag_is(n, "html") || tag_is(n, "article") || tag_is(n, "main") ||
@@ -257,7 +260,7 @@ static int is_junk(ex *x, xmlNodePtr n)
 			     !strcmp(role, "dialog") || !strcmp(role, "menu") || !strcmp(role, "alert")))
 			return 1;
 	}
-	return matches(ci, unlikely) && !matches(ci, maybe);
+	return x->strip_unlikely && matches(ci, unlikely) && !matches(ci, maybe);
 }
 
 /* Pass 1: number the elements, mark junk. */
@@ -366,7 +369,9 @@ static double link_density(const el *e)
 	return e->text ? (double)e->link / (double)e->text : 0.0;
 }
 
-static void init_candidate(el *e)
+#define class_weight(n) class_weight_on((n), x->weight_classes)
+
+static void init_candidate(ex *x, el *e)
 {
 	const char *t = (const char *)e->node->name;
 
@@ -421,7 +426,7 @@ static void choose(ex *x)
 			el *a = &x->v[anc];
 			if (tag_is(a->node, "html"))
 				break;
-			init_candidate(a);
+			init_candidate(x, a);
 			a->score += level == 0 ? s : level == 1 ? s / 2 : s / (level * 3);
 		}
 	}
@@ -460,7 +465,7 @@ static void choose(ex *x)
 				}
 				if (inside >= 3) {
 					top = anc;
-					init_candidate(&x->v[top]);
+					init_candidate(x, &x->v[top]);
 					break;
 				}
 			}
@@ -733,19 +738,30 @@ static int emit_kept(ex *x)
 	return error;
 }
 
-int stet_extract(blk_list *out, const stet_article *a)
+static size_t blocks_weight(const blk_list *l)
+{
+	size_t i, w = 0;
+	int c = 0;
+	for (i = 0; i < l->n; i++)
+		w += weigh(l->v[i].text, &c);
+	return w;
+}
+
+/* One attempt with the given flags; fills out. */
+static int attempt(blk_list *out, const stet_article *a, const char *title, int flags)
 {
 	ex x;
 	xmlNodePtr root;
 	size_t i;
 	int error = 0;
-	stet_buf title = STET_BUF_INIT;
 
 	memset(&x, 0, sizeof(x));
 	x.out = out;
 	x.fragment = a->body->fragment;
-	if (a->title && stet_canon_text(&title, a->title, strlen(a->title)) == 0 && title.size)
-		x.title = title.ptr;
+	x.title = title;
+	x.strip_unlikely = !!(flags & 1);
+	x.weight_classes = !!(flags & 2);
+	x.clean_cond = !!(flags & 4);
 	if (!a->body->doc || !(root = xmlDocGetRootElement(a->body->doc)))
 		goto done;
 	if ((error = collect(&x, root)) < 0)
@@ -762,7 +778,8 @@ int stet_extract(blk_list *out, const stet_article *a)
 			}
 	} else {
 		choose(&x);
-		clean_conditionally(&x);
+		if (x.clean_cond)
+			clean_conditionally(&x);
 	}
 	error = emit_kept(&x);
 done:
@@ -770,6 +787,45 @@ done:
 		x.v[i].node->_private = NULL;
 	free(x.v);
 	stet_buf_dispose(&x.cur);
+	return error;
+}
+
+/* Text shorter than this (weighted) makes the extractor try again with
+ * fewer of its rules, as Readability does; the longest result wins. */
+#define ENOUGH_TEXT 500
+
+int stet_extract(blk_list *out, const stet_article *a)
+{
+	static const int tries[] = { 7, 6, 4, 0 };
+	stet_buf title = STET_BUF_INIT;
+	blk_list best = { 0 };
+	size_t best_w = 0, k;
+	int error = 0;
+
+	if (a->title && stet_canon_text(&title, a->title, strlen(a->title)) < 0)
+		stet_buf_clear(&title); /* the title only helps; go on without it */
+	for (k = 0; k < STET_ARRAY_SIZE(tries); k++) {
+		blk_list l = { 0 };
+		size_t w;
+		if ((error = attempt(&l, a, title.size ? title.ptr : NULL, tries[k])) < 0) {
+			blk_list_dispose(&l);
+			break;
+		}
+		w = blocks_weight(&l);
+		if (w > best_w || k == 0) {
+			blk_list_dispose(&best);
+			best = l;
+			best_w = w;
+		} else {
+			blk_list_dispose(&l);
+		}
+		if (best_w >= ENOUGH_TEXT || a->body->fragment)
+			break;
+	}
+	if (error < 0)
+		blk_list_dispose(&best);
+	else
+		*out = best;
 	stet_buf_dispose(&title);
 	return error;
 }
