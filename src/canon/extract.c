@@ -46,10 +46,8 @@ typedef struct {
 	const char *title; /* the article title, to drop it from the body */
 	blk_list *out;
 	stet_buf cur;      /* raw text of the block being built */
-	size_t cur_link;   /* its weighted link text */
 	blk_kind kind;
 	int level, list_no;
-	int in_link;
 	int strip_unlikely, weight_classes, clean_cond; /* Readability's flags */
 } ex;
 
@@ -586,10 +584,8 @@ static void clean_conditionally(ex *x)
 static int flush(ex *x)
 {
 	stet_buf norm = STET_BUF_INIT;
-	size_t link = x->cur_link;
 	int error = 0;
 
-	x->cur_link = 0;
 	if (!x->cur.size)
 		return 0;
 	if (x->kind == BLK_PRE) {
@@ -613,15 +609,11 @@ static int flush(ex *x)
 		goto done;
 	if (stet_canon_is_furniture(norm.ptr, norm.size))
 		goto done;
-	if (x->kind == BLK_H && x->title && !strcmp(norm.ptr, x->title))
+	if (x->kind == BLK_H && x->title && (!strcmp(norm.ptr, x->title) || (norm.size >= 20 && strstr(x->title, norm.ptr))))
 		goto done;
-	if (!x->fragment && x->kind != BLK_H) {
-		int c = 0;
-		size_t w = weigh(norm.ptr, &c);
-		/* a short line that is all link: navigation that got through */
-		if (w && link * 10 >= w * 9 && w < 200)
-			goto done;
-	}
+	/* pages: an h1 before any text is the page's title */
+	if (!x->fragment && x->kind == BLK_H && x->level == 1 && x->out->n == 0)
+		goto done;
 	error = blk_add(x->out, x->kind, x->level, norm.ptr, norm.size);
 done:
 	stet_buf_dispose(&norm);
@@ -652,14 +644,8 @@ static int emit(ex *x, xmlNodePtr n, int depth)
 
 	for (; n && !error; n = n->next) {
 		if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
-			if (n->content) {
-				size_t before = x->cur.size;
+			if (n->content)
 				stet_buf_puts(&x->cur, (const char *)n->content);
-				if (x->in_link) {
-					int c = 0;
-					x->cur_link += weigh(x->cur.ptr + before, &c);
-				}
-			}
 			continue;
 		}
 		if (n->type != XML_ELEMENT_NODE)
@@ -668,10 +654,7 @@ static int emit(ex *x, xmlNodePtr n, int depth)
 		if (!e || e->dropped || depth >= STET_MAX_DEPTH)
 			continue;
 		if (!is_block_tag(n)) {
-			int was = x->in_link;
-			x->in_link |= tag_is(n, "a");
 			error = emit(x, n->children, depth + 1);
-			x->in_link = was;
 			continue;
 		}
 		{

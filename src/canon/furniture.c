@@ -20,7 +20,21 @@ static const char *const starts[] = {
 	"Sign up for", "Subscribe to", "Click here to", "Read more:", "Read More:", "READ MORE:",
 	"Related:", "RELATED:", "See also:", "Photo:", "Photograph:", "Image:", "Picture:",
 	"Credit:", "Image credit", "Image source", "Photo credit", "Copyright ©", "© Copyright",
-	"All rights reserved", "Continue reading", "Supported by", NULL
+	"All rights reserved", "Continue reading", "Supported by", "Click here", "This slideshow requires",
+	"SEE MORE", "See more", "READ MORE", "DON'T MISS", "Don't miss", "Like this story",
+	"Share it with", "Sharing is caring", "Posted:", "Updated:", "Published:", "Last updated", "Last Updated", "Posted on", "Published on",
+	"Updated on", "Updated at", "Published at", "发布时间", "發佈時間", "发表时间", "更新时间", "更新時間",
+	NULL
+};
+
+/* Of the prefixes above, these are furniture only in a short paragraph. */
+static const char *const short_only[] = {
+	"来源：", "來源：", "编辑：", "編輯：", "本文为", "本文經", "Photo:", "Photograph:", "Image:",
+	"Picture:", "Credit:", "Related:", "RELATED:", "Supported by", "Continue reading", "Sponsored",
+	"THE END", "Posted:", "Updated:", "Published:", "Last updated", "Last Updated", "Posted on",
+	"Published on", "Updated on", "Updated at", "Published at", "发布时间", "發佈時間", "发表时间",
+	"更新时间", "更新時間", "Click here", "SEE MORE", "See more", "READ MORE", "DON'T MISS",
+	"Don't miss", "Like this story", "Share it with", "Sharing is caring", "Follow us", NULL
 };
 
 /* A short paragraph (at most SHORT code points) that contains one of these. */
@@ -33,7 +47,8 @@ static const char *const short_contains[] = {
 
 /* Paragraphs that are furniture when they are exactly this. */
 static const char *const exact[] = { "广告", "廣告", "完", "（完）", "(完)", "分享", "Share", "Advertisement",
-				     "ADVERTISEMENT", "Ad", "Loading...", "Loading", NULL };
+				     "ADVERTISEMENT", "Ad", "Loading...", "Loading", "comments", "Comments",
+				     "Comment", "评论", "評論", "返回搜狐，查看更多", NULL };
 
 int stet_canon_is_furniture(const char *s, size_t len)
 {
@@ -45,16 +60,11 @@ int stet_canon_is_furniture(const char *s, size_t len)
 	for (i = 0; starts[i]; i++) {
 		size_t n = strlen(starts[i]);
 		if (len >= n && !memcmp(s, starts[i], n)) {
-			/* "来源：" and "编辑：" are furniture only as a short credit line */
-			if ((!strcmp(starts[i], "来源：") || !strcmp(starts[i], "來源：") ||
-			     !strcmp(starts[i], "编辑：") || !strcmp(starts[i], "編輯：") ||
-			     !strcmp(starts[i], "本文为") || !strcmp(starts[i], "本文經") ||
-			     !strncmp(starts[i], "Photo", 5) || !strncmp(starts[i], "Image", 5) ||
-			     !strcmp(starts[i], "Picture:") || !strcmp(starts[i], "Credit:") ||
-			     !strcmp(starts[i], "Related:") || !strcmp(starts[i], "RELATED:") ||
-			     !strcmp(starts[i], "Supported by") || !strcmp(starts[i], "Continue reading") ||
-			     !strcmp(starts[i], "Sponsored") || !strcmp(starts[i], "THE END")) &&
-			    stet_utf8_len(s, len) > SHORT)
+			size_t k;
+			int is_short_only = 0;
+			for (k = 0; short_only[k]; k++)
+				is_short_only |= !strcmp(starts[i], short_only[k]);
+			if (is_short_only && stet_utf8_len(s, len) > SHORT)
 				continue;
 			return 1;
 		}
