@@ -30,16 +30,22 @@ void stet_canon_free(stet_canon *c)
 	free(c);
 }
 
-static int norm_list(stet_strlist *dst, const stet_strlist *src)
+static int norm_list(stet_strlist *dst, const stet_strlist *src, int people)
 {
 	stet_buf b = STET_BUF_INIT;
 	size_t i;
 	int error = 0;
 
 	for (i = 0; i < src->n && !error; i++) {
+		const char *v = src->v[i];
 		stet_buf_clear(&b);
-		if ((error = stet_canon_text(&b, src->v[i], strlen(src->v[i]))) == 0)
-			error = stet_strlist_add(dst, b.ptr);
+		if ((error = stet_canon_text(&b, v, strlen(v))) < 0)
+			break;
+		v = b.ptr;
+		/* bylines: "By Jane Doe" names Jane Doe */
+		if (people && (!strncmp(v, "By ", 3) || !strncmp(v, "by ", 3) || !strncmp(v, "BY ", 3)))
+			v += 3;
+		error = stet_strlist_add(dst, v);
 	}
 	stet_buf_dispose(&b);
 	return error;
@@ -67,10 +73,10 @@ static int meta(stet_canon *c, const stet_article *a)
 	int error;
 	int author_is_source = 0;
 
-	if (!site && a->format != STET_FORMAT_PAGE && a->authors.n == 1) {
+	if (!site && a->format == STET_FORMAT_POST && a->authors.n == 1) {
 		/* news mirrors name the publishing site in `author` */
 		site = a->authors.v[0];
-		author_is_source = a->format == STET_FORMAT_POST;
+		author_is_source = 1;
 	}
 	if ((error = norm_str(&c->source, site)) < 0)
 		return error;
@@ -80,15 +86,15 @@ static int meta(stet_canon *c, const stet_article *a)
 		error = stet_canon_title(&c->title, a->title, c->source);
 	if (error < 0)
 		return error;
-	if (!author_is_source && (error = norm_list(&c->authors, &a->authors)) < 0)
+	if (!author_is_source && (error = norm_list(&c->authors, &a->authors, 1)) < 0)
 		return error;
 	if ((error = stet_canon_date(&c->published, a->published)) < 0 ||
 	    (error = stet_canon_date(&c->modified, a->modified)) < 0 ||
 	    (error = stet_canon_url(&c->url, a->url)) < 0 ||
 	    (error = norm_str(&c->guid, a->guid)) < 0 ||
 	    (error = stet_canon_url(&c->permalink, a->permalink)) < 0 ||
-	    (error = norm_list(&c->categories, &a->categories)) < 0 ||
-	    (error = norm_list(&c->tags, &a->tags)) < 0)
+	    (error = norm_list(&c->categories, &a->categories, 0)) < 0 ||
+	    (error = norm_list(&c->tags, &a->tags, 0)) < 0)
 		return error;
 	return 0;
 }

@@ -773,6 +773,44 @@ done:
 	return error;
 }
 
+/*
+ * An article with no text at all (a photo gallery, a video post) is still
+ * an article: its body lists its media, "[image] URL" or "[video] URL",
+ * in document order, so that two such posts differ when their media do.
+ */
+static int media_only(blk_list *out, const stet_article *a)
+{
+	xmlNodePtr n = a->body->doc ? xmlDocGetRootElement(a->body->doc) : NULL;
+	stet_buf line = STET_BUF_INIT;
+	int depth = 0, error = 0;
+
+	while (n && !error) {
+		if (n->type == XML_ELEMENT_NODE) {
+			const char *kind = tag_is(n, "img") ? "image" : tag_is(n, "video") ? "video" :
+					   tag_is(n, "audio") ? "audio" : NULL;
+			const char *src = kind ? attr(n, "src") : NULL;
+			if (src && *src && strncmp(src, "data:", 5)) {
+				stet_buf_clear(&line);
+				stet_buf_printf(&line, "[%s] ", kind);
+				if ((error = stet_canon_text(&line, src, strlen(src))) == 0)
+					error = blk_add(out, BLK_P, 0, line.ptr, line.size);
+			}
+			if (n->children && depth < STET_MAX_DEPTH && !tag_is(n, "script") && !tag_is(n, "head")) {
+				n = n->children;
+				depth++;
+				continue;
+			}
+		}
+		while (n && !n->next && depth > 0) {
+			n = n->parent;
+			depth--;
+		}
+		n = depth > 0 && n ? n->next : NULL;
+	}
+	stet_buf_dispose(&line);
+	return error;
+}
+
 /* Text shorter than this (weighted) makes the extractor try again with
  * fewer of its rules, as Readability does; the longest result wins. */
 #define ENOUGH_TEXT 500
@@ -805,6 +843,8 @@ int stet_extract(blk_list *out, const stet_article *a)
 		if (best_w >= ENOUGH_TEXT || a->body->fragment)
 			break;
 	}
+	if (!error && best.n == 0)
+		error = media_only(&best, a);
 	if (error < 0)
 		blk_list_dispose(&best);
 	else

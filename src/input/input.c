@@ -156,8 +156,8 @@ int stet_input_read(stet_article **out, const char *name, const char *data, size
 				       name, (size_t)(nul - text.ptr));
 		goto done;
 	}
-	n = fold_newlines(text.ptr, text.size);
-	text.size = n;
+	if (text.size)
+		text.size = fold_newlines(text.ptr, text.size);
 	p = text.ptr;
 	/* leading blank lines */
 	for (;;) {
