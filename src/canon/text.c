@@ -150,10 +150,13 @@ static void split_line(stet_buf *out, const char *s, size_t len)
 				j += a2;
 			}
 			if (c == 0x2026) {
-				/* an ellipsis ends a sentence only before a new one */
-				size_t a2;
-				int32_t d = j < len ? stet_utf8_decode(s + j, len - j, &a2) : -1;
-				if (d >= 0 && d != ' ' && !stet_is_cjk(d))
+				/* in Chinese an ellipsis is mostly a pause: it ends a
+				 * sentence only with a closing quote after it */
+				size_t a2, q = i + adv;
+				int32_t d;
+				while (q < j && (d = stet_utf8_decode(s + q, j - q, &a2)) == 0x2026)
+					q += a2;
+				if (q == j)
 					goto next;
 			}
 			cut = j;
