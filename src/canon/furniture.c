@@ -41,7 +41,7 @@ static const char *const short_only[] = {
 static const char *const short_contains[] = {
 	"Getty Images", "Getty images", "/ Reuters", "/Reuters", "/ AP", "/AP Photo", "AP Photo",
 	"AFP via Getty", "Shutterstock", "iStock", "版权所有", "版權所有", "All Rights Reserved",
-	NULL
+	"责任编辑", "責任編輯", "原标题：", "原標題：", NULL
 };
 #define SHORT 80
 

@@ -373,7 +373,7 @@ int stet_canon_title(char **out, const char *raw, const char *site)
 	if ((error = stet_canon_text(&b, raw, strlen(raw))) < 0)
 		goto done;
 	len = b.size;
-	/* one site suffix, at the last separator */
+	/* one site suffix, at the last separator; else one site prefix */
 	for (i = 0; seps[i]; i++) {
 		size_t m = strlen(seps[i]), j, last = 0;
 		int found = 0;
@@ -397,6 +397,29 @@ int stet_canon_title(char **out, const char *raw, const char *site)
 					keep--;
 				stet_buf_truncate(&b, keep);
 				break;
+			}
+		}
+	}
+	if (b.size == len) {
+		for (i = 0; seps[i]; i++) {
+			size_t m = strlen(seps[i]), j;
+			for (j = 1; j + m < len; j++)
+				if (!memcmp(b.ptr + j, seps[i], m))
+					break;
+			if (j + m >= len)
+				continue;
+			{
+				size_t pn = j, rest = j + m;
+				while (pn && b.ptr[pn - 1] == ' ')
+					pn--;
+				while (rest < len && b.ptr[rest] == ' ')
+					rest++;
+				if (site_like(b.ptr, pn, site) && stet_utf8_len(b.ptr + rest, len - rest) >= 4 &&
+				    stet_utf8_len(b.ptr + rest, len - rest) > stet_utf8_len(b.ptr, pn)) {
+					memmove(b.ptr, b.ptr + rest, len - rest);
+					stet_buf_truncate(&b, len - rest);
+					break;
+				}
 			}
 		}
 	}

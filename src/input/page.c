@@ -50,10 +50,11 @@ static int is_article_type(const json_value *t)
 	if (!t)
 		return 0;
 	if (t->type == JSON_ARRAY) {
+		int best = 0, kind;
 		for (i = 0; i < t->n; i++)
-			if (is_article_type(t->items[i]))
-				return 1;
-		return 0;
+			if ((kind = is_article_type(t->items[i])) > best)
+				best = kind;
+		return best;
 	}
 	if (t->type != JSON_STRING)
 		return 0;

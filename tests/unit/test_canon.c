@@ -138,6 +138,8 @@ static void test_canon__titles(void **state)
 	check_title("自由亚洲｜中国宣布新的出口管制措施，涉及多种稀土和新闻纸", NULL,
 		    "自由亚洲｜中国宣布新的出口管制措施，涉及多种稀土和新闻纸");
 	check_title("  spaced\ttitle  ", NULL, "spaced title");
+	check_title("示例新闻网_某市举行马拉松比赛 三万人参加", NULL, "某市举行马拉松比赛 三万人参加");
+	check_title("德国之声 | 德国大选结果出炉", NULL, "德国大选结果出炉");
 }
 
 static void test_canon__furniture(void **state)
