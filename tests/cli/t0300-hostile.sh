@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Hostile and malformed inputs: each gets a clear error naming the file
+# (or a correct canonical document), never a crash; time and memory stay
+# bounded; the good inputs of the same run still print; exit 3.
+. "$(dirname "$0")/lib.sh"
+H=$TMP/hostile
+mkdir -p "$H"
+
+printf -- '---\ntitle: no end\n\n<p>body</p>\n' > "$H/unterminated.md"
+printf -- '---\n- a\n- b\n---\n<p>body</p>\n' > "$H/not-mapping.md"
+printf -- '---\ntitle: "unclosed\n---\n<p>body</p>\n' > "$H/bad-yaml.md"
+{
+	printf -- '---\na: &a ["x","x","x","x","x","x","x","x","x"]\n'
+	printf 'b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n'
+	printf 'd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n'
+	printf 'f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\ng: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]\n'
+	printf 'tags: *g\ncategories: *g\ntitle: Alias bomb\n---\n<p>The body of the alias bomb survives.</p>\n'
+} > "$H/alias-bomb.md"
+printf -- '---\ntitle: bad \xff\xfe utf8\n---\n<p>x</p>\n' > "$H/invalid-utf8.md"
+printf -- '---\ntitle: nul\n---\n<p>a\0b</p>\n' > "$H/nul.md"
+head -c 4096 /dev/urandom > "$H/binary.bin"
+: > "$H/empty.md"
+printf '\n\n   \n' > "$H/blank.md"
+printf '<html><body>' > "$H/deep.html"
+for i in $(seq 1 100000); do printf '<div>'; done >> "$H/deep.html"
+printf 'deep text</body></html>' >> "$H/deep.html"
+cat > "$H/xxe.html" <<'X'
+<?xml version="1.0"?>
+<!DOCTYPE html [<!ENTITY xxe SYSTEM "file:///etc/passwd"><!ENTITY net SYSTEM "http://127.0.0.1:1/x">]>
+<html><body><p>External entities must never load: &xxe; &net; and this sentence is the article text.</p></body></html>
+X
+cat > "$H/lol.html" <<'X'
+<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+<!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
+<!ENTITY lol5 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;">
+<!ENTITY lol9 "&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;">]>
+<html><body><p>An entity expansion bomb: &lol9; and this sentence is the article text.</p></body></html>
+X
+printf -- '---\ntitle: "../../etc/passwd"\nsource: "/etc/../.."\nauthor: "../x"\n---\n<p>Paths in metadata are only text.</p>\n' > "$H/dotdot.md"
+printf '\xef\xbb\xbf---\r\ntitle: BOM and CRLF\r\n---\r\n<p>Windows line ends are fine.</p>\r\n' > "$H/bom-crlf.md"
+printf '<meta charset="x-unknown-9"><p>\xff\xfe\xfd not text</p>' > "$H/unknown-charset.html"
+python3 -c '
+import sys
+p = "<p>" + ("Twenty megabytes of article text, sentence after sentence. " * 350000) + "</p>"
+open(sys.argv[1], "w").write("---\ntitle: Huge\n---\n" + p)' "$H/huge.md"
+head -c 40000000 /dev/zero | tr '\0' 'a' > "$H/over-limit.md"
+
+t "hostile inputs: errors or documents, never a crash; exit 3" sh -c '
+	cd "$1" && /usr/bin/time -v "$2" canon --json * > "$3/out" 2> "$3/err"; rc=$?
+	[ $rc = 3 ] || { echo "exit $rc"; cat "$3/err"; exit 1; }
+	grep -q "^stet: error: unterminated.md:1:1: front matter opened here has no closing" "$3/err" &&
+	grep -q "^stet: error: not-mapping.md:2:1: front matter is not a mapping" "$3/err" &&
+	grep -q "^stet: error: bad-yaml.md:[0-9]*:[0-9]*: front matter: " "$3/err" &&
+	grep -q "^stet: error: invalid-utf8.md:2:12: invalid UTF-8" "$3/err" &&
+	grep -q "^stet: error: nul.md: binary data (NUL byte" "$3/err" &&
+	grep -q "^stet: error: binary.bin: " "$3/err" &&
+	grep -q "^stet: error: empty.md: empty input" "$3/err" &&
+	grep -q "^stet: error: blank.md: empty input" "$3/err" &&
+	grep -q "^stet: error: unknown-charset.html: unknown character set .x-unknown-9." "$3/err" &&
+	grep -q "^stet: error: over-limit.md: .* over the limit" "$3/err" || { cat "$3/err"; exit 1; }
+	python3 - "$3/out" <<"PY"
+import json, sys
+rows = {r["input"]: r for r in map(json.loads, open(sys.argv[1], encoding="utf-8"))}
+assert set(rows) == {"alias-bomb.md", "deep.html", "xxe.html", "lol.html", "dotdot.md", "bom-crlf.md", "huge.md"}, sorted(rows)
+assert "survives" in rows["alias-bomb.md"]["body"]
+assert "root:" not in rows["xxe.html"]["body"] and "article text" in rows["xxe.html"]["body"]
+assert rows["lol.html"]["body"].count("lol") < 1000
+assert rows["dotdot.md"]["title"] == "../../etc/passwd"
+assert rows["bom-crlf.md"]["title"] == "BOM and CRLF" and "\r" not in rows["bom-crlf.md"]["body"]
+assert len(rows["huge.md"]["body"]) > 20000000
+PY
+	rss=$(sed -n "s/.*Maximum resident set size (kbytes): //p" "$3/err")
+	# sanitizers multiply memory use; the bound holds for the plain build
+	[ "${STET_SANITIZED:-0}" = 1 ] || [ "$rss" -lt 1500000 ] || { echo "peak memory ${rss} kB"; exit 1; }' _ "$H" "$STET" "$TMP"
+
+t "no file is written beside the inputs" sh -c '[ "$(ls "$1" | wc -l)" = 17 ]' _ "$H"
+finish
