@@ -40,9 +40,9 @@ int stet_error_wrap(int code, const char *fmt, ...)
 	vsnprintf(prefix, sizeof(prefix), fmt, ap);
 	va_end(ap);
 	if (old[0])
-		snprintf(last_msg, sizeof(last_msg), "%s: %s", prefix, old);
+		snprintf(last_msg, sizeof(last_msg), "%.500s: %.500s", prefix, old);
 	else
-		snprintf(last_msg, sizeof(last_msg), "%s: %s", prefix, stet_error_name(code));
+		snprintf(last_msg, sizeof(last_msg), "%.500s: %s", prefix, stet_error_name(code));
 	last_code = code;
 	return code;
 }
