@@ -14,6 +14,7 @@
 #include "stet/buf.h"
 #include "stet/input.h"
 #include "stet/canon.h"
+#include "stet/fp.h"
 
 #ifdef __cplusplus
 extern "C" {
