@@ -46,6 +46,12 @@ void stet_canon_free(stet_canon *c);
 /** The canonical document: front matter and body. */
 int stet_canon_write(stet_buf *out, const stet_canon *c);
 
+/** The canonical document with more front matter keys after the
+ *  canonical ones: `extra` is NULL or a NULL-terminated list of key,
+ *  value, key, value... (values NULL are left out). The archive uses it for
+ *  its own keys; the canonical reader ignores keys it does not know. */
+int stet_canon_write_ext(stet_buf *out, const stet_canon *c, const char *const *extra);
+
 /** One JSON object (no newline): input, metadata and body. */
 int stet_canon_write_json(stet_buf *out, const stet_canon *c, const char *input);
 

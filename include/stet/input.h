@@ -54,6 +54,7 @@ typedef struct stet_article {
 	stet_strlist tags;
 	stet_strlist images;
 	char *ld_body;         /* JSON-LD articleBody, when the page has one */
+	stet_strlist extra;    /* other top-level scalar front matter: key, value, key, value... */
 	unsigned body_line;    /* 1-based line of the input where the body starts */
 	stet_article_body *body;
 } stet_article;
@@ -72,9 +73,23 @@ int stet_input_read_fd(stet_article **out, const char *name, int fd);
 
 void stet_article_free(stet_article *a);
 
+/** Called for each file a walk finds; a negative return stops the walk
+ *  and is returned by it. */
+typedef int (*stet_walk_cb)(const char *path, void *payload);
+
+/** Walk path: a file is reported as it is; a folder is walked recursively,
+ *  entries in byte order, names starting with '.' skipped, symbolic links
+ *  followed but every folder visited once (link loops end). Errors on
+ *  single entries (unreadable folder) go to `on_error` (may be NULL) with
+ *  the message in stet_error_last(), and the walk goes on. */
+int stet_input_walk(const char *path, stet_walk_cb cb, stet_walk_cb on_error, void *payload);
+
 /** Free the strings of a list and reset it. */
 void stet_strlist_dispose(stet_strlist *l);
-/** Append a copy of s (ignored if NULL or empty). 0 or STET_ENOMEM. */
+/** Append a copy of s, always (NULL as ""). 0 or STET_ENOMEM. */
+int stet_strlist_push(stet_strlist *l, const char *s);
+/** Append a copy of s unless NULL, empty, already there, or the list holds
+ *  256 items. 0 or STET_ENOMEM. */
 int stet_strlist_add(stet_strlist *l, const char *s);
 
 #ifdef __cplusplus

@@ -204,6 +204,11 @@ static void kl(yw *w, const char *k, const stet_strlist *l)
 
 int stet_canon_write(stet_buf *out, const stet_canon *c)
 {
+	return stet_canon_write_ext(out, c, NULL);
+}
+
+int stet_canon_write_ext(stet_buf *out, const stet_canon *c, const char *const *extra)
+{
 	yw w;
 	stet_buf fm = STET_BUF_INIT;
 	char ver[16];
@@ -235,6 +240,8 @@ int stet_canon_write(stet_buf *out, const stet_canon *c)
 	kv(&w, "permalink", c->permalink);
 	kl(&w, "categories", &c->categories);
 	kl(&w, "tags", &c->tags);
+	for (; extra && extra[0]; extra += 2)
+		kv(&w, extra[0], extra[1]);
 	if (w.ok && yaml_mapping_end_event_initialize(&w.ev))
 		emit_ev(&w);
 	if (w.ok && yaml_document_end_event_initialize(&w.ev, 1))

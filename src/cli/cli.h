@@ -23,6 +23,11 @@ int cli_write(const char *s, size_t n);
 /* 1 if `arg` is "-h" or "--help" */
 int cli_is_help(const char *arg);
 
+/* run the archive's post-ingest hook with `input` on its stdin */
+void cli_run_hook(const char *hook, const char *archive, const char *input, size_t len);
+
 int cmd_canon(cli_ctx *ctx, int argc, char **argv);
+int cmd_init(cli_ctx *ctx, int argc, char **argv);
+int cmd_ingest(cli_ctx *ctx, int argc, char **argv);
 
 #endif

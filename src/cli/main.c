@@ -18,6 +18,8 @@ static const char usage[] =
 	"edit a commit.\n"
 	"\n"
 	"Commands:\n"
+	"  init [DIR]                      create an archive\n"
+	"  ingest [--json] PATH... | -     archive posts, pages, folders of them\n"
 	"  canon [--body|--json] FILE...   print the canonical form of inputs (no archive)\n"
 	"\n"
 	"Options:\n"
@@ -32,6 +34,8 @@ static const struct {
 	int (*fn)(cli_ctx *, int, char **);
 } commands[] = {
 	{ "canon", cmd_canon },
+	{ "init", cmd_init },
+	{ "ingest", cmd_ingest },
 };
 
 void cli_error(const char *fmt, ...)

@@ -23,6 +23,21 @@ void stet_strlist_dispose(stet_strlist *l)
 	l->n = 0;
 }
 
+int stet_strlist_push(stet_strlist *l, const char *s)
+{
+	char **v, *copy;
+
+	if (!(copy = stet_strdup(s ? s : "")))
+		return stet_error_oom();
+	if (!(v = stet_realloc(l->v, (l->n + 1) * sizeof(*v)))) {
+		free(copy);
+		return stet_error_oom();
+	}
+	v[l->n++] = copy;
+	l->v = v;
+	return 0;
+}
+
 int stet_strlist_add(stet_strlist *l, const char *s)
 {
 	char **v, *copy;
@@ -65,6 +80,7 @@ void stet_article_free(stet_article *a)
 	stet_strlist_dispose(&a->tags);
 	stet_strlist_dispose(&a->images);
 	free(a->ld_body);
+	stet_strlist_dispose(&a->extra);
 	if (a->body) {
 		if (a->body->doc)
 			xmlFreeDoc(a->body->doc);

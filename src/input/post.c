@@ -110,6 +110,10 @@ static int take(fm_ctx *c, const char *key, yaml_node_t *val)
 	if (is_key(key, k_tags)) return add_list(&a->tags, doc, val);
 	if (is_key(key, k_img)) return add_list(&a->images, doc, val);
 	if (is_key(key, k_desc)) return set_str(&a->description, v);
+	if (v && a->extra.n < 128) {
+		int error = stet_strlist_push(&a->extra, key);
+		return error ? error : stet_strlist_push(&a->extra, v);
+	}
 	return 0;
 }
 

@@ -1,0 +1,249 @@
+/*
+ * stet ingest [--json] [--source NAME] [--wait SECONDS] PATH... | -
+ * Archive inputs: canonicalize each, decide, commit; one pack and one
+ * move of main per run (or per checkpoint).
+ */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char help[] =
+	"usage: stet ingest [--json] [--source NAME] [--wait SECONDS] PATH... | -\n"
+	"\n"
+	"Archive posts, pages and folders of them (walked recursively in byte\n"
+	"order, hidden files skipped) or standard input (-). Each input is\n"
+	"canonicalized and is then new, unchanged (nothing committed) or a\n"
+	"revision of the article with the same identity key (committed at the\n"
+	"same path, graded cosmetic, minor, substantive or rewrite).\n"
+	"\n"
+	"  --json            one JSON object per input on stdout, in input order:\n"
+	"                    input, verdict, path, key, grade, error\n"
+	"  --source NAME     the source of every input (instead of their own)\n"
+	"  --wait SECONDS    wait this long for another run's lock (default: fail\n"
+	"                    at once with 'archive is locked by pid N')\n"
+	"\n"
+	"After a run that committed something, the post-ingest hook set in\n"
+	"stet.yaml runs with the run's JSON lines on its standard input.\n"
+	"Exit status: 0 ok, 1 failure (nothing of the failed checkpoint is\n"
+	"committed), 2 usage, 3 some inputs rejected (the rest archived).\n";
+
+typedef struct {
+	char **v;
+	size_t n, cap;
+} pathlist;
+
+static int add_path(const char *path, void *payload)
+{
+	pathlist *l = payload;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 256;
+		char **v = realloc(l->v, cap * sizeof(*v));
+		if (!v)
+			return -1;
+		l->v = v;
+		l->cap = cap;
+	}
+	if (!(l->v[l->n] = strdup(path)))
+		return -1;
+	l->n++;
+	return 0;
+}
+
+/* a walk error becomes an input that is rejected with that message */
+static int add_error(const char *msg, void *payload)
+{
+	stet_buf b = STET_BUF_INIT;
+	int r;
+	stet_buf_printf(&b, "\x01%s", msg);
+	r = add_path(b.ptr, payload);
+	stet_buf_dispose(&b);
+	return r;
+}
+
+static void json_str(stet_buf *b, const char *k, const char *v)
+{
+	size_t i;
+	if (!v)
+		return;
+	stet_buf_printf(b, ",\"%s\":\"", k);
+	for (i = 0; v[i]; i++) {
+		unsigned char c = (unsigned char)v[i];
+		if (c == '"' || c == '\\')
+			stet_buf_printf(b, "\\%c", c);
+		else if (c < 0x20)
+			stet_buf_printf(b, "\\u%04x", c);
+		else
+			stet_buf_putc(b, (char)c);
+	}
+	stet_buf_putc(b, '"');
+}
+
+static void progress(size_t done, size_t total, int final)
+{
+	static struct timespec last;
+	struct timespec now;
+	int width = 30, fill;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (!final && (now.tv_sec - last.tv_sec) * 1000 + (now.tv_nsec - last.tv_nsec) / 1000000 < 100)
+		return;
+	last = now;
+	fill = total ? (int)((double)done / (double)total * width) : width;
+	fprintf(stderr, "\r[%.*s%*s] %zu/%zu", fill, "##############################", width - fill, "", done, total);
+	if (final)
+		fputs("\r\033[K", stderr);
+	fflush(stderr);
+}
+
+int cmd_ingest(cli_ctx *ctx, int argc, char **argv)
+{
+	const char *source = NULL, *dir = ctx->archive ? ctx->archive : ".";
+	double wait = 0;
+	int json = 0, i, rejected = 0, rc = EXIT_OK, tty, nargs = 0;
+	size_t k, counts[STET_V_REJECTED + 1] = { 0 };
+	pathlist inputs = { 0 };
+	stet_archive *a = NULL;
+	stet_buf lines = STET_BUF_INIT, line = STET_BUF_INIT;
+	struct timespec t0, t1;
+
+	for (i = 1; i < argc; i++) {
+		if (cli_is_help(argv[i])) {
+			fputs(help, stdout);
+			return EXIT_OK;
+		} else if (!strcmp(argv[i], "--json")) {
+			json = 1;
+		} else if (!strcmp(argv[i], "--source") || !strcmp(argv[i], "--wait")) {
+			if (i + 1 >= argc) {
+				cli_error("ingest: %s needs a value", argv[i]);
+				return EXIT_USAGE;
+			}
+			if (!strcmp(argv[i], "--source")) {
+				source = argv[++i];
+			} else {
+				char *end;
+				wait = strtod(argv[++i], &end);
+				if (*end || wait < 0) {
+					cli_error("ingest: --wait takes a number of seconds, not '%s'", argv[i]);
+					return EXIT_USAGE;
+				}
+			}
+		} else if (!strcmp(argv[i], "-")) {
+			add_path("-", &inputs);
+			nargs++;
+		} else if (argv[i][0] == '-') {
+			cli_error("ingest: unknown option '%s'", argv[i]);
+			fputs(help, stderr);
+			return EXIT_USAGE;
+		} else {
+			nargs++;
+		}
+	}
+	if (!nargs) {
+		cli_error("ingest: no input; give PATH... or -");
+		fputs(help, stderr);
+		return EXIT_USAGE;
+	}
+	/* the list of inputs first: byte order within folders, args in order */
+	inputs.n = 0;
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--source") || !strcmp(argv[i], "--wait")) {
+			i++;
+			continue;
+		}
+		if (!strcmp(argv[i], "-"))
+			add_path("-", &inputs);
+		else if (argv[i][0] != '-')
+			stet_input_walk(argv[i], add_path, add_error, &inputs);
+	}
+	if (stet_archive_open(&a, dir, 1, wait) < 0) {
+		cli_lib_error();
+		rc = EXIT_FAIL;
+		goto done;
+	}
+	tty = isatty(STDERR_FILENO) && !json;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (k = 0; k < inputs.n; k++) {
+		const char *in = inputs.v[k];
+		stet_article *art = NULL;
+		stet_canon *c = NULL;
+		stet_event ev;
+		int error;
+
+		memset(&ev, 0, sizeof(ev));
+		if (in[0] == '\x01') {
+			error = -1;
+			cli_error("%s", in + 1);
+		} else {
+			error = !strcmp(in, "-") ? stet_input_read_fd(&art, "-", STDIN_FILENO) : stet_input_read_file(&art, in);
+			if (!error)
+				error = stet_canon_new(&c, art);
+			if (!error)
+				error = stet_archive_put(a, c, source, &ev);
+			if (error < 0)
+				cli_lib_error();
+		}
+		stet_buf_clear(&line);
+		stet_buf_putc(&line, '{');
+		json_str(&line, "input", in[0] == '\x01' ? "" : in);
+		/* the first field has no comma before it */
+		memmove(line.ptr + 1, line.ptr + 2, line.size - 1);
+		line.size--;
+		if (error < 0) {
+			rejected++;
+			counts[STET_V_REJECTED]++;
+			json_str(&line, "verdict", "rejected");
+			json_str(&line, "error", in[0] == '\x01' ? in + 1 : stet_error_last());
+		} else {
+			counts[ev.verdict]++;
+			json_str(&line, "verdict", stet_verdict_name(ev.verdict));
+			json_str(&line, "path", ev.path);
+			json_str(&line, "key", ev.key);
+			if (ev.verdict == STET_V_REVISION)
+				json_str(&line, "grade", stet_grade_name(ev.grade));
+			json_str(&line, "of", ev.of);
+			if (ev.distance >= 0)
+				stet_buf_printf(&line, ",\"distance\":%d", ev.distance);
+		}
+		stet_buf_puts(&line, "}\n");
+		stet_buf_put(&lines, line.ptr, line.size);
+		if (json && cli_write(line.ptr, line.size) < 0) {
+			cli_error("writing output failed");
+			rc = EXIT_FAIL;
+		}
+		stet_event_dispose(&ev);
+		stet_canon_free(c);
+		stet_article_free(art);
+		if (tty)
+			progress(k + 1, inputs.n, 0);
+	}
+	if (tty)
+		progress(inputs.n, inputs.n, 1);
+	if (stet_archive_finish(a) < 0) {
+		cli_lib_error();
+		rc = EXIT_FAIL;
+		goto done;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (!json) {
+		double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+		fprintf(stderr, "stet: %zu input%s: %zu new, %zu revision%s, %zu unchanged, %zu rejected; %zu commit%s in %.2f s\n",
+			inputs.n, inputs.n == 1 ? "" : "s", counts[STET_V_NEW], counts[STET_V_REVISION],
+			counts[STET_V_REVISION] == 1 ? "" : "s", counts[STET_V_UNCHANGED], counts[STET_V_REJECTED],
+			stet_archive_commits(a), stet_archive_commits(a) == 1 ? "" : "s", secs);
+	}
+	if (stet_archive_commits(a) > 0)
+		cli_run_hook(stet_archive_hook(a), stet_archive_root(a), lines.ptr, lines.size);
+	if (rc == EXIT_OK && rejected)
+		rc = EXIT_PARTIAL;
+done:
+	stet_archive_free(a);
+	for (k = 0; k < inputs.n; k++)
+		free(inputs.v[k]);
+	free(inputs.v);
+	stet_buf_dispose(&lines);
+	stet_buf_dispose(&line);
+	return rc;
+}

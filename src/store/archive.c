@@ -1,0 +1,283 @@
+/*
+ * The archive: opening it (and its lock), deciding what an article is,
+ * staging its commit in memory (libgit2's mempack), and checkpoints that
+ * write the staged objects as one pack and only then move main. A run
+ * killed before a checkpoint leaves main where it was; a pack written
+ * without its ref update is harmless garbage that git gc collects.
+ *
+ * Invariants: main only ever points at a commit whose objects are all on
+ * disk; the key cache names the commit it reflects; the work tree and the
+ * index are brought up to date for the paths a checkpoint changed.
+ */
+#include "internal.h"
+#include "stet/input.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#define MAIN_REF "refs/heads/main"
+
+int stet_git_error(int code, const char *what)
+{
+	const git_error *e = git_error_last();
+	return stet_error_set(code == GIT_ENOTFOUND ? STET_ENOTFOUND : code == GIT_ELOCKED ? STET_ELOCKED : STET_ERROR,
+			      "%s: %s", what, e && e->message ? e->message : "git error");
+}
+
+const char *stet_verdict_name(stet_verdict v)
+{
+	static const char *const names[] = { "new", "unchanged", "revision", "repost", "alias", "near-duplicate",
+					     "rejected" };
+	return (unsigned)v < STET_ARRAY_SIZE(names) ? names[v] : "unknown";
+}
+
+const char *stet_grade_name(stet_grade g)
+{
+	static const char *const names[] = { "", "cosmetic", "minor", "substantive", "rewrite" };
+	return (unsigned)g < STET_ARRAY_SIZE(names) ? names[g] : "";
+}
+
+void stet_event_dispose(stet_event *ev)
+{
+	free(ev->path);
+	free(ev->key);
+	free(ev->of);
+	memset(ev, 0, sizeof(*ev));
+	ev->distance = -1;
+}
+
+static int libgit2_up;
+
+static int git_up(void)
+{
+	if (!libgit2_up) {
+		if (git_libgit2_init() < 0)
+			return stet_error_set(STET_ERROR, "libgit2 did not initialize");
+		/* our own fsync on the pack and the ref: a crash must not lose them */
+		git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1);
+		libgit2_up = 1;
+	}
+	return 0;
+}
+
+/* ---- init ---- */
+
+int stet_archive_init(const char *dir)
+{
+	git_repository *repo = NULL;
+	git_repository_init_options opts;
+	git_index *index = NULL;
+	git_signature *sig = NULL;
+	git_tree *tree = NULL;
+	git_oid tree_id, commit_id;
+	stet_buf path = STET_BUF_INIT;
+	FILE *f;
+	int error;
+
+	if ((error = git_up()) < 0)
+		return error;
+	git_repository_init_options_init(&opts, GIT_REPOSITORY_INIT_OPTIONS_VERSION);
+	if (git_repository_open_ext(NULL, dir, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) == 0)
+		return stet_error_set(STET_EEXISTS, "%s: already a git repository", dir);
+	opts.flags = GIT_REPOSITORY_INIT_MKPATH | GIT_REPOSITORY_INIT_NO_REINIT;
+	opts.initial_head = "main";
+	if ((error = git_repository_init_ext(&repo, dir, &opts)) < 0) {
+		error = stet_git_error(error, dir);
+		goto done;
+	}
+	stet_buf_printf(&path, "%s/stet.yaml", git_repository_workdir(repo));
+	if ((error = stet_buf_check(&path, dir)) < 0)
+		goto done;
+	if (!(f = fopen(path.ptr, "w")) || fputs(stet_default_config, f) < 0 || fclose(f) != 0) {
+		error = stet_error_set(STET_EIO, "%s: %s", path.ptr, strerror(errno));
+		goto done;
+	}
+	if ((error = git_repository_index(&index, repo)) < 0 || (error = git_index_add_bypath(index, "stet.yaml")) < 0 ||
+	    (error = git_index_write(index)) < 0 || (error = git_index_write_tree(&tree_id, index)) < 0 ||
+	    (error = git_tree_lookup(&tree, repo, &tree_id)) < 0 ||
+	    (error = git_signature_now(&sig, "stet", "stet@localhost")) < 0 ||
+	    (error = git_commit_create(&commit_id, repo, "HEAD", sig, sig, "UTF-8", "init: a stet archive\n", tree, 0,
+				       NULL)) < 0) {
+		error = stet_git_error(error, dir);
+		goto done;
+	}
+done:
+	git_tree_free(tree);
+	git_signature_free(sig);
+	git_index_free(index);
+	git_repository_free(repo);
+	stet_buf_dispose(&path);
+	return error;
+}
+
+/* ---- open, lock ---- */
+
+static int take_lock(stet_archive *a, double wait_seconds)
+{
+	stet_buf path = STET_BUF_INIT;
+	struct timespec start, now;
+	int fd, error = 0;
+
+	stet_buf_printf(&path, "%s/stet", a->gitdir);
+	if (mkdir(path.ptr, 0755) < 0 && errno != EEXIST) {
+		error = stet_error_set(STET_EIO, "%s: %s", path.ptr, strerror(errno));
+		goto done;
+	}
+	stet_buf_puts(&path, "/lock");
+	if ((error = stet_buf_check(&path, "lock")) < 0)
+		goto done;
+	if ((fd = open(path.ptr, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0) {
+		error = stet_error_set(STET_EIO, "%s: %s", path.ptr, strerror(errno));
+		goto done;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	/* flock: the kernel drops it when its holder dies, so a lock left by a
+	 * killed run is taken over by the next one */
+	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		char pid[32] = "";
+		ssize_t r;
+		double waited;
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			error = stet_error_set(STET_EIO, "%s: %s", path.ptr, strerror(errno));
+			close(fd);
+			goto done;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		waited = (double)(now.tv_sec - start.tv_sec) + (double)(now.tv_nsec - start.tv_nsec) / 1e9;
+		if (waited >= wait_seconds) {
+			r = pread(fd, pid, sizeof(pid) - 1, 0);
+			pid[r > 0 ? r : 0] = '\0';
+			pid[strcspn(pid, "\n")] = '\0';
+			error = stet_error_set(STET_ELOCKED, "%s: archive is locked by pid %s", a->root,
+					       pid[0] ? pid : "(unknown)");
+			close(fd);
+			goto done;
+		}
+		usleep(50000);
+	}
+	{
+		char pid[32];
+		int n = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+		if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, (size_t)n, 0) != n) {
+			error = stet_error_set(STET_EIO, "%s: %s", path.ptr, strerror(errno));
+			close(fd);
+			goto done;
+		}
+	}
+	a->lock_fd = fd;
+done:
+	stet_buf_dispose(&path);
+	return error;
+}
+
+static int read_tip(stet_archive *a)
+{
+	int error = git_reference_name_to_id(&a->tip, a->repo, MAIN_REF);
+	if (error == GIT_ENOTFOUND) {
+		a->have_tip = 0;
+		return 0;
+	}
+	if (error < 0)
+		return stet_git_error(error, "reading main");
+	a->have_tip = 1;
+	return 0;
+}
+
+int stet_archive_open(stet_archive **out, const char *dir, int for_writing, double wait_seconds)
+{
+	stet_archive *a;
+	const char *wd;
+	int error;
+
+	*out = NULL;
+	if ((error = git_up()) < 0)
+		return error;
+	if (!(a = stet_calloc(1, sizeof(*a))))
+		return stet_error_oom();
+	a->lock_fd = -1;
+	a->run_time = (long long)time(NULL);
+	if ((error = git_repository_open_ext(&a->repo, dir, 0, NULL)) < 0) {
+		error = error == GIT_ENOTFOUND
+				? stet_error_set(STET_ENOTFOUND, "%s: not a stet archive (no git repository); see 'stet init'", dir)
+				: stet_git_error(error, dir);
+		goto done;
+	}
+	if (!(wd = git_repository_workdir(a->repo))) {
+		error = stet_error_set(STET_EINVALID, "%s: a bare repository; a stet archive has a work tree", dir);
+		goto done;
+	}
+	if (!(a->root = stet_strdup(wd)) || !(a->gitdir = stet_strdup(git_repository_path(a->repo)))) {
+		error = stet_error_oom();
+		goto done;
+	}
+	if (strlen(a->root) > 1 && a->root[strlen(a->root) - 1] == '/')
+		a->root[strlen(a->root) - 1] = '\0';
+	if (strlen(a->gitdir) > 1 && a->gitdir[strlen(a->gitdir) - 1] == '/')
+		a->gitdir[strlen(a->gitdir) - 1] = '\0';
+	if ((error = config_load(a)) < 0)
+		goto done;
+	a->writer = for_writing;
+	if (for_writing && (error = take_lock(a, wait_seconds)) < 0)
+		goto done;
+	/* after the lock: what another run committed meanwhile counts */
+	if ((error = read_tip(a)) < 0 || (error = keys_load(a)) < 0)
+		goto done;
+	if (for_writing) {
+		if ((error = git_repository_odb(&a->odb, a->repo)) < 0 || (error = git_mempack_new(&a->mempack)) < 0 ||
+		    (error = git_odb_add_backend(a->odb, a->mempack, 1000)) < 0) {
+			error = stet_git_error(error, "preparing the object store");
+			goto done;
+		}
+		if (!a->have_tip) {
+			error = stet_error_set(STET_ECORRUPT, "%s: branch main is missing; see 'stet init'", a->root);
+			goto done;
+		}
+		/* a killed run may have left the cache behind main: keys_load rebuilt it */
+	}
+done:
+	if (error < 0)
+		stet_archive_free(a);
+	else
+		*out = a;
+	return error;
+}
+
+const char *stet_archive_root(const stet_archive *a) { return a->root; }
+const char *stet_archive_hook(const stet_archive *a) { return a->hook; }
+size_t stet_archive_commits(const stet_archive *a) { return a->commits_total; }
+
+void stet_archive_free(stet_archive *a)
+{
+	size_t i;
+
+	if (!a)
+		return;
+	if (a->writer && a->mempack && a->npending)
+		stet_archive_finish(a); /* best effort: the caller should have finished */
+	for (i = 0; i < a->npending; i++)
+		free(a->pending_names[i]);
+	free(a->pending);
+	free(a->pending_names);
+	for (i = 0; i < a->nchanged; i++)
+		free(a->changed[i]);
+	free(a->changed);
+	keymap_dispose(&a->keys);
+	git_odb_free(a->odb); /* the mempack backend is freed with the odb */
+	git_repository_free(a->repo);
+	if (a->lock_fd >= 0)
+		close(a->lock_fd);
+	free(a->root);
+	free(a->gitdir);
+	free(a->committer_name);
+	free(a->committer_email);
+	free(a->hook);
+	free(a);
+}

@@ -1,0 +1,370 @@
+/*
+ * Deciding and committing: stet_archive_put() turns one canonical article
+ * into an event (new, unchanged, revision) and, unless unchanged, a commit
+ * staged in the in-memory object store; stet_archive_finish() (a
+ * checkpoint) writes the staged objects as one pack, then moves main, then
+ * saves the key cache and updates the work tree.
+ *
+ * Revision grades (docs/format.md): cosmetic when only the metadata
+ * changed or the text is equal after the harsh normalization; otherwise
+ * by the Jaccard similarity of 4-token shingles: minor >= 0.8,
+ * substantive >= 0.3, rewrite below.
+ */
+#include "internal.h"
+#include "stet/input.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <xxhash.h>
+
+#define MAIN_REF "refs/heads/main"
+
+static int track(stet_archive *a, const git_oid *id, const char *name)
+{
+	char *copy = NULL;
+
+	if (a->npending == a->cappending) {
+		size_t cap = a->cappending ? a->cappending * 2 : 1024;
+		git_oid *v = stet_realloc(a->pending, cap * sizeof(*v));
+		char **nv;
+		if (!v)
+			return stet_error_oom();
+		a->pending = v;
+		if (!(nv = stet_realloc(a->pending_names, cap * sizeof(*nv))))
+			return stet_error_oom();
+		a->pending_names = nv;
+		a->cappending = cap;
+	}
+	if (name && !(copy = stet_strdup(name)))
+		return stet_error_oom();
+	git_oid_cpy(&a->pending[a->npending], id);
+	a->pending_names[a->npending++] = copy;
+	return 0;
+}
+
+static int note_changed(stet_archive *a, const char *path)
+{
+	char *copy;
+	if (a->nchanged == a->capchanged) {
+		size_t cap = a->capchanged ? a->capchanged * 2 : 256;
+		char **v = stet_realloc(a->changed, cap * sizeof(*v));
+		if (!v)
+			return stet_error_oom();
+		a->changed = v;
+		a->capchanged = cap;
+	}
+	if (!(copy = stet_strdup(path)))
+		return stet_error_oom();
+	a->changed[a->nchanged++] = copy;
+	return 0;
+}
+
+static stet_grade grade(stet_archive *a, const git_oid *old_blob, const stet_canon *now)
+{
+	git_blob *blob = NULL;
+	stet_article *art = NULL;
+	stet_canon *old = NULL;
+	stet_buf x = STET_BUF_INIT, y = STET_BUF_INIT;
+	stet_tokens ta = { 0 }, tb = { 0 };
+	stet_grade g = STET_G_SUBSTANTIVE; /* when the old text cannot be read */
+	double sim;
+
+	if (git_blob_lookup(&blob, a->repo, old_blob) < 0 ||
+	    stet_input_read(&art, "archived", git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob)) < 0 ||
+	    stet_canon_new(&old, art) < 0)
+		goto done;
+	if (!strcmp(old->body, now->body)) {
+		g = STET_G_COSMETIC;
+		goto done;
+	}
+	if (stet_fp_normalize(&x, old->body, strlen(old->body)) == 0 &&
+	    stet_fp_normalize(&y, now->body, strlen(now->body)) == 0 && x.size == y.size &&
+	    !memcmp(x.ptr, y.ptr, x.size)) {
+		g = STET_G_COSMETIC;
+		goto done;
+	}
+	if (stet_fp_tokens(&ta, old->body, strlen(old->body)) < 0 ||
+	    stet_fp_tokens(&tb, now->body, strlen(now->body)) < 0)
+		goto done;
+	sim = stet_fp_similarity(&ta, &tb, 4);
+	g = sim >= 0.8 ? STET_G_MINOR : sim >= 0.3 ? STET_G_SUBSTANTIVE : STET_G_REWRITE;
+done:
+	stet_tokens_dispose(&ta);
+	stet_tokens_dispose(&tb);
+	stet_buf_dispose(&x);
+	stet_buf_dispose(&y);
+	stet_canon_free(old);
+	stet_article_free(art);
+	git_blob_free(blob);
+	stet_error_clear();
+	return g;
+}
+
+/* a stable email for a source: its slug when ASCII, else a hash */
+static void source_email(stet_buf *out, const char *source)
+{
+	stet_buf slug = STET_BUF_INIT;
+	size_t i;
+	int ascii = 1;
+
+	stet_store_slug(&slug, source, 48);
+	for (i = 0; i < slug.size; i++)
+		ascii &= (unsigned char)slug.ptr[i] < 0x80;
+	if (ascii)
+		stet_buf_printf(out, "%s@sources.stet.invalid", slug.ptr);
+	else
+		stet_buf_printf(out, "source-%016llx@sources.stet.invalid",
+				(unsigned long long)XXH3_64bits(source, strlen(source)));
+	stet_buf_dispose(&slug);
+}
+
+static void subject_text(stet_buf *out, const char *s, size_t max_chars)
+{
+	size_t len = strlen(s), cut = 0, chars = 0, adv;
+	while (cut < len && chars < max_chars) {
+		stet_utf8_decode(s + cut, len - cut, &adv);
+		cut += adv;
+		chars++;
+	}
+	stet_buf_put(out, s, cut);
+	if (cut < len)
+		stet_buf_puts(out, "…");
+}
+
+static int commit_event(stet_archive *a, const stet_canon *c, const char *source, const char *key,
+			const char *path, const char *hash, stet_event *ev, git_oid *blob_out)
+{
+	stet_buf doc = STET_BUF_INIT, msg = STET_BUF_INIT, email = STET_BUF_INIT, dir = STET_BUF_INIT;
+	const char *extra[] = { "key", key, NULL };
+	git_commit *parent = NULL;
+	git_tree *base = NULL, *tree = NULL;
+	git_signature *author = NULL, *committer = NULL;
+	git_tree_update upd;
+	git_oid blob_id, tree_id, commit_id;
+	long long when = a->run_time, t;
+	char fp[33];
+	const char *slash;
+	int error;
+
+	if ((error = stet_canon_write_ext(&doc, c, extra)) < 0)
+		goto done;
+	if ((error = git_blob_create_from_buffer(&blob_id, a->repo, doc.ptr, doc.size)) < 0 ||
+	    (error = git_commit_lookup(&parent, a->repo, &a->tip)) < 0 ||
+	    (error = git_commit_tree(&base, parent)) < 0) {
+		error = stet_git_error(error, path);
+		goto done;
+	}
+	memset(&upd, 0, sizeof(upd));
+	upd.action = GIT_TREE_UPDATE_UPSERT;
+	git_oid_cpy(&upd.id, &blob_id);
+	upd.filemode = GIT_FILEMODE_BLOB;
+	upd.path = path;
+	if ((error = git_tree_create_updated(&tree_id, a->repo, base, 1, &upd)) < 0 ||
+	    (error = git_tree_lookup(&tree, a->repo, &tree_id)) < 0) {
+		error = stet_git_error(error, path);
+		goto done;
+	}
+	/* the article's own time: published for a new one, modified for an edit */
+	if (ev->verdict == STET_V_REVISION && c->modified && stet_canon_date_epoch(&t, c->modified) == 0)
+		when = t;
+	else if (ev->verdict == STET_V_NEW && c->published && stet_canon_date_epoch(&t, c->published) == 0)
+		when = t;
+	if (when < 0)
+		when = 0;
+	source_email(&email, source ? source : "unknown");
+	if ((error = stet_buf_check(&email, "email")) < 0)
+		goto done;
+	if ((error = git_signature_new(&author, source ? source : "unknown source", email.ptr, (git_time_t)when, 0)) < 0 ||
+	    (error = git_signature_new(&committer, a->committer_name, a->committer_email, (git_time_t)a->run_time, 0)) <
+		    0) {
+		error = stet_git_error(error, "signature");
+		goto done;
+	}
+	stet_buf_printf(&msg, "%s: ", ev->verdict == STET_V_REVISION ? "revise" : "new");
+	subject_text(&msg, source ? source : "unknown source", 40);
+	stet_buf_puts(&msg, ": ");
+	subject_text(&msg, c->title ? c->title : path, 120);
+	if (ev->verdict == STET_V_REVISION)
+		stet_buf_printf(&msg, " (%s)", stet_grade_name(ev->grade));
+	if ((error = stet_fp_exact(fp, c->body, strlen(c->body))) < 0)
+		goto done;
+	stet_buf_printf(&msg, "\n\nStet-Key: %s\nStet-Fingerprint: %s\nStet-Document: %s\nStet-Canon: %d\n", key, fp,
+			hash, STET_CANON_VERSION);
+	if (ev->verdict == STET_V_REVISION)
+		stet_buf_printf(&msg, "Stet-Grade: %s\n", stet_grade_name(ev->grade));
+	if ((error = stet_buf_check(&msg, "commit message")) < 0)
+		goto done;
+	{
+		const git_commit *parents[1] = { parent };
+		if ((error = git_commit_create(&commit_id, a->repo, NULL, author, committer, "UTF-8", msg.ptr, tree, 1,
+					       parents)) < 0) {
+			error = stet_git_error(error, path);
+			goto done;
+		}
+	}
+	/* stage for the pack: the blob, every tree on its path, the commit */
+	if ((error = track(a, &blob_id, path)) < 0 || (error = track(a, &tree_id, NULL)) < 0)
+		goto done;
+	for (slash = strchr(path, '/'); slash; slash = strchr(slash + 1, '/')) {
+		git_tree_entry *te = NULL;
+		stet_buf_clear(&dir);
+		stet_buf_put(&dir, path, (size_t)(slash - path));
+		if ((error = stet_buf_check(&dir, "path")) < 0)
+			goto done;
+		if (git_tree_entry_bypath(&te, tree, dir.ptr) == 0) {
+			error = track(a, git_tree_entry_id(te), NULL);
+			git_tree_entry_free(te);
+			if (error < 0)
+				goto done;
+		}
+	}
+	if ((error = track(a, &commit_id, NULL)) < 0 || (error = note_changed(a, path)) < 0)
+		goto done;
+	git_oid_cpy(&a->tip, &commit_id);
+	git_oid_cpy(blob_out, &blob_id);
+	a->commits_since_checkpoint++;
+done:
+	git_signature_free(author);
+	git_signature_free(committer);
+	git_tree_free(tree);
+	git_tree_free(base);
+	git_commit_free(parent);
+	stet_buf_dispose(&doc);
+	stet_buf_dispose(&msg);
+	stet_buf_dispose(&email);
+	stet_buf_dispose(&dir);
+	return error;
+}
+
+int stet_archive_put(stet_archive *a, const stet_canon *c_in, const char *source_override, stet_event *ev)
+{
+	stet_canon c = *c_in;
+	const char *source;
+	char hash[33];
+	keyent *e;
+	git_oid blob;
+	int error;
+
+	memset(ev, 0, sizeof(*ev));
+	ev->distance = -1;
+	if (!a->writer)
+		return stet_error_set(STET_EUSAGE, "archive opened read-only");
+	if (source_override && *source_override)
+		c.source = (char *)source_override;
+	source = c.source;
+	if ((error = stet_store_key(&ev->key, &c, source)) < 0 || (error = canon_hash(hash, &c)) < 0)
+		goto done;
+	if ((e = keymap_by_key(&a->keys, ev->key))) {
+		if (!(ev->path = stet_strdup(e->path))) {
+			error = stet_error_oom();
+			goto done;
+		}
+		/* the latest version, or an earlier one (a mirror that keeps an old
+		 * copy beside the new must not flip the archive back and forth) */
+		if (!strcmp(e->hash, hash) || keyent_has_seen(e, hash)) {
+			ev->verdict = STET_V_UNCHANGED;
+			goto done;
+		}
+		ev->verdict = STET_V_REVISION;
+		ev->grade = grade(a, &e->blob, &c);
+	} else {
+		ev->verdict = STET_V_NEW;
+		if ((error = stet_store_path(&ev->path, &c, source, ev->key, a->run_time, 0)) < 0)
+			goto done;
+		if (keymap_by_path(&a->keys, ev->path)) {
+			free(ev->path);
+			ev->path = NULL;
+			if ((error = stet_store_path(&ev->path, &c, source, ev->key, a->run_time, 1)) < 0)
+				goto done;
+			if (keymap_by_path(&a->keys, ev->path)) {
+				error = stet_error_set(STET_EEXISTS, "%s: path taken by another article", ev->path);
+				goto done;
+			}
+		}
+	}
+	if ((error = commit_event(a, &c, source, ev->key, ev->path, hash, ev, &blob)) < 0 ||
+	    (error = keymap_add(&a->keys, ev->key, ev->path, c.title, &blob, hash)) < 0)
+		goto done;
+	if (a->commits_since_checkpoint >= a->checkpoint_every)
+		error = stet_archive_finish(a) < 0 ? stet_error_code() : 0;
+done:
+	if (error < 0)
+		stet_event_dispose(ev);
+	return error;
+}
+
+static int checkout_changed(stet_archive *a)
+{
+	git_checkout_options opts;
+	git_reference *head = NULL;
+	int error;
+
+	if (git_repository_head(&head, a->repo) < 0 || strcmp(git_reference_name(head), MAIN_REF)) {
+		git_reference_free(head);
+		return 0; /* someone checked out another branch: leave their work tree alone */
+	}
+	git_reference_free(head);
+	git_checkout_options_init(&opts, GIT_CHECKOUT_OPTIONS_VERSION);
+	opts.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_DISABLE_PATHSPEC_MATCH;
+	opts.paths.strings = a->changed;
+	opts.paths.count = a->nchanged;
+	if ((error = git_checkout_head(a->repo, &opts)) < 0)
+		return stet_git_error(error, "updating the work tree");
+	return 0;
+}
+
+int stet_archive_finish(stet_archive *a)
+{
+	git_packbuilder *pb = NULL;
+	git_reference *ref = NULL;
+	git_oid old;
+	stet_buf logmsg = STET_BUF_INIT;
+	size_t i, commits = a->commits_since_checkpoint;
+	int error = 0;
+
+	if (!a->writer || !a->npending)
+		return 0;
+	if ((error = git_packbuilder_new(&pb, a->repo)) < 0) {
+		error = stet_git_error(error, "packing");
+		goto done;
+	}
+	git_packbuilder_set_threads(pb, 2);
+	for (i = 0; i < a->npending; i++)
+		if ((error = git_packbuilder_insert(pb, &a->pending[i], a->pending_names[i])) < 0) {
+			error = stet_git_error(error, "packing");
+			goto done;
+		}
+	if ((error = git_packbuilder_write(pb, NULL, 0, NULL, NULL)) < 0) {
+		error = stet_git_error(error, "writing the pack");
+		goto done;
+	}
+	git_mempack_reset(a->mempack);
+	git_odb_refresh(a->odb);
+	/* only now, with every object on disk, does main move */
+	if ((error = git_reference_name_to_id(&old, a->repo, MAIN_REF)) < 0) {
+		error = stet_git_error(error, "reading main");
+		goto done;
+	}
+	stet_buf_printf(&logmsg, "stet ingest: %zu commit%s", commits, commits == 1 ? "" : "s");
+	if ((error = git_reference_create_matching(&ref, a->repo, MAIN_REF, &a->tip, 1, &old, logmsg.ptr)) < 0) {
+		error = stet_git_error(error, "moving main (did something else move it during the run?)");
+		goto done;
+	}
+	a->commits_total += commits;
+	a->commits_since_checkpoint = 0;
+	for (i = 0; i < a->npending; i++)
+		free(a->pending_names[i]);
+	a->npending = 0;
+	if ((error = keys_save(a)) < 0)
+		goto done;
+	error = checkout_changed(a);
+	for (i = 0; i < a->nchanged; i++)
+		free(a->changed[i]);
+	a->nchanged = 0;
+done:
+	git_reference_free(ref);
+	git_packbuilder_free(pb);
+	stet_buf_dispose(&logmsg);
+	return error < 0 ? error : (int)commits;
+}

@@ -1,0 +1,141 @@
+/*
+ * stet.yaml, the archive's configuration, committed at its root so its
+ * history is kept too. Read with libyaml; an error names the line and
+ * column. Unknown keys are ignored (a newer stet may add some).
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+const char stet_default_config[] =
+	"# stet archive configuration. This file is committed with the archive.\n"
+	"#\n"
+	"# Who commits: the archiver, at run time. Each article's commit is\n"
+	"# authored by its source, at the article's own time.\n"
+	"committer:\n"
+	"  name: stet\n"
+	"  email: stet@localhost\n"
+	"\n"
+	"# A long run moves the branch every this many commits, so that a run\n"
+	"# killed midway keeps what it finished.\n"
+	"checkpoint: 1000\n"
+	"\n"
+	"# A program run after each ingest that committed something, with the\n"
+	"# run's JSON lines on standard input and STET_ARCHIVE in its\n"
+	"# environment (a path relative to the archive root). Samples ship in\n"
+	"# stet's hooks/ folder.\n"
+	"# hooks:\n"
+	"#   post-ingest: .stet/hooks/post-ingest\n";
+
+static const char *scalar(yaml_document_t *d, yaml_node_t *n)
+{
+	(void)d;
+	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+static yaml_node_t *get(yaml_document_t *d, yaml_node_t *map, const char *key)
+{
+	yaml_node_pair_t *p;
+	if (!map || map->type != YAML_MAPPING_NODE)
+		return NULL;
+	for (p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+		const char *k = scalar(d, yaml_document_get_node(d, p->key));
+		if (k && !strcmp(k, key))
+			return yaml_document_get_node(d, p->value);
+	}
+	return NULL;
+}
+
+static int set(char **dst, const char *v)
+{
+	char *c;
+	if (!v)
+		return 0;
+	if (!(c = stet_strdup(v)))
+		return stet_error_oom();
+	free(*dst);
+	*dst = c;
+	return 0;
+}
+
+int config_load(stet_archive *a)
+{
+	stet_buf file = STET_BUF_INIT, path = STET_BUF_INIT;
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	yaml_node_t *root, *n;
+	FILE *f;
+	char chunk[4096];
+	size_t r;
+	int error = 0, have_parser = 0, have_doc = 0;
+	const char *v;
+
+	if ((error = set(&a->committer_name, "stet")) < 0 || (error = set(&a->committer_email, "stet@localhost")) < 0)
+		return error;
+	a->checkpoint_every = 1000;
+	stet_buf_printf(&path, "%s/stet.yaml", a->root);
+	if (!(f = fopen(path.ptr, "r")))
+		goto done; /* no stet.yaml: the defaults */
+	stet_buf_init(&file, 1u << 20);
+	while ((r = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		stet_buf_put(&file, chunk, r);
+	fclose(f);
+	if ((error = stet_buf_check(&file, path.ptr)) < 0)
+		goto done;
+	if (!yaml_parser_initialize(&parser)) {
+		error = stet_error_oom();
+		goto done;
+	}
+	have_parser = 1;
+	yaml_parser_set_input_string(&parser, (const unsigned char *)file.ptr, file.size);
+	if (!yaml_parser_load(&parser, &doc)) {
+		error = stet_error_set(STET_EINVALID, "%s:%zu:%zu: %s", path.ptr, (size_t)parser.problem_mark.line + 1,
+				       (size_t)parser.problem_mark.column + 1,
+				       parser.problem ? parser.problem : "malformed YAML");
+		goto done;
+	}
+	have_doc = 1;
+	root = yaml_document_get_root_node(&doc);
+	if (!root)
+		goto done;
+	if (root->type != YAML_MAPPING_NODE) {
+		error = stet_error_set(STET_EINVALID, "%s:%zu:1: stet.yaml must be a mapping of settings", path.ptr,
+				       (size_t)root->start_mark.line + 1);
+		goto done;
+	}
+	n = get(&doc, root, "committer");
+	if ((error = set(&a->committer_name, scalar(&doc, get(&doc, n, "name")))) < 0 ||
+	    (error = set(&a->committer_email, scalar(&doc, get(&doc, n, "email")))) < 0)
+		goto done;
+	if ((v = scalar(&doc, get(&doc, root, "checkpoint")))) {
+		char *end;
+		long k = strtol(v, &end, 10);
+		if (*end || k < 1 || k > 100000000) {
+			n = get(&doc, root, "checkpoint");
+			error = stet_error_set(STET_EINVALID, "%s:%zu:%zu: checkpoint must be a whole number from 1",
+					       path.ptr, (size_t)n->start_mark.line + 1, (size_t)n->start_mark.column + 1);
+			goto done;
+		}
+		a->checkpoint_every = (size_t)k;
+	}
+	if ((v = scalar(&doc, get(&doc, get(&doc, root, "hooks"), "post-ingest"))) && *v) {
+		stet_buf h = STET_BUF_INIT;
+		if (v[0] == '/')
+			stet_buf_puts(&h, v);
+		else
+			stet_buf_printf(&h, "%s/%s", a->root, v);
+		if ((error = stet_buf_check(&h, "hook")) == 0)
+			error = set(&a->hook, h.ptr);
+		stet_buf_dispose(&h);
+	}
+done:
+	if (have_doc)
+		yaml_document_delete(&doc);
+	if (have_parser)
+		yaml_parser_delete(&parser);
+	stet_buf_dispose(&file);
+	stet_buf_dispose(&path);
+	return error;
+}

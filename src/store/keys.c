@@ -1,0 +1,432 @@
+/*
+ * The key cache: which key lives at which path, with its blob and the
+ * hash of its canonical document. It is a cache of what main's tree says,
+ * kept in .git/stet/keys with the commit it reflects; when that is not
+ * main's tip (a git pull, a killed run, a deleted file) it is rebuilt from
+ * the archived files themselves.
+ */
+#include "internal.h"
+#include "stet/input.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#define CACHE_MAGIC "stet-keys 2"
+
+static size_t slot_of(const char *s, size_t slots)
+{
+	return (size_t)(XXH3_64bits(s, strlen(s)) & (slots - 1));
+}
+
+static int rehash(keymap *m, size_t slots)
+{
+	size_t *bk = stet_calloc(slots, sizeof(size_t)), *bp = stet_calloc(slots, sizeof(size_t)), i;
+
+	if (!bk || !bp) {
+		free(bk);
+		free(bp);
+		return stet_error_oom();
+	}
+	for (i = 0; i < m->n; i++) {
+		size_t s = slot_of(m->v[i].key, slots);
+		while (bk[s])
+			s = (s + 1) & (slots - 1);
+		bk[s] = i + 1;
+		s = slot_of(m->v[i].path, slots);
+		while (bp[s])
+			s = (s + 1) & (slots - 1);
+		bp[s] = i + 1;
+	}
+	free(m->by_key);
+	free(m->by_path);
+	m->by_key = bk;
+	m->by_path = bp;
+	m->slots = slots;
+	return 0;
+}
+
+keyent *keymap_by_key(keymap *m, const char *key)
+{
+	size_t s;
+	if (!m->slots)
+		return NULL;
+	for (s = slot_of(key, m->slots); m->by_key[s]; s = (s + 1) & (m->slots - 1))
+		if (!strcmp(m->v[m->by_key[s] - 1].key, key))
+			return &m->v[m->by_key[s] - 1];
+	return NULL;
+}
+
+keyent *keymap_by_path(keymap *m, const char *path)
+{
+	size_t s;
+	if (!m->slots)
+		return NULL;
+	for (s = slot_of(path, m->slots); m->by_path[s]; s = (s + 1) & (m->slots - 1))
+		if (!strcmp(m->v[m->by_path[s] - 1].path, path))
+			return &m->v[m->by_path[s] - 1];
+	return NULL;
+}
+
+static uint64_t hash64(const char *hex)
+{
+	char part[17];
+	memcpy(part, hex, 16);
+	part[16] = '\0';
+	return strtoull(part, NULL, 16);
+}
+
+int keyent_has_seen(const keyent *e, const char *hash)
+{
+	uint64_t h = hash64(hash);
+	size_t i;
+	for (i = 0; i < e->nseen; i++)
+		if (e->seen[i] == h)
+			return 1;
+	return 0;
+}
+
+static int seen_push(keyent *e, const char *hash)
+{
+	uint64_t *v;
+	if (strlen(hash) < 16 || keyent_has_seen(e, hash))
+		return 0;
+	if (!(v = stet_realloc(e->seen, (e->nseen + 1) * sizeof(*v))))
+		return stet_error_oom();
+	v[e->nseen++] = hash64(hash);
+	e->seen = v;
+	return 0;
+}
+
+int keyent_saw(keyent *e, const char *hash)
+{
+	return strcmp(hash, e->hash) ? seen_push(e, hash) : 0;
+}
+
+int keymap_add(keymap *m, const char *key, const char *path, const char *title, const git_oid *blob,
+	       const char *hash)
+{
+	keyent *e = keymap_by_key(m, key);
+	size_t s;
+	int error;
+
+	if (e) { /* an update of a known key: same path; the old version is remembered */
+		if (strcmp(e->hash, hash) && (error = seen_push(e, e->hash)) < 0)
+			return error;
+		git_oid_cpy(&e->blob, blob);
+		memcpy(e->hash, hash, 33);
+		if (title && (!e->title || strcmp(e->title, title))) {
+			char *t = stet_strdup(title);
+			if (!t)
+				return stet_error_oom();
+			free(e->title);
+			e->title = t;
+		}
+		return 0;
+	}
+	if (m->n == m->cap) {
+		size_t cap = m->cap ? m->cap * 2 : 1024;
+		keyent *v = stet_realloc(m->v, cap * sizeof(*v));
+		if (!v)
+			return stet_error_oom();
+		m->v = v;
+		m->cap = cap;
+	}
+	if ((m->n + 1) * 2 > m->slots && (error = rehash(m, m->slots ? m->slots * 2 : 2048)) < 0)
+		return error;
+	e = &m->v[m->n];
+	memset(e, 0, sizeof(*e));
+	e->key = stet_strdup(key);
+	e->path = stet_strdup(path);
+	e->title = stet_strdup(title ? title : "");
+	if (!e->key || !e->path || !e->title) {
+		free(e->key);
+		free(e->path);
+		free(e->title);
+		return stet_error_oom();
+	}
+	git_oid_cpy(&e->blob, blob);
+	memcpy(e->hash, hash, 33);
+	m->n++;
+	for (s = slot_of(key, m->slots); m->by_key[s]; s = (s + 1) & (m->slots - 1))
+		;
+	m->by_key[s] = m->n;
+	for (s = slot_of(path, m->slots); m->by_path[s]; s = (s + 1) & (m->slots - 1))
+		;
+	m->by_path[s] = m->n;
+	return 0;
+}
+
+void keymap_dispose(keymap *m)
+{
+	size_t i;
+	for (i = 0; i < m->n; i++) {
+		free(m->v[i].seen);
+		free(m->v[i].key);
+		free(m->v[i].path);
+		free(m->v[i].title);
+	}
+	free(m->v);
+	free(m->by_key);
+	free(m->by_path);
+	memset(m, 0, sizeof(*m));
+}
+
+int canon_hash(char out[33], const stet_canon *c)
+{
+	stet_buf b = STET_BUF_INIT;
+	XXH128_hash_t h;
+	int error;
+
+	if ((error = stet_canon_write(&b, c)) == 0) {
+		h = XXH3_128bits(b.ptr, b.size);
+		snprintf(out, 33, "%016llx%016llx", (unsigned long long)h.high64, (unsigned long long)h.low64);
+	}
+	stet_buf_dispose(&b);
+	return error;
+}
+
+static char *cache_path(stet_archive *a)
+{
+	stet_buf b = STET_BUF_INIT;
+	stet_buf_printf(&b, "%s/stet/keys", a->gitdir);
+	return stet_buf_detach(&b);
+}
+
+/* ---- rebuild from the tree ---- */
+
+typedef struct {
+	stet_archive *a;
+	int error;
+} walk_ctx;
+
+static int rebuild_entry(const char *root, const git_tree_entry *entry, void *payload)
+{
+	walk_ctx *w = payload;
+	stet_archive *a = w->a;
+	stet_buf path = STET_BUF_INIT;
+	git_blob *blob = NULL;
+	stet_article *art = NULL;
+	stet_canon *c = NULL;
+	const char *name = git_tree_entry_name(entry), *key = NULL;
+	char hash[33];
+	size_t i, nl = strlen(name);
+	int error;
+
+	if (git_tree_entry_type(entry) != GIT_OBJECT_BLOB || nl < 4 || strcmp(name + nl - 3, ".md"))
+		return 0;
+	stet_buf_printf(&path, "%s%s", root, name);
+	if ((error = git_blob_lookup(&blob, a->repo, git_tree_entry_id(entry))) < 0) {
+		error = stet_git_error(error, path.ptr);
+		goto done;
+	}
+	if (stet_input_read(&art, path.ptr, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob)) < 0 ||
+	    art->format != STET_FORMAT_CANON) {
+		error = 0; /* not an article file: a README someone added, say */
+		goto done;
+	}
+	for (i = 0; i + 1 < art->extra.n; i += 2)
+		if (!strcmp(art->extra.v[i], "key"))
+			key = art->extra.v[i + 1];
+	if (!key)
+		goto done;
+	if ((error = stet_canon_new(&c, art)) < 0 || (error = canon_hash(hash, c)) < 0)
+		goto done;
+	error = keymap_add(&a->keys, key, path.ptr, c->title, git_tree_entry_id(entry), hash);
+done:
+	stet_canon_free(c);
+	stet_article_free(art);
+	git_blob_free(blob);
+	stet_buf_dispose(&path);
+	if (error < 0) {
+		w->error = error;
+		return -1;
+	}
+	return 0;
+}
+
+/* Earlier versions from the commits' trailers (Stet-Key, Stet-Document). */
+static int rebuild_seen(stet_archive *a)
+{
+	git_revwalk *walk = NULL;
+	git_oid id;
+	int error;
+
+	if ((error = git_revwalk_new(&walk, a->repo)) < 0 || (error = git_revwalk_push(walk, &a->tip)) < 0) {
+		error = stet_git_error(error, "walking main");
+		goto done;
+	}
+	while ((error = git_revwalk_next(&id, walk)) == 0) {
+		git_commit *c = NULL;
+		const char *msg, *k, *d;
+		char key[4096], doc[33];
+		size_t n;
+		keyent *e;
+		if (git_commit_lookup(&c, a->repo, &id) < 0)
+			continue;
+		msg = git_commit_message(c);
+		if ((k = strstr(msg, "\nStet-Key: ")) && (d = strstr(msg, "\nStet-Document: "))) {
+			k += strlen("\nStet-Key: ");
+			d += strlen("\nStet-Document: ");
+			n = strcspn(k, "\n");
+			if (n < sizeof(key) && strlen(d) >= 32) {
+				memcpy(key, k, n);
+				key[n] = '\0';
+				memcpy(doc, d, 32);
+				doc[32] = '\0';
+				if ((e = keymap_by_key(&a->keys, key)) && (error = keyent_saw(e, doc)) < 0) {
+					git_commit_free(c);
+					goto done;
+				}
+			}
+		}
+		git_commit_free(c);
+	}
+	error = error == GIT_ITEROVER ? 0 : stet_git_error(error, "walking main");
+done:
+	git_revwalk_free(walk);
+	return error;
+}
+
+static int rebuild(stet_archive *a)
+{
+	git_commit *commit = NULL;
+	git_tree *tree = NULL;
+	walk_ctx w = { a, 0 };
+	int error;
+
+	keymap_dispose(&a->keys);
+	if (!a->have_tip)
+		return 0;
+	if ((error = git_commit_lookup(&commit, a->repo, &a->tip)) < 0 ||
+	    (error = git_commit_tree(&tree, commit)) < 0) {
+		error = stet_git_error(error, "reading main");
+		goto done;
+	}
+	if (git_tree_walk(tree, GIT_TREEWALK_PRE, rebuild_entry, &w) < 0)
+		error = w.error ? w.error : stet_git_error(-1, "walking main's tree");
+	else
+		error = rebuild_seen(a);
+done:
+	git_tree_free(tree);
+	git_commit_free(commit);
+	return error;
+}
+
+static int load_cache(stet_archive *a, const char *file)
+{
+	FILE *f = fopen(file, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int ok = 0, error = 0;
+	char want[64];
+
+	if (!f)
+		return 1; /* no cache */
+	snprintf(want, sizeof(want), CACHE_MAGIC " %s\n", git_oid_tostr_s(&a->tip));
+	if ((n = getline(&line, &cap, f)) < 0 || strcmp(line, want))
+		goto done; /* another commit, or another format: stale */
+	while ((n = getline(&line, &cap, f)) > 0 && !error) {
+		char *fld[6], *p = line;
+		int k;
+		git_oid blob;
+		if (line[n - 1] == '\n')
+			line[n - 1] = '\0';
+		for (k = 0; k < 6; k++) {
+			fld[k] = p;
+			p = strchr(p, '\t');
+			if (k < 5) {
+				if (!p)
+					break;
+				*p++ = '\0';
+			}
+		}
+		if (k < 6 || git_oid_fromstr(&blob, fld[2]) < 0 || strlen(fld[3]) != 32) {
+			keymap_dispose(&a->keys);
+			goto done; /* damaged: rebuild */
+		}
+		if ((error = keymap_add(&a->keys, fld[0], fld[1], fld[5], &blob, fld[3])) == 0) {
+			keyent *e = keymap_by_key(&a->keys, fld[0]);
+			char *h = fld[4];
+			while (!error && strlen(h) >= 16) {
+				char hex[33];
+				memcpy(hex, h, 16);
+				memset(hex + 16, '0', 16);
+				hex[32] = '\0';
+				error = keyent_saw(e, hex);
+				h += 16;
+				if (*h == ',')
+					h++;
+			}
+		}
+	}
+	ok = !error;
+done:
+	free(line);
+	fclose(f);
+	if (error < 0)
+		return error;
+	return ok ? 0 : 1;
+}
+
+int keys_load(stet_archive *a)
+{
+	char *file = cache_path(a);
+	int r;
+
+	if (!file)
+		return stet_error_oom();
+	r = load_cache(a, file);
+	free(file);
+	if (r <= 0)
+		return r;
+	keymap_dispose(&a->keys);
+	return rebuild(a);
+}
+
+int keys_save(stet_archive *a)
+{
+	stet_buf b = STET_BUF_INIT, tmp = STET_BUF_INIT;
+	char *file = cache_path(a);
+	size_t i;
+	int fd = -1, error = 0;
+
+	if (!file)
+		return stet_error_oom();
+	stet_buf_printf(&b, CACHE_MAGIC " %s\n", a->have_tip ? git_oid_tostr_s(&a->tip) : "none");
+	for (i = 0; i < a->keys.n; i++) {
+		keyent *e = &a->keys.v[i];
+		size_t k;
+		stet_buf_printf(&b, "%s\t%s\t%s\t%s\t", e->key, e->path, git_oid_tostr_s(&e->blob), e->hash);
+		for (k = 0; k < e->nseen; k++)
+			stet_buf_printf(&b, "%s%016llx", k ? "," : "", (unsigned long long)e->seen[k]);
+		stet_buf_printf(&b, "\t%s\n", e->title);
+	}
+	stet_buf_printf(&tmp, "%s.tmp.%d", file, (int)getpid());
+	if ((error = stet_buf_check(&b, "key cache")) < 0 || (error = stet_buf_check(&tmp, "key cache")) < 0)
+		goto done;
+	if ((fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
+		error = stet_error_set(STET_EIO, "%s: %s", tmp.ptr, strerror(errno));
+		goto done;
+	}
+	if (write(fd, b.ptr, b.size) != (ssize_t)b.size || fsync(fd) < 0) {
+		error = stet_error_set(STET_EIO, "%s: %s", tmp.ptr, strerror(errno));
+		close(fd);
+		unlink(tmp.ptr);
+		goto done;
+	}
+	if (close(fd) < 0 || rename(tmp.ptr, file) < 0) {
+		error = stet_error_set(STET_EIO, "%s: %s", file, strerror(errno));
+		unlink(tmp.ptr);
+	}
+done:
+	free(file);
+	stet_buf_dispose(&b);
+	stet_buf_dispose(&tmp);
+	return error;
+}
