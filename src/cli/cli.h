@@ -26,7 +26,19 @@ int cli_is_help(const char *arg);
 /* run the archive's post-ingest hook with `input` on its stdin */
 void cli_run_hook(const char *hook, const char *archive, const char *input, size_t len);
 
+/* history helpers (history.c) */
+int cli_color(void);
+void cli_date(char out[32], long long t);
+int cli_open_read(stet_archive **a, cli_ctx *ctx);
+long cli_pick_version(const stet_revinfo *v, size_t n, const char *path, const char *rev);
+char *cli_split_rev(char *arg);
+void cli_json_string(stet_buf *out, const char *s);
+void cli_json_stringn(stet_buf *out, const char *s, size_t len);
+
 int cmd_canon(cli_ctx *ctx, int argc, char **argv);
+int cmd_log(cli_ctx *ctx, int argc, char **argv);
+int cmd_show(cli_ctx *ctx, int argc, char **argv);
+int cmd_diff(cli_ctx *ctx, int argc, char **argv);
 int cmd_init(cli_ctx *ctx, int argc, char **argv);
 int cmd_ingest(cli_ctx *ctx, int argc, char **argv);
 

@@ -17,9 +17,12 @@ static const char usage[] =
 	"Archive news articles into git: canonical text, reposts found, every\n"
 	"edit a commit.\n"
 	"\n"
-	"Commands:\n"
+	"Commands (ARTICLE: an archive path, a URL, a key, or a title fragment):\n"
 	"  init [DIR]                      create an archive\n"
 	"  ingest [--json] PATH... | -     archive posts, pages, folders of them\n"
+	"  log [--json] [ARTICLE]          the history, newest first\n"
+	"  show ARTICLE[@REV]              one version of an article\n"
+	"  diff [--json] ARTICLE [REV [REV]]  what changed, by sentence and word\n"
 	"  canon [--body|--json] FILE...   print the canonical form of inputs (no archive)\n"
 	"\n"
 	"Options:\n"
@@ -36,6 +39,9 @@ static const struct {
 	{ "canon", cmd_canon },
 	{ "init", cmd_init },
 	{ "ingest", cmd_ingest },
+	{ "log", cmd_log },
+	{ "show", cmd_show },
+	{ "diff", cmd_diff },
 };
 
 void cli_error(const char *fmt, ...)
