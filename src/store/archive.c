@@ -240,7 +240,10 @@ int stet_archive_open(stet_archive **out, const char *dir, int for_writing, doub
 			error = stet_error_set(STET_ECORRUPT, "%s: branch main is missing; see 'stet init'", a->root);
 			goto done;
 		}
-		/* a killed run may have left the cache behind main: keys_load rebuilt it */
+		/* a killed run may have left the cache behind main (keys_load
+		 * rebuilt it) and the work tree behind main (synced here) */
+		if ((error = stet_store_sync_worktree(a)) < 0)
+			goto done;
 	}
 done:
 	if (error < 0)

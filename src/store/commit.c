@@ -13,9 +13,12 @@
 #include "internal.h"
 #include "stet/input.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <xxhash.h>
 
 #define MAIN_REF "refs/heads/main"
@@ -294,7 +297,43 @@ done:
 	return error;
 }
 
-static int checkout_changed(stet_archive *a)
+static int checkout_changed(stet_archive *a, int all);
+
+int stet_store_mark_checkout(stet_archive *a, int on)
+{
+	stet_buf path = STET_BUF_INIT;
+	int error = 0, fd;
+
+	stet_buf_printf(&path, "%s/stet/checkout-pending", a->gitdir);
+	if ((error = stet_buf_check(&path, "marker")) < 0)
+		goto done;
+	if (on) {
+		if ((fd = open(path.ptr, O_WRONLY | O_CREAT | O_CLOEXEC, 0644)) < 0)
+			error = stet_error_set(STET_EIO, "%s: %s", path.ptr, strerror(errno));
+		else
+			close(fd);
+	} else if (unlink(path.ptr) < 0 && errno != ENOENT) {
+		error = stet_error_set(STET_EIO, "%s: %s", path.ptr, strerror(errno));
+	}
+done:
+	stet_buf_dispose(&path);
+	return error;
+}
+
+int stet_store_sync_worktree(stet_archive *a)
+{
+	stet_buf path = STET_BUF_INIT;
+	int error = 0;
+
+	stet_buf_printf(&path, "%s/stet/checkout-pending", a->gitdir);
+	if ((error = stet_buf_check(&path, "marker")) == 0 && access(path.ptr, F_OK) == 0 &&
+	    (error = checkout_changed(a, 1)) == 0)
+		error = stet_store_mark_checkout(a, 0);
+	stet_buf_dispose(&path);
+	return error;
+}
+
+static int checkout_changed(stet_archive *a, int all)
 {
 	git_checkout_options opts;
 	git_reference *head = NULL;
@@ -307,8 +346,10 @@ static int checkout_changed(stet_archive *a)
 	git_reference_free(head);
 	git_checkout_options_init(&opts, GIT_CHECKOUT_OPTIONS_VERSION);
 	opts.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_DISABLE_PATHSPEC_MATCH;
-	opts.paths.strings = a->changed;
-	opts.paths.count = a->nchanged;
+	if (!all) {
+		opts.paths.strings = a->changed;
+		opts.paths.count = a->nchanged;
+	}
 	if ((error = git_checkout_head(a->repo, &opts)) < 0)
 		return stet_git_error(error, "updating the work tree");
 	return 0;
@@ -346,6 +387,9 @@ int stet_archive_finish(stet_archive *a)
 		error = stet_git_error(error, "reading main");
 		goto done;
 	}
+	/* if we die between the ref and the work tree, the next run syncs it */
+	if ((error = stet_store_mark_checkout(a, 1)) < 0)
+		goto done;
 	stet_buf_printf(&logmsg, "stet ingest: %zu commit%s", commits, commits == 1 ? "" : "s");
 	if ((error = git_reference_create_matching(&ref, a->repo, MAIN_REF, &a->tip, 1, &old, logmsg.ptr)) < 0) {
 		error = stet_git_error(error, "moving main (did something else move it during the run?)");
@@ -358,7 +402,8 @@ int stet_archive_finish(stet_archive *a)
 	a->npending = 0;
 	if ((error = keys_save(a)) < 0)
 		goto done;
-	error = checkout_changed(a);
+	if ((error = checkout_changed(a, 0)) == 0)
+		error = stet_store_mark_checkout(a, 0);
 	for (i = 0; i < a->nchanged; i++)
 		free(a->changed[i]);
 	a->nchanged = 0;

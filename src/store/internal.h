@@ -78,6 +78,10 @@ int keys_save(stet_archive *a);
 /* the canonical document hash of a canon */
 int canon_hash(char out[33], const stet_canon *c);
 
+/* work tree (commit.c): a marker set while main is ahead of the work tree */
+int stet_store_mark_checkout(stet_archive *a, int on);
+int stet_store_sync_worktree(stet_archive *a);
+
 /* config (config.c) */
 int config_load(stet_archive *a);
 extern const char stet_default_config[];

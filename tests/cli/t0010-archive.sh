@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# The archive from the command line: init, ingest (new, unchanged,
+# revision, rejected), the layout and commits in plain git, log, show,
+# diff, the lock.
+. "$(dirname "$0")/lib.sh"
+A=$TMP/archive
+EX=$STET_SRC/examples
+mkdir -p "$TMP/run1" "$TMP/run2"
+cp "$EX"/* "$TMP/run1/"
+sed 's/1,200 passengers/1,350 passengers/; s/if demand holds/if demand keeps up/' "$EX/jekyll-harbour.md" > "$TMP/run2/jekyll-harbour.md"
+printf -- '---\ntitle: broken\n' > "$TMP/run2/broken.md"
+mkdir -p "$TMP/run2/.hidden" && cp "$EX/page-budget.html" "$TMP/run2/.hidden/"
+ln -s "$TMP/run2" "$TMP/run2/loop"
+
+t "init creates a repository on main with stet.yaml" sh -c '
+	"$1" init "$2" 2>/dev/null && [ -f "$2/stet.yaml" ] &&
+	[ "$(git -C "$2" symbolic-ref HEAD)" = refs/heads/main ] &&
+	[ "$(git -C "$2" log --format=%s)" = "init: a stet archive" ] &&
+	git -C "$2" ls-files | grep -qx stet.yaml' _ "$STET" "$A"
+t "init refuses an existing repository" sh -c '"$1" init "$2" 2>"$3/e"; [ $? = 1 ] && grep -q "already a git repository" "$3/e"' _ "$STET" "$A" "$TMP"
+t "ingest outside an archive fails clearly" sh -c '"$1" -C "$2" ingest "$3" 2>"$4/e"; [ $? = 1 ] && grep -q "not a stet archive" "$4/e"' _ "$STET" "$TMP/run1" "$EX" "$TMP"
+
+t "first run: every input new, one commit each, files at readable paths" sh -c '
+	"$1" -C "$2" ingest --json "$3" > "$4/r1.json" || exit 1
+	python3 - "$4/r1.json" <<"PY" || exit 1
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+assert [r["verdict"] for r in rows] == ["new"] * 3, rows
+assert [r["input"].rsplit("/", 1)[1] for r in rows] == ["hexo-library.md", "jekyll-harbour.md", "page-budget.html"]
+paths = [r["path"] for r in rows]
+assert paths[1].startswith("example-wire/2021/07/06/harbour-ferry-returns-after-two-year-pause-"), paths
+assert paths[0].startswith("示例日报/2021/06/08/示例市-新建三座公共图书馆-年底前全部开放-"), paths
+assert rows[1]["key"] == "news.example.org/2021/07/06/harbour-ferry-returns", rows[1]
+assert all(".." not in p and not p.startswith(".") for p in paths)
+PY
+	[ "$(git -C "$2" rev-list --count main)" = 4 ] &&
+	git -C "$2" fsck --strict 2>&1 &&
+	[ -z "$(git -C "$2" status --porcelain)" ] &&
+	git -C "$2" log -1 --format=%B -- example-wire | grep -qx "Stet-Key: news.example.org/2021/07/06/harbour-ferry-returns" &&
+	git -C "$2" log --format=%s | grep -qx "new: Example Wire: Harbour ferry returns after two-year pause" &&
+	[ "$(git -C "$2" log -1 --format="%an <%ae> %aI" -- example-wire)" = "Example Wire <example-wire@sources.stet.invalid> 2021-07-06T01:50:19+00:00" ] &&
+	[ "$(ls "$2"/.git/objects/pack/*.pack | wc -l)" = 1 ] &&
+	[ "$(git -C "$2" count-objects -v | sed -n "s/^count: //p")" = 3 ]  # only init'"'"'s objects are loose
+	' _ "$STET" "$A" "$TMP/run1" "$TMP"
+
+t "the same input again commits nothing" sh -c '
+	before=$(git -C "$2" rev-parse main)
+	"$1" -C "$2" ingest --json "$3" > "$4/r1b.json" && [ "$(grep -c "\"verdict\":\"unchanged\"" "$4/r1b.json")" = 3 ] &&
+	[ "$(git -C "$2" rev-parse main)" = "$before" ]' _ "$STET" "$A" "$TMP/run1" "$TMP"
+
+t "second run: a revision at the same path, a rejected input, hidden files and link loops skipped; exit 3" sh -c '
+	"$1" -C "$2" ingest --json "$3" > "$4/r2.json" 2> "$4/r2.err"; rc=$?
+	[ $rc = 3 ] || { echo "exit $rc"; cat "$4/r2.err"; exit 1; }
+	grep -q "^stet: error: .*broken.md:1:1: front matter opened here has no closing" "$4/r2.err" || exit 1
+	python3 - "$4/r1.json" "$4/r2.json" <<"PY"
+import json, sys
+first = {r["input"].rsplit("/", 1)[1]: r for r in map(json.loads, open(sys.argv[1]))}
+rows = [json.loads(l) for l in open(sys.argv[2])]
+names = [r["input"].rsplit("/", 1)[1] for r in rows]
+assert names == ["broken.md", "jekyll-harbour.md"], names
+assert rows[0]["verdict"] == "rejected" and "no closing" in rows[0]["error"], rows[0]
+assert rows[1]["verdict"] == "revision" and rows[1]["grade"] == "minor", rows[1]
+assert rows[1]["path"] == first["jekyll-harbour.md"]["path"]
+PY' _ "$STET" "$A" "$TMP/run2" "$TMP"
+
+t "plain git sees the revision as a small diff" sh -c '
+	cd "$1" && f=$(git log -1 --format= --name-only) &&
+	[ "$(git log --format=%H --follow -- "$f" | wc -l)" = 2 ] &&
+	git log -1 --format=%s | grep -qx "revise: Example Wire: Harbour ferry returns after two-year pause (minor)" &&
+	git log -1 --format=%B | grep -qx "Stet-Grade: minor" &&
+	[ "$(git diff HEAD~1 HEAD --numstat | cut -f1,2)" = "$(printf "2\t2")" ] &&
+	git diff --word-diff HEAD~1 HEAD | grep -qF "[-1,200-]{+1,350+}"' _ "$A"
+
+t "log lists events newest first; log ARTICLE only that article" sh -c '
+	"$1" -C "$2" log > "$3/log" && [ "$(wc -l < "$3/log")" = 5 ] &&
+	head -1 "$3/log" | grep -q "revise: Example Wire" && tail -1 "$3/log" | grep -q "init: a stet archive" &&
+	"$1" -C "$2" log harbour > "$3/log2" && [ "$(wc -l < "$3/log2")" = 2 ] &&
+	"$1" -C "$2" log --json https://news.example.org/2021/07/06/harbour-ferry-returns | python3 -c "
+import json,sys
+rows=[json.loads(l) for l in sys.stdin]
+assert len(rows)==2 and rows[0][\"path\"].startswith(\"example-wire/\"), rows"' _ "$STET" "$A" "$TMP"
+
+t "show prints a version; @1 is the first, @-1 the latest" sh -c '
+	"$1" -C "$2" show "harbour@1" | grep -q "said 1,200 passengers" &&
+	"$1" -C "$2" show harbour | grep -q "said 1,350 passengers" &&
+	"$1" -C "$2" show "harbour@-2" | grep -q "said 1,200 passengers" &&
+	"$1" -C "$2" show harbour@3 2>"$3/e"; [ $? = 1 ] && grep -q "has 2 versions" "$3/e"' _ "$STET" "$A" "$TMP"
+
+t "diff marks the changed words; --json gives spans" sh -c '
+	"$1" -C "$2" diff harbour > "$3/d" &&
+	grep -qF -- "- Dr. Ana Ruiz, who chairs the port board, said 1,[-200-] passengers rode it on the first day." "$3/d" &&
+	grep -qF -- "+ Dr. Ana Ruiz, who chairs the port board, said 1,{+350+} passengers rode it on the first day." "$3/d" &&
+	grep -qF -- "+ The board will add a second boat in August if demand {+keeps up+}." "$3/d" &&
+	! grep -q "$(printf "\033")" "$3/d" &&
+	"$1" -C "$2" diff --json harbour 1 2 | python3 -c "
+import json,sys
+d=json.load(sys.stdin)
+ch=[l for l in d[\"lines\"] if l[\"op\"]!=\"same\"]
+assert len(ch)==4, ch
+assert [\"add\",\"350\"] in ch[1][\"spans\"], ch[1]"' _ "$STET" "$A" "$TMP"
+
+t "diff of CJK text marks characters" sh -c '
+	mkdir -p "$3/cjk" && sed "s/第一座位于城东新区/第一座图书馆位于城西新区/" "$4/hexo-library.md" > "$3/cjk/hexo-library.md" &&
+	"$1" -C "$2" ingest "$3/cjk" 2>/dev/null && "$1" -C "$2" diff 图书馆 > "$3/d2" &&
+	grep -qF -- "+ 第一座{+图书馆+}位于城{+西+}新区，预计九月开放！" "$3/d2"' _ "$STET" "$A" "$TMP" "$EX"
+
+t "an ambiguous or unknown article is a clear error" sh -c '
+	"$1" -C "$2" show e 2>"$3/e1"; [ $? = 1 ] && grep -q "matches 2 articles" "$3/e1" &&
+	"$1" -C "$2" show nothing-like-this 2>"$3/e2"; [ $? = 1 ] && grep -q "no article matches" "$3/e2"' _ "$STET" "$A" "$TMP"
+
+t "a second run fails at once while the first holds the lock" sh -c '
+	exec 9>"$2/.git/stet/lock"; flock 9; echo 424242 >&9
+	"$1" -C "$2" ingest "$3" 2>"$4/lk"; rc=$?
+	[ $rc = 1 ] && grep -q "archive is locked by pid 424242" "$4/lk"' _ "$STET" "$A" "$TMP/run1" "$TMP"
+t "--wait waits for the lock, then runs" sh -c '
+	( exec 9>"$2/.git/stet/lock"; flock 9; sleep 1 ) &
+	sleep 0.3
+	"$1" -C "$2" ingest --wait 10 "$3" 2>"$4/lk2"; rc=$?; wait
+	[ $rc = 0 ] && grep -q "3 unchanged" "$4/lk2"' _ "$STET" "$A" "$TMP/run1" "$TMP"
+t "a lock left by a killed run is taken over" sh -c '
+	sh -c "exec 9>\"$2/.git/stet/lock\"; flock 9; echo \$\$ >&9; kill -9 \$\$"
+	"$1" -C "$2" ingest "$3" 2>/dev/null' _ "$STET" "$A" "$TMP/run1"
+
+t "help for each archive command" sh -c 'for c in init ingest log show diff; do "$1" $c --help | grep -q "^usage: stet $c" || exit 1; done' _ "$STET"
+t "usage errors exit 2" sh -c '"$1" -C "$2" ingest 2>/dev/null; [ $? = 2 ] && "$1" -C "$2" ingest --wait x . 2>/dev/null; [ $? = 2 ] && "$1" -C "$2" show 2>/dev/null; [ $? = 2 ]' _ "$STET" "$A"
+finish

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Reliability: `stet ingest` of the whole corpus killed with SIGKILL at
+# random moments, several times: git fsck --strict is clean after each
+# kill, and the run that finishes the work reaches the same tree as an
+# uninterrupted run. Two and three runs started at once (--wait) leave
+# the same tree as one run.
+. "$(dirname "$0")/lib.sh"
+need_shared
+POSTS=$STET_SHARED/corpus/posts
+
+new_archive() {
+	"$STET" init "$1" 2>/dev/null || return 1
+	# frequent checkpoints, so that kills land between and inside them
+	sed -i 's/^checkpoint: .*/checkpoint: 150/' "$1/stet.yaml" &&
+	git -C "$1" -c user.name=test -c user.email=test@localhost commit -qam "checkpoint every 150"
+}
+
+new_archive "$TMP/whole"
+t "an uninterrupted run" sh -c '"$1" -C "$2" ingest "$3" 2>/dev/null' _ "$STET" "$TMP/whole" "$POSTS"
+want=$(git -C "$TMP/whole" rev-parse 'main^{tree}')
+
+new_archive "$TMP/killed"
+seed=${STET_SEED:-$$}
+echo "kill moments from seed $seed"
+RANDOM=$seed
+for i in 1 2 3 4 5 6; do
+	delay=$(printf '0.%03d' $((RANDOM % 1000)))
+	[ $i -ge 4 ] && delay=$((1 + RANDOM % 3)).$((RANDOM % 10))
+	"$STET" -C "$TMP/killed" ingest "$POSTS" 2>/dev/null &
+	pid=$!
+	sleep "$delay"
+	kill -9 $pid 2>/dev/null
+	wait $pid 2>/dev/null
+	t "fsck --strict clean after kill $i (at ${delay}s)" git -C "$TMP/killed" fsck --strict --no-progress
+	t "main is a valid commit after kill $i" git -C "$TMP/killed" rev-parse --verify -q 'main^{commit}'
+done
+t "the rerun finishes the work" sh -c '"$1" -C "$2" ingest "$3" 2>/dev/null' _ "$STET" "$TMP/killed" "$POSTS"
+t "the rerun reaches the uninterrupted run's tree" sh -c '[ "$(git -C "$1" rev-parse "main^{tree}")" = "$2" ]' _ "$TMP/killed" "$want"
+t "the work tree matches main after the rerun" sh -c '[ -z "$(git -C "$1" status --porcelain)" ]' _ "$TMP/killed"
+t "a further run commits nothing" sh -c '
+	before=$(git -C "$2" rev-parse main); "$1" -C "$2" ingest "$3" 2>/dev/null && [ "$(git -C "$2" rev-parse main)" = "$before" ]' \
+	_ "$STET" "$TMP/killed" "$POSTS"
+
+for n in 2 3; do
+	new_archive "$TMP/conc$n"
+	t "$n runs at once leave the tree of one" sh -c '
+		pids=""
+		for k in $(seq "$4"); do "$1" -C "$2" ingest --wait 600 "$3" 2>/dev/null & pids="$pids $!"; done
+		for p in $pids; do wait $p || exit 1; done
+		git -C "$2" fsck --strict --no-progress && [ "$(git -C "$2" rev-parse "main^{tree}")" = "$5" ]' \
+		_ "$STET" "$TMP/conc$n" "$POSTS" "$n" "$want"
+done
+finish
