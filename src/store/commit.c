@@ -326,9 +326,30 @@ int stet_store_sync_worktree(stet_archive *a)
 	int error = 0;
 
 	stet_buf_printf(&path, "%s/stet/checkout-pending", a->gitdir);
-	if ((error = stet_buf_check(&path, "marker")) == 0 && access(path.ptr, F_OK) == 0 &&
-	    (error = checkout_changed(a, 1)) == 0)
-		error = stet_store_mark_checkout(a, 0);
+	if ((error = stet_buf_check(&path, "marker")) == 0 && access(path.ptr, F_OK) == 0) {
+		/* a run died between moving main and finishing the work tree: the
+		 * index may lack entries whose files are written; reset the index to
+		 * main's tree, then write what differs */
+		git_index *index = NULL;
+		git_commit *commit = NULL;
+		git_tree *tree = NULL;
+		git_reference *head = NULL;
+		if (git_repository_head(&head, a->repo) == 0 && !strcmp(git_reference_name(head), MAIN_REF)) {
+			if ((error = git_repository_index(&index, a->repo)) < 0 ||
+			    (error = git_commit_lookup(&commit, a->repo, &a->tip)) < 0 ||
+			    (error = git_commit_tree(&tree, commit)) < 0 || (error = git_index_read_tree(index, tree)) < 0 ||
+			    (error = git_index_write(index)) < 0)
+				error = stet_git_error(error, "resetting the index");
+			else
+				error = checkout_changed(a, 1);
+		}
+		git_reference_free(head);
+		git_tree_free(tree);
+		git_commit_free(commit);
+		git_index_free(index);
+		if (!error)
+			error = stet_store_mark_checkout(a, 0);
+	}
 	stet_buf_dispose(&path);
 	return error;
 }
