@@ -42,6 +42,46 @@ int stet_fp_exact(char out[33], const char *text, size_t len);
  *  (texts shorter than k tokens count as one shingle of all their tokens). */
 double stet_fp_similarity(const stet_tokens *a, const stet_tokens *b, int k);
 
+/** Sentences shorter than this (letters and digits) get no fingerprint. */
+#define STET_FP_MIN_SENTENCE 8
+/** Texts with fewer tokens than this have no meaningful simhash. */
+#define STET_FP_MIN_TOKENS 24
+
+/** Everything stet keeps of a text to find its duplicates. */
+typedef struct stet_fingerprint {
+	char exact[33];      /* stet_fp_exact() */
+	uint64_t simhash;    /* over 3-token shingles; 0 when too_short */
+	int too_short;       /* fewer than STET_FP_MIN_TOKENS tokens */
+	uint64_t *sent;      /* XXH3-64 of each sentence line's harsh normalization */
+	size_t nsent;
+} stet_fingerprint;
+
+/** Fingerprints of a canonical body. Free with stet_fp_dispose. */
+int stet_fp_compute(stet_fingerprint *out, const char *body);
+void stet_fp_dispose(stet_fingerprint *f);
+
+/** The 64-bit simhash of tokens' 3-shingles (each shingle hash's bits vote
+ *  +1/-1). */
+uint64_t stet_fp_simhash(const stet_tokens *t);
+
+/** Bits that differ. */
+int stet_fp_hamming(uint64_t a, uint64_t b);
+
+/** Is this sentence fingerprint boilerplate? (decided by the caller, from
+ *  how many archived stories carry it) */
+typedef int (*stet_fp_common_cb)(uint64_t sentence, void *payload);
+
+/** How much two bodies overlap: character 5-gram sets of their harsh
+ *  normalization, boilerplate sentences left out (unless that leaves
+ *  both texts under 50 characters: then the whole texts count). */
+typedef struct stet_fp_overlap {
+	double jaccard;      /* |A∩B| / |A∪B| */
+	double containment;  /* |A∩B| / min(|A|, |B|) */
+	size_t chars_a, chars_b; /* characters compared */
+} stet_fp_overlap;
+int stet_fp_overlap_of(stet_fp_overlap *out, const char *body_a, const char *body_b, stet_fp_common_cb common,
+		       void *payload);
+
 #ifdef __cplusplus
 }
 #endif

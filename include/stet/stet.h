@@ -15,6 +15,7 @@
 #include "stet/input.h"
 #include "stet/canon.h"
 #include "stet/fp.h"
+#include "stet/index.h"
 #include "stet/store.h"
 
 #ifdef __cplusplus

@@ -70,6 +70,11 @@ void stet_archive_free(stet_archive *a);
  *  article's own source when not NULL. Checkpoints when due. */
 int stet_archive_put(stet_archive *a, const stet_canon *c, const char *source, stet_event *ev);
 
+/** Tell the archive about an input that is coming in this run, before
+ *  any put: sentences many inputs share are boilerplate, and knowing the
+ *  whole run first lets the first of them be judged like the last. */
+int stet_archive_observe(stet_archive *a, const stet_canon *c);
+
 /** Write the pending objects as one pack, move main, update the work tree
  *  and the key cache. Returns the number of commits it added (>= 0). */
 int stet_archive_finish(stet_archive *a);

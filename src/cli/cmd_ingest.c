@@ -10,6 +10,10 @@
 #include <time.h>
 #include <unistd.h>
 
+/* inputs canonicalized ahead of their decisions, at most */
+#define BATCH_INPUTS 20000
+#define BATCH_BYTES (256u << 20)
+
 static const char help[] =
 	"usage: stet ingest [--json] [--source NAME] [--wait SECONDS] PATH... | -\n"
 	"\n"
@@ -165,25 +169,61 @@ int cmd_ingest(cli_ctx *ctx, int argc, char **argv)
 	}
 	tty = isatty(STDERR_FILENO) && !json;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (k = 0; k < inputs.n; k++) {
-		const char *in = inputs.v[k];
-		stet_article *art = NULL;
-		stet_canon *c = NULL;
+	for (k = 0; k < inputs.n;) {
+		/* a batch: canonicalize and observe every input first, so that
+		 * sentences many of them share are known as boilerplate before
+		 * the first is judged */
+		size_t start = k, end, bytes = 0, q;
+		stet_canon **canons;
+		char **errors;
+
+		for (end = k; end < inputs.n && end - start < BATCH_INPUTS && bytes < BATCH_BYTES; end++)
+			;
+		canons = calloc(end - start, sizeof(*canons));
+		errors = calloc(end - start, sizeof(*errors));
+		if (!canons || !errors) {
+			cli_error("out of memory");
+			free(canons);
+			free(errors);
+			rc = EXIT_FAIL;
+			goto done;
+		}
+		for (q = start; q < end; q++) {
+			const char *in = inputs.v[q];
+			stet_article *art = NULL;
+			int error;
+			if (in[0] == '\x01')
+				continue;
+			error = !strcmp(in, "-") ? stet_input_read_fd(&art, "-", STDIN_FILENO) : stet_input_read_file(&art, in);
+			if (!error)
+				error = stet_canon_new(&canons[q - start], art);
+			if (!error)
+				error = stet_archive_observe(a, canons[q - start]);
+			if (error < 0)
+				errors[q - start] = strdup(stet_error_last());
+			else
+				bytes += strlen(canons[q - start]->body);
+			stet_article_free(art);
+			if (bytes >= BATCH_BYTES) {
+				end = q + 1;
+				break;
+			}
+		}
+		for (q = start; q < end; q++) {
+		const char *in = inputs.v[q];
+		stet_canon *c = canons[q - start];
 		stet_event ev;
-		int error;
+		int error = 0;
 
 		memset(&ev, 0, sizeof(ev));
 		if (in[0] == '\x01') {
 			error = -1;
 			cli_error("%s", in + 1);
-		} else {
-			error = !strcmp(in, "-") ? stet_input_read_fd(&art, "-", STDIN_FILENO) : stet_input_read_file(&art, in);
-			if (!error)
-				error = stet_canon_new(&c, art);
-			if (!error)
-				error = stet_archive_put(a, c, source, &ev);
-			if (error < 0)
-				cli_lib_error();
+		} else if (errors[q - start]) {
+			error = -1;
+			cli_error("%s", errors[q - start]);
+		} else if ((error = stet_archive_put(a, c, source, &ev)) < 0) {
+			cli_lib_error();
 		}
 		stet_buf_clear(&line);
 		stet_buf_putc(&line, '{');
@@ -195,7 +235,7 @@ int cmd_ingest(cli_ctx *ctx, int argc, char **argv)
 			rejected++;
 			counts[STET_V_REJECTED]++;
 			json_str(&line, "verdict", "rejected");
-			json_str(&line, "error", in[0] == '\x01' ? in + 1 : stet_error_last());
+			json_str(&line, "error", in[0] == '\x01' ? in + 1 : errors[q - start] ? errors[q - start] : stet_error_last());
 		} else {
 			counts[ev.verdict]++;
 			json_str(&line, "verdict", stet_verdict_name(ev.verdict));
@@ -204,7 +244,8 @@ int cmd_ingest(cli_ctx *ctx, int argc, char **argv)
 			if (ev.verdict == STET_V_REVISION)
 				json_str(&line, "grade", stet_grade_name(ev.grade));
 			json_str(&line, "of", ev.of);
-			if (ev.distance >= 0)
+			if (ev.distance >= 0 && (ev.verdict == STET_V_NEAR || ev.verdict == STET_V_REPOST ||
+						 ev.verdict == STET_V_ALIAS))
 				stet_buf_printf(&line, ",\"distance\":%d", ev.distance);
 		}
 		stet_buf_puts(&line, "}\n");
@@ -215,9 +256,13 @@ int cmd_ingest(cli_ctx *ctx, int argc, char **argv)
 		}
 		stet_event_dispose(&ev);
 		stet_canon_free(c);
-		stet_article_free(art);
+		free(errors[q - start]);
 		if (tty)
-			progress(k + 1, inputs.n, 0);
+			progress(q + 1, inputs.n, 0);
+		}
+		free(canons);
+		free(errors);
+		k = end;
 	}
 	if (tty)
 		progress(inputs.n, inputs.n, 1);

@@ -135,43 +135,66 @@ static void subject_text(stet_buf *out, const char *s, size_t max_chars)
 		stet_buf_puts(out, "…");
 }
 
-static int commit_event(stet_archive *a, const stet_canon *c, const char *source, const char *key,
-			const char *path, const char *hash, stet_event *ev, git_oid *blob_out)
+typedef struct {
+	const char *path;
+	stet_buf content;
+	git_oid blob;
+} upsert;
+
+static const char *verb_of(const stet_event *ev)
 {
-	stet_buf doc = STET_BUF_INIT, msg = STET_BUF_INIT, email = STET_BUF_INIT, dir = STET_BUF_INIT;
-	const char *extra[] = { "key", key, NULL };
+	switch (ev->verdict) {
+	case STET_V_REVISION: return "revise";
+	case STET_V_REPOST: return "repost";
+	case STET_V_ALIAS: return "alias";
+	case STET_V_NEAR: return "near-duplicate";
+	default: return "new";
+	}
+}
+
+/* One commit of one event: write the files' blobs, the updated tree, the
+ * commit; stage every new object for the pack. */
+static int commit_files(stet_archive *a, upsert *u, size_t nu, const stet_canon *c, const char *source,
+			const char *key, const char *hash, const stet_event *ev)
+{
+	stet_buf msg = STET_BUF_INIT, email = STET_BUF_INIT, dir = STET_BUF_INIT;
 	git_commit *parent = NULL;
 	git_tree *base = NULL, *tree = NULL;
 	git_signature *author = NULL, *committer = NULL;
-	git_tree_update upd;
-	git_oid blob_id, tree_id, commit_id;
+	git_tree_update upd[2];
+	git_oid tree_id, commit_id;
 	long long when = a->run_time, t;
 	char fp[33];
 	const char *slash;
+	size_t i;
 	int error;
 
-	if ((error = stet_canon_write_ext(&doc, c, extra)) < 0)
-		goto done;
-	if ((error = git_blob_create_from_buffer(&blob_id, a->repo, doc.ptr, doc.size)) < 0 ||
-	    (error = git_commit_lookup(&parent, a->repo, &a->tip)) < 0 ||
-	    (error = git_commit_tree(&base, parent)) < 0) {
-		error = stet_git_error(error, path);
+	for (i = 0; i < nu; i++)
+		if ((error = stet_buf_check(&u[i].content, u[i].path)) < 0 ||
+		    (error = git_blob_create_from_buffer(&u[i].blob, a->repo, u[i].content.ptr, u[i].content.size)) < 0) {
+			error = error == STET_ENOMEM ? error : stet_git_error(error, u[i].path);
+			goto done;
+		}
+	if ((error = git_commit_lookup(&parent, a->repo, &a->tip)) < 0 || (error = git_commit_tree(&base, parent)) < 0) {
+		error = stet_git_error(error, "reading main");
 		goto done;
 	}
-	memset(&upd, 0, sizeof(upd));
-	upd.action = GIT_TREE_UPDATE_UPSERT;
-	git_oid_cpy(&upd.id, &blob_id);
-	upd.filemode = GIT_FILEMODE_BLOB;
-	upd.path = path;
-	if ((error = git_tree_create_updated(&tree_id, a->repo, base, 1, &upd)) < 0 ||
+	memset(upd, 0, sizeof(upd));
+	for (i = 0; i < nu; i++) {
+		upd[i].action = GIT_TREE_UPDATE_UPSERT;
+		git_oid_cpy(&upd[i].id, &u[i].blob);
+		upd[i].filemode = GIT_FILEMODE_BLOB;
+		upd[i].path = u[i].path;
+	}
+	if ((error = git_tree_create_updated(&tree_id, a->repo, base, nu, upd)) < 0 ||
 	    (error = git_tree_lookup(&tree, a->repo, &tree_id)) < 0) {
-		error = stet_git_error(error, path);
+		error = stet_git_error(error, u[0].path);
 		goto done;
 	}
 	/* the article's own time: published for a new one, modified for an edit */
 	if (ev->verdict == STET_V_REVISION && c->modified && stet_canon_date_epoch(&t, c->modified) == 0)
 		when = t;
-	else if (ev->verdict == STET_V_NEW && c->published && stet_canon_date_epoch(&t, c->published) == 0)
+	else if (ev->verdict != STET_V_REVISION && c->published && stet_canon_date_epoch(&t, c->published) == 0)
 		when = t;
 	if (when < 0)
 		when = 0;
@@ -184,10 +207,10 @@ static int commit_event(stet_archive *a, const stet_canon *c, const char *source
 		error = stet_git_error(error, "signature");
 		goto done;
 	}
-	stet_buf_printf(&msg, "%s: ", ev->verdict == STET_V_REVISION ? "revise" : "new");
+	stet_buf_printf(&msg, "%s: ", verb_of(ev));
 	subject_text(&msg, source ? source : "unknown source", 40);
 	stet_buf_puts(&msg, ": ");
-	subject_text(&msg, c->title ? c->title : path, 120);
+	subject_text(&msg, c->title ? c->title : ev->path, 120);
 	if (ev->verdict == STET_V_REVISION)
 		stet_buf_printf(&msg, " (%s)", stet_grade_name(ev->grade));
 	if ((error = stet_fp_exact(fp, c->body, strlen(c->body))) < 0)
@@ -196,36 +219,43 @@ static int commit_event(stet_archive *a, const stet_canon *c, const char *source
 			hash, STET_CANON_VERSION);
 	if (ev->verdict == STET_V_REVISION)
 		stet_buf_printf(&msg, "Stet-Grade: %s\n", stet_grade_name(ev->grade));
+	if (ev->of)
+		stet_buf_printf(&msg, "Stet-Of: %s\n", ev->of);
+	if (ev->verdict == STET_V_NEAR)
+		stet_buf_printf(&msg, "Stet-Distance: %d\n", ev->distance);
 	if ((error = stet_buf_check(&msg, "commit message")) < 0)
 		goto done;
 	{
 		const git_commit *parents[1] = { parent };
 		if ((error = git_commit_create(&commit_id, a->repo, NULL, author, committer, "UTF-8", msg.ptr, tree, 1,
 					       parents)) < 0) {
-			error = stet_git_error(error, path);
+			error = stet_git_error(error, u[0].path);
 			goto done;
 		}
 	}
-	/* stage for the pack: the blob, every tree on its path, the commit */
-	if ((error = track(a, &blob_id, path)) < 0 || (error = track(a, &tree_id, NULL)) < 0)
+	/* stage for the pack: the blobs, every tree on their paths, the commit */
+	if ((error = track(a, &tree_id, NULL)) < 0)
 		goto done;
-	for (slash = strchr(path, '/'); slash; slash = strchr(slash + 1, '/')) {
-		git_tree_entry *te = NULL;
-		stet_buf_clear(&dir);
-		stet_buf_put(&dir, path, (size_t)(slash - path));
-		if ((error = stet_buf_check(&dir, "path")) < 0)
+	for (i = 0; i < nu; i++) {
+		if ((error = track(a, &u[i].blob, u[i].path)) < 0 || (error = note_changed(a, u[i].path)) < 0)
 			goto done;
-		if (git_tree_entry_bypath(&te, tree, dir.ptr) == 0) {
-			error = track(a, git_tree_entry_id(te), NULL);
-			git_tree_entry_free(te);
-			if (error < 0)
+		for (slash = strchr(u[i].path, '/'); slash; slash = strchr(slash + 1, '/')) {
+			git_tree_entry *te = NULL;
+			stet_buf_clear(&dir);
+			stet_buf_put(&dir, u[i].path, (size_t)(slash - u[i].path));
+			if ((error = stet_buf_check(&dir, "path")) < 0)
 				goto done;
+			if (git_tree_entry_bypath(&te, tree, dir.ptr) == 0) {
+				error = track(a, git_tree_entry_id(te), NULL);
+				git_tree_entry_free(te);
+				if (error < 0)
+					goto done;
+			}
 		}
 	}
-	if ((error = track(a, &commit_id, NULL)) < 0 || (error = note_changed(a, path)) < 0)
+	if ((error = track(a, &commit_id, NULL)) < 0)
 		goto done;
 	git_oid_cpy(&a->tip, &commit_id);
-	git_oid_cpy(blob_out, &blob_id);
 	a->commits_since_checkpoint++;
 done:
 	git_signature_free(author);
@@ -233,65 +263,195 @@ done:
 	git_tree_free(tree);
 	git_tree_free(base);
 	git_commit_free(parent);
-	stet_buf_dispose(&doc);
 	stet_buf_dispose(&msg);
 	stet_buf_dispose(&email);
 	stet_buf_dispose(&dir);
 	return error;
 }
 
+static int has(const stet_strlist *l, const char *s)
+{
+	size_t i;
+	for (i = 0; i < l->n; i++)
+		if (!strcmp(l->v[i], s))
+			return 1;
+	return 0;
+}
+
+/* the input is no longer "coming": its sentences leave the observed counts */
+static void unobserve(stet_archive *a, const stet_fingerprint *f)
+{
+	size_t i;
+	for (i = 0; i < f->nsent; i++)
+		if (sentence_df(a, f->sent[i]) > 0) {
+			size_t n = 0;
+			stet_postings_get(a->sentences, f->sent[i], &n);
+			if (sentence_df(a, f->sent[i]) > n) {
+				stet_fingerprint one = *f;
+				one.sent = &f->sent[i];
+				one.nsent = 1;
+				observe(a, &one, -1);
+			}
+		}
+}
+
 int stet_archive_put(stet_archive *a, const stet_canon *c_in, const char *source_override, stet_event *ev)
 {
-	stet_canon c = *c_in;
+	stet_canon c = *c_in, *dc = NULL;
+	stet_fingerprint f;
+	afields xf, df;
+	upsert u[2];
+	size_t nu = 0, i, self = (size_t)-1;
 	const char *source;
 	char hash[33];
-	keyent *e;
-	git_oid blob;
+	keyent *e, *d = NULL;
+	dup_match m;
 	int error;
 
 	memset(ev, 0, sizeof(*ev));
+	memset(&f, 0, sizeof(f));
+	memset(&xf, 0, sizeof(xf));
+	memset(&df, 0, sizeof(df));
+	memset(u, 0, sizeof(u));
+	xf.distance = df.distance = -1;
 	ev->distance = -1;
 	if (!a->writer)
 		return stet_error_set(STET_EUSAGE, "archive opened read-only");
 	if (source_override && *source_override)
 		c.source = (char *)source_override;
 	source = c.source;
-	if ((error = stet_store_key(&ev->key, &c, source)) < 0 || (error = canon_hash(hash, &c)) < 0)
+	if ((error = stet_store_key(&ev->key, &c, source)) < 0 || (error = canon_hash(hash, &c)) < 0 ||
+	    (error = stet_fp_compute(&f, c.body)) < 0)
 		goto done;
+	unobserve(a, &f);
 	if ((e = keymap_by_key(&a->keys, ev->key))) {
-		if (!(ev->path = stet_strdup(e->path))) {
+		if (!strcmp(e->hash, hash) || keyent_has_seen(e, hash)) {
+			ev->verdict = STET_V_UNCHANGED;
+			if (!(ev->path = stet_strdup(e->path)) || (e->kind != KE_ARTICLE && !(ev->of = stet_strdup(e->path))))
+				error = stet_error_oom();
+			goto done;
+		}
+		if (e->kind == KE_ARTICLE) {
+			/* a revision: same path, the file's own archive keys kept */
+			ev->verdict = STET_V_REVISION;
+			ev->grade = grade(a, &e->blob, &c);
+			if (!(ev->path = stet_strdup(e->path))) {
+				error = stet_error_oom();
+				goto done;
+			}
+			if ((error = read_archived(&dc, &xf, a, &e->blob)) < 0)
+				goto done;
+			stet_canon_free(dc);
+			dc = NULL;
+			self = (size_t)(e - a->keys.v);
+			goto write;
+		}
+		/* a repost or alias key whose text changed: decided again below */
+	}
+	if ((error = find_duplicate(&m, a, &c, source, &f, e ? (size_t)-1 : (size_t)-1)) < 0)
+		goto done;
+	if (m.verdict == STET_V_REPOST || m.verdict == STET_V_ALIAS) {
+		d = &a->keys.v[m.of];
+		ev->verdict = m.verdict;
+		ev->distance = 0;
+		if (!(ev->path = stet_strdup(d->path)) || !(ev->of = stet_strdup(d->path))) {
 			error = stet_error_oom();
 			goto done;
 		}
-		/* the latest version, or an earlier one (a mirror that keeps an old
-		 * copy beside the new must not flip the archive back and forth) */
-		if (!strcmp(e->hash, hash) || keyent_has_seen(e, hash)) {
-			ev->verdict = STET_V_UNCHANGED;
+		if ((error = read_archived(&dc, &df, a, &d->blob)) < 0)
+			goto done;
+		if (has(&df.aliases, ev->key) || has(&df.repost_key, ev->key)) {
+			ev->verdict = STET_V_UNCHANGED; /* recorded already */
 			goto done;
 		}
-		ev->verdict = STET_V_REVISION;
-		ev->grade = grade(a, &e->blob, &c);
-	} else {
-		ev->verdict = STET_V_NEW;
-		if ((error = stet_store_path(&ev->path, &c, source, ev->key, a->run_time, 0)) < 0)
+		if (m.verdict == STET_V_ALIAS) {
+			error = stet_strlist_push(&df.aliases, ev->key);
+		} else if ((error = stet_strlist_push(&df.repost_source, source ? source : "")) == 0 &&
+			   (error = stet_strlist_push(&df.repost_key, ev->key)) == 0) {
+			error = stet_strlist_push(&df.repost_date, c.published ? c.published : "");
+		}
+		if (error < 0)
+			goto done;
+		u[0].path = d->path;
+		if ((error = afields_render(&u[0].content, dc, &df)) < 0 ||
+		    (error = commit_files(a, u, 1, &c, source, ev->key, hash, ev)) < 0)
+			goto done;
+		git_oid_cpy(&d->blob, &u[0].blob);
+		if (e) {
+			memcpy(e->hash, hash, 33);
+			error = keymap_set_kind(&a->keys, e, m.verdict == STET_V_ALIAS ? KE_ALIAS : KE_REPOST, d->path);
+		} else if ((error = keymap_add(&a->keys, ev->key, d->path, c.title, &u[0].blob, hash)) == 0) {
+			error = keymap_set_kind(&a->keys, keymap_by_key(&a->keys, ev->key),
+						m.verdict == STET_V_ALIAS ? KE_ALIAS : KE_REPOST, d->path);
+		}
+		goto checkpoint;
+	}
+	ev->verdict = m.verdict == STET_V_NEAR ? STET_V_NEAR : STET_V_NEW;
+	if ((error = stet_store_path(&ev->path, &c, source, ev->key, a->run_time, 0)) < 0)
+		goto done;
+	if (keymap_by_path(&a->keys, ev->path)) {
+		free(ev->path);
+		ev->path = NULL;
+		if ((error = stet_store_path(&ev->path, &c, source, ev->key, a->run_time, 1)) < 0)
 			goto done;
 		if (keymap_by_path(&a->keys, ev->path)) {
-			free(ev->path);
-			ev->path = NULL;
-			if ((error = stet_store_path(&ev->path, &c, source, ev->key, a->run_time, 1)) < 0)
-				goto done;
-			if (keymap_by_path(&a->keys, ev->path)) {
-				error = stet_error_set(STET_EEXISTS, "%s: path taken by another article", ev->path);
-				goto done;
-			}
+			error = stet_error_set(STET_EEXISTS, "%s: path taken by another article", ev->path);
+			goto done;
 		}
 	}
-	if ((error = commit_event(a, &c, source, ev->key, ev->path, hash, ev, &blob)) < 0 ||
-	    (error = keymap_add(&a->keys, ev->key, ev->path, c.title, &blob, hash)) < 0)
+	if (m.verdict == STET_V_NEAR) {
+		d = &a->keys.v[m.of];
+		ev->distance = m.distance;
+		if (!(ev->of = stet_strdup(d->path)) || !(xf.near_of = stet_strdup(d->path))) {
+			error = stet_error_oom();
+			goto done;
+		}
+		xf.distance = m.distance;
+		xf.containment = m.containment;
+		/* the original's file is not touched: its history holds its own
+		 * versions only; the back-link is derived (stet dups) */
+	}
+write:
+	free(xf.key);
+	if (!(xf.key = stet_strdup(ev->key))) {
+		error = stet_error_oom();
 		goto done;
+	}
+	u[0].path = ev->path;
+	if ((error = afields_render(&u[0].content, &c, &xf)) < 0)
+		goto done;
+	nu = 1;
+	if (dc) {
+		u[1].path = d->path;
+		if ((error = afields_render(&u[1].content, dc, &df)) < 0)
+			goto done;
+		nu = 2;
+	}
+	if ((error = commit_files(a, u, nu, &c, source, ev->key, hash, ev)) < 0)
+		goto done;
+	if (nu == 2)
+		git_oid_cpy(&d->blob, &u[1].blob);
+	if (e && e->kind != KE_ARTICLE && (error = keymap_set_kind(&a->keys, e, KE_ARTICLE, ev->path)) < 0)
+		goto done;
+	if ((error = keymap_add(&a->keys, ev->key, ev->path, c.title, &u[0].blob, hash)) < 0)
+		goto done;
+	e = keymap_by_key(&a->keys, ev->key);
+	keyent_set_fp(e, &f);
+	if (ev->verdict == STET_V_NEAR && (error = keyent_set_near(e, ev->of, m.distance, m.containment)) < 0)
+		goto done;
+	if ((error = index_add(a, (size_t)(e - a->keys.v))) < 0)
+		goto done;
+	(void)self;
+checkpoint:
 	if (a->commits_since_checkpoint >= a->checkpoint_every)
 		error = stet_archive_finish(a) < 0 ? stet_error_code() : 0;
 done:
+	for (i = 0; i < 2; i++)
+		stet_buf_dispose(&u[i].content);
+	stet_canon_free(dc);
+	afields_dispose(&xf);
+	afields_dispose(&df);
+	stet_fp_dispose(&f);
 	if (error < 0)
 		stet_event_dispose(ev);
 	return error;

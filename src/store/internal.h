@@ -9,13 +9,22 @@
 
 #include "stet/store.h"
 #include "stet/fp.h"
+#include "stet/index.h"
 #include "util/util.h"
 
-/* One archived article, as the key cache knows it. */
+enum { KE_ARTICLE = 0, KE_REPOST = 1, KE_ALIAS = 2 };
+
+/* One archived article (or a key that points at one), as the key cache
+ * knows it. */
 typedef struct {
 	char *key;
-	char *path;
+	char *path;      /* the article's file; for pointers, the file they point at */
 	char *title;
+	int kind;        /* KE_* */
+	char *near_of;   /* articles that are near-duplicates: the original's path */
+	int distance;    /* and how near: simhash distance (-1 unknown), containment */
+	double containment;
+	stet_fingerprint fp; /* articles only */
 	git_oid blob;
 	char hash[33];   /* XXH3-128 of its canonical document (no archive keys) */
 	uint64_t *seen;  /* earlier versions: the first 64 bits of their hashes */
@@ -31,6 +40,10 @@ typedef struct {
 
 int keymap_add(keymap *m, const char *key, const char *path, const char *title, const git_oid *blob,
 	       const char *hash);
+/* make the entry of key a pointer (KE_REPOST, KE_ALIAS) or an article */
+int keymap_set_kind(keymap *m, keyent *e, int kind, const char *path);
+/* take over a fingerprint (f is emptied) */
+void keyent_set_fp(keyent *e, stet_fingerprint *f);
 keyent *keymap_by_key(keymap *m, const char *key);
 /* record an earlier version's document hash (hex) for an entry */
 int keyent_saw(keyent *e, const char *hash);
@@ -61,7 +74,51 @@ struct stet_archive {
 	size_t nchanged, capchanged;
 	size_t commits_since_checkpoint, commits_total;
 	long long run_time;
+	/* the duplicate index, built from keys (index.c) */
+	stet_simindex *sim;
+	stet_postings *sentences;  /* sentence -> article entries */
+	stet_postings *exacts;     /* first 64 bits of the exact fingerprint -> entries */
+	struct counter *observed;  /* sentences of inputs observed but not yet put */
 };
+
+/* archive fields (fields.c) */
+typedef struct {
+	char *key;
+	stet_strlist aliases;
+	stet_strlist repost_source, repost_key, repost_date; /* parallel */
+	char *near_of;
+	int distance;
+	double containment;
+} afields;
+int afields_read(afields *f, const char *text, size_t len);
+void afields_dispose(afields *f);
+/* the archived file: canonical document + fields */
+int afields_render(stet_buf *out, const stet_canon *c, const afields *f);
+
+/* the duplicate index (dedup.c) */
+int index_build(stet_archive *a);
+int index_add(stet_archive *a, size_t entry);
+void index_free(stet_archive *a);
+/* how many stories hold a sentence: archived articles + observed inputs */
+size_t sentence_df(stet_archive *a, uint64_t s);
+int observe(stet_archive *a, const stet_fingerprint *f, int sign);
+
+/* decisions beyond keys (dedup.c): exact and near duplicates of a new text */
+typedef struct {
+	int verdict;          /* STET_V_NEW, _REPOST, _ALIAS, _NEAR */
+	size_t of;            /* entry matched */
+	int distance;
+	double containment;
+} dup_match;
+int find_duplicate(dup_match *m, stet_archive *a, const stet_canon *c, const char *source, const stet_fingerprint *f,
+		   size_t self);
+/* every verified near match of a text (stet similar) */
+typedef int (*match_cb)(size_t entry, const stet_fp_overlap *o, int distance, void *payload);
+int find_similar(stet_archive *a, const stet_canon *c, const stet_fingerprint *f, size_t self, int all, match_cb cb,
+		 void *payload);
+int keyent_set_near(keyent *e, const char *of, int distance, double containment);
+/* read an archived file: its canonical form and fields (dedup.c) */
+int read_archived(stet_canon **c, afields *f, stet_archive *a, const git_oid *blob);
 
 /* git error -> stet error with context */
 int stet_git_error(int code, const char *what);

@@ -16,7 +16,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
-#define CACHE_MAGIC "stet-keys 2"
+#define CACHE_MAGIC "stet-keys 4"
 
 static size_t slot_of(const char *s, size_t slots)
 {
@@ -37,6 +37,8 @@ static int rehash(keymap *m, size_t slots)
 		while (bk[s])
 			s = (s + 1) & (slots - 1);
 		bk[s] = i + 1;
+		if (m->v[i].kind != KE_ARTICLE)
+			continue;
 		s = slot_of(m->v[i].path, slots);
 		while (bp[s])
 			s = (s + 1) & (slots - 1);
@@ -67,7 +69,7 @@ keyent *keymap_by_path(keymap *m, const char *path)
 	if (!m->slots)
 		return NULL;
 	for (s = slot_of(path, m->slots); m->by_path[s]; s = (s + 1) & (m->slots - 1))
-		if (!strcmp(m->v[m->by_path[s] - 1].path, path))
+		if (!strcmp(m->v[m->by_path[s] - 1].path, path) && m->v[m->by_path[s] - 1].kind == KE_ARTICLE)
 			return &m->v[m->by_path[s] - 1];
 	return NULL;
 }
@@ -143,6 +145,7 @@ int keymap_add(keymap *m, const char *key, const char *path, const char *title, 
 	e->key = stet_strdup(key);
 	e->path = stet_strdup(path);
 	e->title = stet_strdup(title ? title : "");
+	e->distance = -1;
 	if (!e->key || !e->path || !e->title) {
 		free(e->key);
 		free(e->path);
@@ -161,10 +164,52 @@ int keymap_add(keymap *m, const char *key, const char *path, const char *title, 
 	return 0;
 }
 
+int keyent_set_near(keyent *e, const char *of, int distance, double containment)
+{
+	char *c = of && *of ? stet_strdup(of) : NULL;
+	if (of && *of && !c)
+		return stet_error_oom();
+	free(e->near_of);
+	e->near_of = c;
+	e->distance = distance;
+	e->containment = containment;
+	return 0;
+}
+
+void keyent_set_fp(keyent *e, stet_fingerprint *f)
+{
+	stet_fp_dispose(&e->fp);
+	e->fp = *f;
+	memset(f, 0, sizeof(*f));
+}
+
+int keymap_set_kind(keymap *m, keyent *e, int kind, const char *path)
+{
+	size_t s, idx = (size_t)(e - m->v) + 1;
+	if (path && strcmp(path, e->path)) {
+		char *p = stet_strdup(path);
+		if (!p)
+			return stet_error_oom();
+		free(e->path);
+		e->path = p;
+	}
+	if (kind == KE_ARTICLE && e->kind != KE_ARTICLE) {
+		for (s = slot_of(e->path, m->slots); m->by_path[s]; s = (s + 1) & (m->slots - 1))
+			;
+		m->by_path[s] = idx;
+	}
+	e->kind = kind;
+	if (kind != KE_ARTICLE)
+		stet_fp_dispose(&e->fp);
+	return 0;
+}
+
 void keymap_dispose(keymap *m)
 {
 	size_t i;
 	for (i = 0; i < m->n; i++) {
+		stet_fp_dispose(&m->v[i].fp);
+		free(m->v[i].near_of);
 		free(m->v[i].seen);
 		free(m->v[i].key);
 		free(m->v[i].path);
@@ -234,9 +279,36 @@ static int rebuild_entry(const char *root, const git_tree_entry *entry, void *pa
 			key = art->extra.v[i + 1];
 	if (!key)
 		goto done;
-	if ((error = stet_canon_new(&c, art)) < 0 || (error = canon_hash(hash, c)) < 0)
+	if ((error = stet_canon_new(&c, art)) < 0 || (error = canon_hash(hash, c)) < 0 ||
+	    (error = keymap_add(&a->keys, key, path.ptr, c->title, git_tree_entry_id(entry), hash)) < 0)
 		goto done;
-	error = keymap_add(&a->keys, key, path.ptr, c->title, git_tree_entry_id(entry), hash);
+	{
+		stet_fingerprint f;
+		afields fl;
+		keyent *e = keymap_by_key(&a->keys, key);
+		size_t k;
+		if ((error = stet_fp_compute(&f, c->body)) < 0)
+			goto done;
+		keyent_set_fp(e, &f);
+		/* the keys that point here: aliases and reposts */
+		if (afields_read(&fl, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob)) == 0) {
+			if (fl.near_of)
+				error = keyent_set_near(e, fl.near_of, fl.distance, fl.containment);
+			for (k = 0; k < fl.aliases.n + fl.repost_key.n && !error; k++) {
+				const char *pk = k < fl.aliases.n ? fl.aliases.v[k] : fl.repost_key.v[k - fl.aliases.n];
+				keyent *pe;
+				if (keymap_by_key(&a->keys, pk))
+					continue;
+				if ((error = keymap_add(&a->keys, pk, path.ptr, c->title, git_tree_entry_id(entry),
+							"00000000000000000000000000000000")) < 0)
+					break;
+				pe = keymap_by_key(&a->keys, pk);
+				error = keymap_set_kind(&a->keys, pe, k < fl.aliases.n ? KE_ALIAS : KE_REPOST, path.ptr);
+			}
+			afields_dispose(&fl);
+		}
+		stet_error_clear();
+	}
 done:
 	stet_canon_free(c);
 	stet_article_free(art);
@@ -278,7 +350,11 @@ static int rebuild_seen(stet_archive *a)
 				key[n] = '\0';
 				memcpy(doc, d, 32);
 				doc[32] = '\0';
-				if ((e = keymap_by_key(&a->keys, key)) && (error = keyent_saw(e, doc)) < 0) {
+				if ((e = keymap_by_key(&a->keys, key)) && e->kind != KE_ARTICLE &&
+				    !strcmp(e->hash, "00000000000000000000000000000000")) {
+					/* newest first: the first commit of a pointer key is its latest document */
+					memcpy(e->hash, doc, 33);
+				} else if (e && (error = keyent_saw(e, doc)) < 0) {
 					git_commit_free(c);
 					goto done;
 				}
@@ -332,26 +408,57 @@ static int load_cache(stet_archive *a, const char *file)
 	if ((n = getline(&line, &cap, f)) < 0 || strcmp(line, want))
 		goto done; /* another commit, or another format: stale */
 	while ((n = getline(&line, &cap, f)) > 0 && !error) {
-		char *fld[6], *p = line;
+		char *fld[14], *p = line;
 		int k;
 		git_oid blob;
 		if (line[n - 1] == '\n')
 			line[n - 1] = '\0';
-		for (k = 0; k < 6; k++) {
+		for (k = 0; k < 14; k++) {
 			fld[k] = p;
 			p = strchr(p, '\t');
-			if (k < 5) {
+			if (k < 13) {
 				if (!p)
 					break;
 				*p++ = '\0';
 			}
 		}
-		if (k < 6 || git_oid_fromstr(&blob, fld[2]) < 0 || strlen(fld[3]) != 32) {
+		if (k < 14 || git_oid_fromstr(&blob, fld[2]) < 0 || strlen(fld[3]) != 32) {
 			keymap_dispose(&a->keys);
 			goto done; /* damaged: rebuild */
 		}
-		if ((error = keymap_add(&a->keys, fld[0], fld[1], fld[5], &blob, fld[3])) == 0) {
+		if ((error = keymap_add(&a->keys, fld[0], fld[1], fld[13], &blob, fld[3])) == 0) {
 			keyent *e = keymap_by_key(&a->keys, fld[0]);
+			int kind = atoi(fld[5]);
+			if (strcmp(fld[10], "-"))
+				error = keyent_set_near(e, fld[10], atoi(fld[11]), strtod(fld[12], NULL));
+			if (kind != KE_ARTICLE) {
+				error = keymap_set_kind(&a->keys, e, kind, fld[1]);
+			} else {
+				stet_fingerprint fpr;
+				char *q = fld[9];
+				size_t fcap = 0;
+				memset(&fpr, 0, sizeof(fpr));
+				snprintf(fpr.exact, sizeof(fpr.exact), "%s", fld[6]);
+				fpr.simhash = strtoull(fld[7], NULL, 16);
+				fpr.too_short = atoi(fld[8]);
+				while (!error && strlen(q) >= 16) {
+					if (fpr.nsent == fcap) {
+						size_t nc = fcap ? fcap * 2 : 16;
+						uint64_t *v = stet_realloc(fpr.sent, nc * sizeof(*v));
+						if (!v) {
+							error = stet_error_oom();
+							break;
+						}
+						fpr.sent = v;
+						fcap = nc;
+					}
+					fpr.sent[fpr.nsent++] = strtoull(q, &q, 16);
+					if (*q == ',')
+						q++;
+				}
+				keyent_set_fp(e, &fpr);
+				stet_fp_dispose(&fpr);
+			}
 			char *h = fld[4];
 			while (!error && strlen(h) >= 16) {
 				char hex[33];
@@ -383,10 +490,11 @@ int keys_load(stet_archive *a)
 		return stet_error_oom();
 	r = load_cache(a, file);
 	free(file);
-	if (r <= 0)
-		return r;
-	keymap_dispose(&a->keys);
-	return rebuild(a);
+	if (r > 0) {
+		keymap_dispose(&a->keys);
+		r = rebuild(a);
+	}
+	return r < 0 ? r : index_build(a);
 }
 
 int keys_save(stet_archive *a)
@@ -405,7 +513,12 @@ int keys_save(stet_archive *a)
 		stet_buf_printf(&b, "%s\t%s\t%s\t%s\t", e->key, e->path, git_oid_tostr_s(&e->blob), e->hash);
 		for (k = 0; k < e->nseen; k++)
 			stet_buf_printf(&b, "%s%016llx", k ? "," : "", (unsigned long long)e->seen[k]);
-		stet_buf_printf(&b, "\t%s\n", e->title);
+		stet_buf_printf(&b, "\t%d\t%s\t%016llx\t%d\t", e->kind, e->fp.exact[0] ? e->fp.exact : "-",
+				(unsigned long long)e->fp.simhash, e->fp.too_short);
+		for (k = 0; k < e->fp.nsent; k++)
+			stet_buf_printf(&b, "%s%016llx", k ? "," : "", (unsigned long long)e->fp.sent[k]);
+		stet_buf_printf(&b, "\t%s\t%d\t%.3f\t%s\n", e->near_of ? e->near_of : "-", e->distance, e->containment,
+				e->title);
 	}
 	stet_buf_printf(&tmp, "%s.tmp.%d", file, (int)getpid());
 	if ((error = stet_buf_check(&b, "key cache")) < 0 || (error = stet_buf_check(&tmp, "key cache")) < 0)

@@ -1,0 +1,341 @@
+/*
+ * Reposts and near-duplicates: the in-memory index over the archived
+ * articles (simhash tables, sentence postings, exact fingerprints), the
+ * document frequency of sentences that tells boilerplate from story, and
+ * the search that turns a new text into new, repost, alias or
+ * near-duplicate. docs/dedup.md explains the thresholds.
+ *
+ * Candidates: articles sharing a sentence (sentences held by more than
+ * CANDIDATE_DF_MAX stories are too common to list), and articles whose
+ * simhash is within SIMHASH_K. Each candidate is verified on character
+ * 5-grams of the harsh text without boilerplate sentences (held by
+ * COMMON_DF stories or more): a near-duplicate when Jaccard >= NEAR_JACCARD
+ * or containment >= NEAR_CONTAINMENT.
+ */
+#include "internal.h"
+#include "stet/input.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define CANDIDATE_DF_MAX 50
+#define SIMHASH_K 3
+#define MAX_CANDIDATES 12
+#define COMMON_DF 5
+#define NEAR_JACCARD 0.3
+#define NEAR_CONTAINMENT 0.8
+
+/* ---- a small counter: sentence -> count ---- */
+
+struct counter {
+	uint64_t *keys;
+	int32_t *vals;
+	size_t n, used;
+};
+
+static size_t cslot(const struct counter *c, uint64_t k)
+{
+	size_t i = (size_t)(k * 0x9E3779B97F4A7C15ull >> 11) & (c->n - 1);
+	while (c->vals[i] != INT32_MIN && c->keys[i] != k)
+		i = (i + 1) & (c->n - 1);
+	return i;
+}
+
+static int counter_add(struct counter **cp, uint64_t k, int delta)
+{
+	struct counter *c = *cp;
+	size_t i;
+
+	if (!c) {
+		if (!(c = stet_calloc(1, sizeof(*c))))
+			return stet_error_oom();
+		*cp = c;
+	}
+	if ((c->used + 1) * 2 > c->n) {
+		size_t n = c->n ? c->n * 2 : 4096, j;
+		uint64_t *ok = c->keys;
+		int32_t *ov = c->vals;
+		size_t on = c->n;
+		uint64_t *nk = stet_malloc(n * sizeof(*nk));
+		int32_t *nv = stet_malloc(n * sizeof(*nv));
+		if (!nk || !nv) {
+			free(nk);
+			free(nv);
+			return stet_error_oom();
+		}
+		for (j = 0; j < n; j++)
+			nv[j] = INT32_MIN;
+		c->keys = nk;
+		c->vals = nv;
+		c->n = n;
+		for (j = 0; j < on; j++)
+			if (ov[j] != INT32_MIN) {
+				size_t s = cslot(c, ok[j]);
+				c->keys[s] = ok[j];
+				c->vals[s] = ov[j];
+			}
+		free(ok);
+		free(ov);
+	}
+	i = cslot(c, k);
+	if (c->vals[i] == INT32_MIN) {
+		c->keys[i] = k;
+		c->vals[i] = 0;
+		c->used++;
+	}
+	c->vals[i] += delta;
+	return 0;
+}
+
+static int counter_get(const struct counter *c, uint64_t k)
+{
+	size_t i;
+	if (!c || !c->n)
+		return 0;
+	i = cslot(c, k);
+	return c->vals[i] == INT32_MIN ? 0 : c->vals[i];
+}
+
+static uint64_t exact64(const char *hex)
+{
+	char part[17];
+	memcpy(part, hex, 16);
+	part[16] = '\0';
+	return strtoull(part, NULL, 16);
+}
+
+/* ---- the index ---- */
+
+void index_free(stet_archive *a)
+{
+	stet_simindex_free(a->sim);
+	stet_postings_free(a->sentences);
+	stet_postings_free(a->exacts);
+	if (a->observed) {
+		free(a->observed->keys);
+		free(a->observed->vals);
+		free(a->observed);
+	}
+	a->sim = NULL;
+	a->sentences = a->exacts = NULL;
+	a->observed = NULL;
+}
+
+int index_add(stet_archive *a, size_t entry)
+{
+	keyent *e = &a->keys.v[entry];
+	size_t i;
+	int error = 0;
+
+	if (e->kind != KE_ARTICLE || !e->fp.exact[0] || !strcmp(e->fp.exact, "-"))
+		return 0;
+	if (!e->fp.too_short && (error = stet_simindex_add(a->sim, (uint32_t)entry, e->fp.simhash)) < 0)
+		return error;
+	if ((error = stet_postings_add(a->exacts, exact64(e->fp.exact), (uint32_t)entry)) < 0)
+		return error;
+	for (i = 0; i < e->fp.nsent && !error; i++)
+		error = stet_postings_add(a->sentences, e->fp.sent[i], (uint32_t)entry);
+	return error;
+}
+
+int index_build(stet_archive *a)
+{
+	size_t i;
+	int error;
+
+	index_free(a);
+	if ((error = stet_simindex_new(&a->sim)) < 0 || (error = stet_postings_new(&a->sentences)) < 0 ||
+	    (error = stet_postings_new(&a->exacts)) < 0)
+		return error;
+	for (i = 0; i < a->keys.n && !error; i++)
+		error = index_add(a, i);
+	return error;
+}
+
+size_t sentence_df(stet_archive *a, uint64_t s)
+{
+	size_t n = 0;
+	int obs = counter_get(a->observed, s);
+	stet_postings_get(a->sentences, s, &n);
+	return n + (obs > 0 ? (size_t)obs : 0);
+}
+
+int observe(stet_archive *a, const stet_fingerprint *f, int sign)
+{
+	size_t i, j;
+	int error = 0;
+
+	for (i = 0; i < f->nsent && !error; i++) {
+		int dup = 0;
+		for (j = 0; j < i && !dup; j++)
+			dup = f->sent[j] == f->sent[i];
+		if (!dup)
+			error = counter_add(&a->observed, f->sent[i], sign);
+	}
+	return error;
+}
+
+int stet_archive_observe(stet_archive *a, const stet_canon *c)
+{
+	stet_fingerprint f;
+	int error;
+
+	if ((error = stet_fp_compute(&f, c->body)) < 0)
+		return error;
+	error = observe(a, &f, +1);
+	stet_fp_dispose(&f);
+	return error;
+}
+
+/* ---- reading what is archived ---- */
+
+int read_archived(stet_canon **c, afields *f, stet_archive *a, const git_oid *blob)
+{
+	git_blob *b = NULL;
+	stet_article *art = NULL;
+	int error;
+
+	*c = NULL;
+	if ((error = git_blob_lookup(&b, a->repo, blob)) < 0)
+		return stet_git_error(error, git_oid_tostr_s(blob));
+	if ((error = stet_input_read(&art, "archived", git_blob_rawcontent(b), (size_t)git_blob_rawsize(b))) == 0 &&
+	    (error = stet_canon_new(c, art)) == 0 && f)
+		error = afields_read(f, git_blob_rawcontent(b), (size_t)git_blob_rawsize(b));
+	stet_article_free(art);
+	git_blob_free(b);
+	return error;
+}
+
+/* ---- finding a duplicate ---- */
+
+typedef struct {
+	uint32_t id;
+	int score;
+} cand;
+
+typedef struct {
+	cand v[256];
+	size_t n;
+} cands;
+
+static void bump(cands *cs, uint32_t id, int by)
+{
+	size_t i;
+	for (i = 0; i < cs->n; i++)
+		if (cs->v[i].id == id) {
+			cs->v[i].score += by;
+			return;
+		}
+	if (cs->n < sizeof(cs->v) / sizeof(cs->v[0])) {
+		cs->v[cs->n].id = id;
+		cs->v[cs->n++].score = by;
+	}
+}
+
+static int sim_cb(uint32_t id, uint64_t fp, int distance, void *payload)
+{
+	(void)fp;
+	bump(payload, id, SIMHASH_K + 1 - distance);
+	return 0;
+}
+
+static int by_score(const void *x, const void *y)
+{
+	const cand *a = x, *b = y;
+	return a->score != b->score ? b->score - a->score : (a->id > b->id) - (a->id < b->id);
+}
+
+static int common_cb(uint64_t s, void *payload)
+{
+	return sentence_df(payload, s) >= COMMON_DF;
+}
+
+static int near_cb(size_t entry, const stet_fp_overlap *o, int distance, void *payload);
+
+int find_duplicate(dup_match *m, stet_archive *a, const stet_canon *c, const char *source, const stet_fingerprint *f,
+		   size_t self)
+{
+	const uint32_t *ids;
+	size_t n, i;
+	int error = 0;
+
+	memset(m, 0, sizeof(*m));
+	m->verdict = STET_V_NEW;
+	m->distance = -1;
+	/* exact: the same text (after the harsh normalization) */
+	ids = stet_postings_get(a->exacts, exact64(f->exact), &n);
+	for (i = 0; i < n; i++) {
+		keyent *d = &a->keys.v[ids[i]];
+		stet_canon *dc = NULL;
+		if (ids[i] == self || d->kind != KE_ARTICLE || strcmp(d->fp.exact, f->exact))
+			continue;
+		if ((error = read_archived(&dc, NULL, a, &d->blob)) < 0)
+			return error;
+		m->verdict = dc->source && source && !strcmp(dc->source, source) ? STET_V_ALIAS : STET_V_REPOST;
+		m->of = ids[i];
+		m->distance = 0;
+		m->containment = 1.0;
+		stet_canon_free(dc);
+		return 0;
+	}
+	return find_similar(a, c, f, self, 0, near_cb, m);
+}
+
+static int near_cb(size_t entry, const stet_fp_overlap *o, int distance, void *payload)
+{
+	dup_match *m = payload;
+	if (m->verdict != STET_V_NEAR || o->containment > m->containment) {
+		m->verdict = STET_V_NEAR;
+		m->of = entry;
+		m->containment = o->containment;
+		m->distance = distance;
+	}
+	return 0;
+}
+
+int find_similar(stet_archive *a, const stet_canon *c, const stet_fingerprint *f, size_t self, int all, match_cb cb,
+		 void *payload)
+{
+	const uint32_t *ids;
+	size_t n, i, j;
+	cands cs;
+	int error = 0;
+
+	/* candidates by shared sentences and by simhash */
+	cs.n = 0;
+	for (i = 0; i < f->nsent; i++) {
+		int repeat = 0;
+		for (j = 0; j < i && !repeat; j++)
+			repeat = f->sent[j] == f->sent[i];
+		if (repeat)
+			continue;
+		ids = stet_postings_get(a->sentences, f->sent[i], &n);
+		if (!n || n > CANDIDATE_DF_MAX)
+			continue;
+		for (j = 0; j < n; j++)
+			if (ids[j] != self && a->keys.v[ids[j]].kind == KE_ARTICLE)
+				bump(&cs, ids[j], 1);
+	}
+	if (!f->too_short && (error = stet_simindex_query(a->sim, f->simhash, SIMHASH_K, sim_cb, &cs)) < 0)
+		return error;
+	qsort(cs.v, cs.n, sizeof(cs.v[0]), by_score);
+	for (i = 0; i < cs.n && i < MAX_CANDIDATES; i++) {
+		keyent *d = &a->keys.v[cs.v[i].id];
+		stet_canon *dc = NULL;
+		stet_fp_overlap o;
+		if (cs.v[i].id == self || d->kind != KE_ARTICLE)
+			continue;
+		if ((error = read_archived(&dc, NULL, a, &d->blob)) < 0)
+			return error;
+		error = stet_fp_overlap_of(&o, c->body, dc->body, common_cb, a);
+		stet_canon_free(dc);
+		if (error < 0)
+			return error;
+		if (all || o.jaccard >= NEAR_JACCARD || o.containment >= NEAR_CONTAINMENT) {
+			int distance = f->too_short || d->fp.too_short ? -1 : stet_fp_hamming(f->simhash, d->fp.simhash);
+			if ((error = cb(cs.v[i].id, &o, distance, payload)) != 0)
+				return error;
+		}
+	}
+	return 0;
+}
