@@ -124,6 +124,49 @@ int stet_archive_log(stet_archive *a, const char *path, stet_log_cb cb, void *pa
 /** The content of a blob (hex id). */
 int stet_archive_read_blob(stet_buf *out, stet_archive *a, const char *blob_hex);
 
+/* ---- reposts ---- */
+
+/** One member of a repost cluster. Strings borrowed for the callback. */
+typedef struct stet_dup {
+	const char *path;      /* the archived file (for reposts and aliases: the original's) */
+	const char *relation;  /* "original", "near-duplicate", "repost", "alias" */
+	const char *of;        /* the file it duplicates; NULL for the original */
+	const char *key;
+	const char *title;
+	const char *source;    /* reposts: the reposting source */
+	int distance;          /* near-duplicates: simhash distance (-1 unknown) */
+	double containment;
+} stet_dup;
+
+typedef int (*stet_dup_cb)(size_t cluster, const stet_dup *d, void *payload);
+
+/** Every cluster of articles that repost each other (with path: only its
+ *  cluster), the original first. Clusters are numbered from 1. */
+int stet_archive_dups(stet_archive *a, const char *path, stet_dup_cb cb, void *payload);
+
+typedef struct stet_similar {
+	const char *path;
+	const char *title;
+	int distance;          /* simhash distance, -1 when a text is too short */
+	double jaccard, containment;
+	int duplicate;         /* 1 if stet would call it a duplicate */
+	int exact;             /* the same text */
+} stet_similar;
+typedef int (*stet_similar_cb)(const stet_similar *s, void *payload);
+
+/** The archived articles a text resembles (candidates that share sentences
+ *  or a near simhash), each with its overlap, without archiving it. */
+int stet_archive_similar(stet_archive *a, const stet_canon *c, stet_similar_cb cb, void *payload);
+
+/** Rebuild the key cache and the index from the archive's files and
+ *  commits (a writer). *articles gets the number of articles. */
+int stet_archive_reindex(stet_archive *a, size_t *articles);
+
+/** Check the cache and index against the repository: each disagreement
+ *  goes to cb as a sentence; returns the number of problems (>= 0). */
+typedef int (*stet_problem_cb)(const char *problem, void *payload);
+int stet_archive_fsck(stet_archive *a, stet_problem_cb cb, void *payload);
+
 /* ---- diff ---- */
 
 typedef enum { STET_DIFF_SAME, STET_DIFF_DEL, STET_DIFF_ADD } stet_diff_op;

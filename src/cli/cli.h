@@ -39,6 +39,10 @@ int cmd_canon(cli_ctx *ctx, int argc, char **argv);
 int cmd_log(cli_ctx *ctx, int argc, char **argv);
 int cmd_show(cli_ctx *ctx, int argc, char **argv);
 int cmd_diff(cli_ctx *ctx, int argc, char **argv);
+int cmd_dups(cli_ctx *ctx, int argc, char **argv);
+int cmd_similar(cli_ctx *ctx, int argc, char **argv);
+int cmd_reindex(cli_ctx *ctx, int argc, char **argv);
+int cmd_fsck(cli_ctx *ctx, int argc, char **argv);
 int cmd_init(cli_ctx *ctx, int argc, char **argv);
 int cmd_ingest(cli_ctx *ctx, int argc, char **argv);
 

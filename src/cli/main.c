@@ -23,6 +23,10 @@ static const char usage[] =
 	"  log [--json] [ARTICLE]          the history, newest first\n"
 	"  show ARTICLE[@REV]              one version of an article\n"
 	"  diff [--json] ARTICLE [REV [REV]]  what changed, by sentence and word\n"
+	"  dups [--json] [ARTICLE]         repost clusters, or one article's\n"
+	"  similar [--json] FILE           archived articles an input resembles\n"
+	"  reindex                         rebuild the index from the archive\n"
+	"  fsck                            check the index against the repository\n"
 	"  canon [--body|--json] FILE...   print the canonical form of inputs (no archive)\n"
 	"\n"
 	"Options:\n"
@@ -42,6 +46,10 @@ static const struct {
 	{ "log", cmd_log },
 	{ "show", cmd_show },
 	{ "diff", cmd_diff },
+	{ "dups", cmd_dups },
+	{ "similar", cmd_similar },
+	{ "reindex", cmd_reindex },
+	{ "fsck", cmd_fsck },
 };
 
 void cli_error(const char *fmt, ...)
