@@ -19,12 +19,16 @@ static const char help[] =
 	"\n"
 	"Archive posts, pages and folders of them (walked recursively in byte\n"
 	"order, hidden files skipped) or standard input (-). Each input is\n"
-	"canonicalized and is then new, unchanged (nothing committed) or a\n"
+	"canonicalized and is then new; unchanged (nothing committed); a\n"
 	"revision of the article with the same identity key (committed at the\n"
-	"same path, graded cosmetic, minor, substantive or rewrite).\n"
+	"same path, graded cosmetic, minor, substantive or rewrite); a repost\n"
+	"(the same text from another source: no second copy, the original\n"
+	"records it) or an alias (same source, another URL); or a\n"
+	"near-duplicate (a variant or partial repost: its own file, naming the\n"
+	"original).\n"
 	"\n"
 	"  --json            one JSON object per input on stdout, in input order:\n"
-	"                    input, verdict, path, key, grade, error\n"
+	"                    input, verdict, path, key, grade, of, distance, error\n"
 	"  --source NAME     the source of every input (instead of their own)\n"
 	"  --wait SECONDS    wait this long for another run's lock (default: fail\n"
 	"                    at once with 'archive is locked by pid N')\n"
@@ -274,9 +278,13 @@ int cmd_ingest(cli_ctx *ctx, int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (!json) {
 		double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-		fprintf(stderr, "stet: %zu input%s: %zu new, %zu revision%s, %zu unchanged, %zu rejected; %zu commit%s in %.2f s\n",
+		fprintf(stderr,
+			"stet: %zu input%s: %zu new, %zu revision%s, %zu repost%s, %zu alias%s, %zu near-duplicate%s, "
+			"%zu unchanged, %zu rejected; %zu commit%s in %.2f s\n",
 			inputs.n, inputs.n == 1 ? "" : "s", counts[STET_V_NEW], counts[STET_V_REVISION],
-			counts[STET_V_REVISION] == 1 ? "" : "s", counts[STET_V_UNCHANGED], counts[STET_V_REJECTED],
+			counts[STET_V_REVISION] == 1 ? "" : "s", counts[STET_V_REPOST], counts[STET_V_REPOST] == 1 ? "" : "s",
+			counts[STET_V_ALIAS], counts[STET_V_ALIAS] == 1 ? "" : "es", counts[STET_V_NEAR],
+			counts[STET_V_NEAR] == 1 ? "" : "s", counts[STET_V_UNCHANGED], counts[STET_V_REJECTED],
 			stet_archive_commits(a), stet_archive_commits(a) == 1 ? "" : "s", secs);
 	}
 	if (stet_archive_commits(a) > 0)

@@ -323,7 +323,9 @@ int stet_archive_put(stet_archive *a, const stet_canon *c_in, const char *source
 	if ((error = stet_store_key(&ev->key, &c, source)) < 0 || (error = canon_hash(hash, &c)) < 0 ||
 	    (error = stet_fp_compute(&f, c.body)) < 0)
 		goto done;
-	unobserve(a, &f);
+	/* the input counts among the stories that hold its sentences while it
+	 * is judged; it leaves the observed counts when decided (done:) or
+	 * moves into the index as an article */
 	if ((e = keymap_by_key(&a->keys, ev->key))) {
 		if (!strcmp(e->hash, hash) || keyent_has_seen(e, hash)) {
 			ev->verdict = STET_V_UNCHANGED;
@@ -436,6 +438,7 @@ write:
 	if ((error = keymap_add(&a->keys, ev->key, ev->path, c.title, &u[0].blob, hash)) < 0)
 		goto done;
 	e = keymap_by_key(&a->keys, ev->key);
+	unobserve(a, &f);
 	keyent_set_fp(e, &f);
 	if (ev->verdict == STET_V_NEAR && (error = keyent_set_near(e, ev->of, m.distance, m.containment)) < 0)
 		goto done;
@@ -446,6 +449,8 @@ checkpoint:
 	if (a->commits_since_checkpoint >= a->checkpoint_every)
 		error = stet_archive_finish(a) < 0 ? stet_error_code() : 0;
 done:
+	if (f.nsent)
+		unobserve(a, &f);
 	for (i = 0; i < 2; i++)
 		stet_buf_dispose(&u[i].content);
 	stet_canon_free(dc);

@@ -1,0 +1,185 @@
+/* Unit tests of src/index and the fingerprints of src/fp: the simhash
+ * index against a brute-force scan, postings, simhash and overlap. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stet/stet.h"
+
+static uint64_t rng = 88172645463325252ull;
+static uint64_t next(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+typedef struct {
+	uint32_t ids[4096];
+	int dist[4096];
+	size_t n;
+} hits;
+
+static int collect(uint32_t id, uint64_t fp, int distance, void *payload)
+{
+	hits *h = payload;
+	(void)fp;
+	h->ids[h->n] = id;
+	h->dist[h->n++] = distance;
+	return 0;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return (x > y) - (x < y);
+}
+
+static void test_index__simhash_matches_brute_force(void **state)
+{
+	enum { N = 20000, Q = 300 };
+	uint64_t *fps = malloc(N * sizeof(*fps));
+	stet_simindex *ix = NULL;
+	size_t i, q;
+	(void)state;
+	assert_int_equal(stet_simindex_new(&ix), 0);
+	for (i = 0; i < N; i++) {
+		/* clusters of near fingerprints, so that answers are not empty */
+		fps[i] = i % 10 == 0 || i == 0 ? next() : fps[i - 1] ^ (1ull << (next() % 64)) ^ (i % 3 ? 0 : 1ull << (next() % 64));
+		assert_int_equal(stet_simindex_add(ix, (uint32_t)i, fps[i]), 0);
+	}
+	for (q = 0; q < Q; q++) {
+		uint64_t probe = q % 2 ? fps[next() % N] ^ (1ull << (next() % 64)) : next();
+		int k = (int)(q % 4);
+		hits got = { { 0 }, { 0 }, 0 }, want = { { 0 }, { 0 }, 0 };
+		assert_int_equal(stet_simindex_query(ix, probe, k, collect, &got), 0);
+		for (i = 0; i < N; i++)
+			if (__builtin_popcountll(probe ^ fps[i]) <= k)
+				want.ids[want.n++] = (uint32_t)i;
+		qsort(got.ids, got.n, sizeof(got.ids[0]), cmp_u32);
+		assert_int_equal(got.n, want.n);
+		for (i = 0; i < got.n; i++)
+			assert_int_equal(got.ids[i], want.ids[i]);
+	}
+	assert_int_equal(stet_simindex_count(ix), N);
+	assert_int_equal(stet_simindex_query(ix, 0, 4, collect, NULL), STET_EUSAGE);
+	stet_simindex_free(ix);
+	free(fps);
+}
+
+static void test_index__postings(void **state)
+{
+	stet_postings *p = NULL;
+	const uint32_t *ids;
+	size_t n, i;
+	(void)state;
+	assert_int_equal(stet_postings_new(&p), 0);
+	for (i = 0; i < 5000; i++)
+		assert_int_equal(stet_postings_add(p, i % 1000, (uint32_t)i), 0);
+	assert_int_equal(stet_postings_add(p, 7, 4007), 0); /* the same id again: not twice */
+	ids = stet_postings_get(p, 7, &n);
+	assert_int_equal(n, 5);
+	assert_int_equal(ids[0], 7);
+	assert_int_equal(ids[4], 4007);
+	assert_null(stet_postings_get(p, 123456, &n));
+	assert_int_equal(n, 0);
+	stet_postings_free(p);
+}
+
+static const char *story =
+	"The harbour ferry resumed service on Monday after a two-year pause.\n"
+	"Dr. Ana Ruiz, who chairs the port board, said 1,200 passengers rode it on the first day.\n\n"
+	"\"We expected half that,\" Ruiz said.\n"
+	"The board will add a second boat in August if demand holds.\n\n"
+	"Tickets cost 2.50 dollars, as before, and the first boat leaves at 6.30 in the morning on weekdays.\n";
+
+static void test_fp__simhash_is_near_for_edits(void **state)
+{
+	stet_fingerprint a, b, c;
+	(void)state;
+	assert_int_equal(stet_fp_compute(&a, story), 0);
+	assert_int_equal(stet_fp_compute(&b, "The harbour ferry resumed service on Monday after a two-year pause.\n"
+					  "Dr. Ana Ruiz, who chairs the port board, said 1,350 passengers rode it on the first day.\n\n"
+					  "\"We expected half that,\" Ruiz said.\n"
+					  "The board will add a second boat in August if demand holds.\n\n"
+					  "Tickets cost 2.50 dollars, as before, and the first boat leaves at 6.30 in the morning on weekdays.\n"), 0);
+	assert_int_equal(stet_fp_compute(&c, "Completely different words about a mountain village festival with music, "
+					  "dancing, food stalls and a parade that lasted the whole night long until dawn came.\n"), 0);
+	assert_false(a.too_short);
+	assert_true(stet_fp_hamming(a.simhash, b.simhash) < stet_fp_hamming(a.simhash, c.simhash));
+	assert_int_equal(a.nsent, 5);
+	assert_int_equal(b.nsent, 5);
+	assert_true(a.sent[0] == b.sent[0] && a.sent[1] != b.sent[1]);
+	stet_fp_dispose(&a);
+	stet_fp_dispose(&b);
+	stet_fp_dispose(&c);
+}
+
+static void test_fp__exact_ignores_spacing_and_punctuation(void **state)
+{
+	char x[33], y[33], z[33];
+	(void)state;
+	assert_int_equal(stet_fp_exact(x, "前泽友作 给出 绕月之旅 候选者 名单。", strlen("前泽友作 给出 绕月之旅 候选者 名单。")), 0);
+	assert_int_equal(stet_fp_exact(y, "前泽友作给出绕月之旅候选者名单", strlen("前泽友作给出绕月之旅候选者名单")), 0);
+	assert_int_equal(stet_fp_exact(z, "前泽友作给出绕月之旅候选人名单", strlen("前泽友作给出绕月之旅候选人名单")), 0);
+	assert_string_equal(x, y);
+	assert_string_not_equal(x, z);
+}
+
+static int all_common(uint64_t s, void *payload)
+{
+	(void)s;
+	(void)payload;
+	return 1;
+}
+
+static int in_set(uint64_t s, void *payload)
+{
+	const uint64_t *set = payload;
+	return s == set[0] || s == set[1] || s == set[2];
+}
+
+static void test_fp__overlap_leaves_boilerplate_out(void **state)
+{
+	const char *gallery = "A caption about the first photo in the gallery of the week.\n"
+			      "A caption about the second photo in the gallery of the week.\n"
+			      "A caption about the third photo in the gallery of the week.\n";
+	stet_buf a = STET_BUF_INIT, b = STET_BUF_INIT;
+	stet_fp_overlap o;
+	stet_fingerprint f;
+	(void)state;
+	stet_buf_printf(&a, "%sStory one is about taxes and the budget of the city council this year.\n", gallery);
+	stet_buf_printf(&b, "%sStory two is about a football match that went to extra time on Sunday.\n", gallery);
+	/* whole texts: mostly the shared gallery */
+	assert_int_equal(stet_fp_overlap_of(&o, a.ptr, b.ptr, NULL, NULL), 0);
+	assert_true(o.containment > 0.6);
+	/* gallery sentences as boilerplate: the stories differ */
+	assert_int_equal(stet_fp_compute(&f, gallery), 0);
+	assert_int_equal(f.nsent, 3);
+	assert_int_equal(stet_fp_overlap_of(&o, a.ptr, b.ptr, in_set, f.sent), 0);
+	assert_true(o.containment < 0.2);
+	assert_true(o.chars_a < 80);
+	assert_int_equal(stet_fp_overlap_of(&o, a.ptr, b.ptr, all_common, NULL), 0);
+	/* both all boilerplate: compared whole */
+	assert_true(o.containment > 0.6);
+	stet_fp_dispose(&f);
+	stet_buf_dispose(&a);
+	stet_buf_dispose(&b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_index__simhash_matches_brute_force),
+		cmocka_unit_test(test_index__postings),
+		cmocka_unit_test(test_fp__simhash_is_near_for_edits),
+		cmocka_unit_test(test_fp__exact_ignores_spacing_and_punctuation),
+		cmocka_unit_test(test_fp__overlap_leaves_boilerplate_out),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
