@@ -31,6 +31,8 @@ typedef int (*stet_simindex_cb)(uint32_t id, uint64_t fp, int distance, void *pa
  *  a non-zero return from cb stops the query and is returned. */
 int stet_simindex_query(const stet_simindex *ix, uint64_t fp, int k, stet_simindex_cb cb, void *payload);
 size_t stet_simindex_count(const stet_simindex *ix);
+/** Give back the buckets' spare room (after a bulk load). */
+void stet_simindex_compact(stet_simindex *ix);
 /** Bytes the index holds (tables and fingerprints). */
 size_t stet_simindex_bytes(const stet_simindex *ix);
 

@@ -149,6 +149,8 @@ int index_build(stet_archive *a)
 		return error;
 	for (i = 0; i < a->keys.n && !error; i++)
 		error = index_add(a, i);
+	if (!error)
+		stet_simindex_compact(a->sim);
 	return error;
 }
 
