@@ -108,6 +108,12 @@ static uint64_t exact64(const char *hex)
 
 void index_free(stet_archive *a)
 {
+	size_t i;
+	for (i = 0; i < a->nbodies; i++)
+		free(a->bodies[i]);
+	free(a->bodies);
+	a->bodies = NULL;
+	a->nbodies = a->body_bytes = 0;
 	stet_simindex_free(a->sim);
 	stet_postings_free(a->sentences);
 	stet_postings_free(a->exacts);
@@ -208,6 +214,54 @@ int read_archived(stet_canon **c, afields *f, stet_archive *a, const git_oid *bl
 	return error;
 }
 
+/* At most this much body text is kept in memory for verification. */
+#define BODY_CACHE_BYTES (256u << 20)
+
+void body_keep(stet_archive *a, size_t entry, const char *body)
+{
+	if (entry >= a->nbodies) {
+		size_t n = entry + 1 > a->nbodies * 2 ? entry + 1 : a->nbodies * 2;
+		char **v = stet_realloc(a->bodies, n * sizeof(*v));
+		if (!v)
+			return; /* a cache: without memory, go on without it */
+		memset(v + a->nbodies, 0, (n - a->nbodies) * sizeof(*v));
+		a->bodies = v;
+		a->nbodies = n;
+	}
+	if (a->bodies[entry]) {
+		a->body_bytes -= strlen(a->bodies[entry]);
+		free(a->bodies[entry]);
+		a->bodies[entry] = NULL;
+	}
+	if (body && a->body_bytes + strlen(body) <= BODY_CACHE_BYTES && (a->bodies[entry] = stet_strdup(body)))
+		a->body_bytes += strlen(body);
+}
+
+int body_of(const char **out, stet_archive *a, size_t entry)
+{
+	stet_canon *c = NULL;
+	int error;
+
+	if (entry < a->nbodies && a->bodies[entry]) {
+		*out = a->bodies[entry];
+		return 0;
+	}
+	if ((error = read_archived(&c, NULL, a, &a->keys.v[entry].blob)) < 0)
+		return error;
+	body_keep(a, entry, c->body);
+	*out = entry < a->nbodies && a->bodies[entry] ? a->bodies[entry] : NULL;
+	if (!*out) {
+		/* not cached (full): hand out the text via a last-resort slot */
+		static _Thread_local char *spare;
+		free(spare);
+		spare = c->body;
+		c->body = NULL;
+		*out = spare;
+	}
+	stet_canon_free(c);
+	return 0;
+}
+
 /* ---- finding a duplicate ---- */
 
 typedef struct {
@@ -303,8 +357,14 @@ int find_similar(stet_archive *a, const stet_canon *c, const stet_fingerprint *f
 	cands cs;
 	int error = 0;
 
-	/* candidates by shared sentences and by simhash */
+	/* candidates by shared sentences and by simhash. Sentences that are
+	 * boilerplate only make candidates of texts that are nearly all
+	 * boilerplate themselves (a story reposted many times): elsewhere they
+	 * cannot pass the verification, which leaves them out */
+	size_t own = 0;
 	cs.n = 0;
+	for (i = 0; i < f->nsent; i++)
+		own += sentence_df(a, f->sent[i]) < COMMON_DF;
 	for (i = 0; i < f->nsent; i++) {
 		int repeat = 0;
 		for (j = 0; j < i && !repeat; j++)
@@ -312,7 +372,7 @@ int find_similar(stet_archive *a, const stet_canon *c, const stet_fingerprint *f
 		if (repeat)
 			continue;
 		ids = stet_postings_get(a->sentences, f->sent[i], &n);
-		if (!n || n > CANDIDATE_DF_MAX)
+		if (!n || n > CANDIDATE_DF_MAX || (own >= 2 && sentence_df(a, f->sent[i]) >= COMMON_DF))
 			continue;
 		for (j = 0; j < n; j++)
 			if (ids[j] != self && a->keys.v[ids[j]].kind == KE_ARTICLE)
@@ -323,15 +383,12 @@ int find_similar(stet_archive *a, const stet_canon *c, const stet_fingerprint *f
 	qsort(cs.v, cs.n, sizeof(cs.v[0]), by_score);
 	for (i = 0; i < cs.n && i < MAX_CANDIDATES; i++) {
 		keyent *d = &a->keys.v[cs.v[i].id];
-		stet_canon *dc = NULL;
+		const char *body;
 		stet_fp_overlap o;
 		if (cs.v[i].id == self || d->kind != KE_ARTICLE)
 			continue;
-		if ((error = read_archived(&dc, NULL, a, &d->blob)) < 0)
-			return error;
-		error = stet_fp_overlap_of(&o, c->body, dc->body, common_cb, a);
-		stet_canon_free(dc);
-		if (error < 0)
+		if ((error = body_of(&body, a, cs.v[i].id)) < 0 ||
+		    (error = stet_fp_overlap_of(&o, c->body, body, common_cb, a)) < 0)
 			return error;
 		if (all || o.jaccard >= NEAR_JACCARD || o.containment >= NEAR_CONTAINMENT) {
 			int distance = f->too_short || d->fp.too_short ? -1 : stet_fp_hamming(f->simhash, d->fp.simhash);
