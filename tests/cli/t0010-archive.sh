@@ -121,6 +121,6 @@ t "a lock left by a killed run is taken over" sh -c '
 	sh -c "exec 9>\"$2/.git/stet/lock\"; flock 9; echo \$\$ >&9; kill -9 \$\$"
 	"$1" -C "$2" ingest "$3" 2>/dev/null' _ "$STET" "$A" "$TMP/run1"
 
-t "help for each archive command" sh -c 'for c in init ingest log show diff; do "$1" $c --help | grep -q "^usage: stet $c" || exit 1; done' _ "$STET"
+t "help for each archive command" sh -c 'for c in init ingest log show diff dups similar reindex fsck canon; do "$1" $c --help | grep -q "^usage: stet $c" || exit 1; done' _ "$STET"
 t "usage errors exit 2" sh -c '"$1" -C "$2" ingest 2>/dev/null; [ $? = 2 ] && "$1" -C "$2" ingest --wait x . 2>/dev/null; [ $? = 2 ] && "$1" -C "$2" show 2>/dev/null; [ $? = 2 ]' _ "$STET" "$A"
 finish
