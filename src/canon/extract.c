@@ -109,15 +109,7 @@ static const char *const negative[] = { "-ad-", "hidden", "banner", "combx", "co
 					"caption", "credit", "byline", "social", "subscribe", "newsletter",
 					"recommend", NULL };
 
-static const char *attr(xmlNodePtr n, const char *name)
-{
-	xmlAttrPtr a;
-	for (a = n->properties; a; a = a->next)
-		if (a->name && !stet_ascii_casecmp((const char *)a->name, name) && a->children &&
-		    a->children->type == XML_TEXT_NODE)
-			return (const char *)a->children->content;
-	return NULL;
-}
+#define attr stet_html_attr
 
 static int has_attr(xmlNodePtr n, const char *name)
 {

@@ -50,3 +50,13 @@ void stet_node_text(stet_buf *out, xmlNodePtr node)
 	}
 	text_rec(out, node->children, 0);
 }
+
+const char *stet_html_attr(xmlNodePtr n, const char *name)
+{
+	xmlAttrPtr a;
+	for (a = n->properties; a; a = a->next)
+		if (a->name && !stet_ascii_casecmp((const char *)a->name, name) && a->children &&
+		    a->children->type == XML_TEXT_NODE)
+			return (const char *)a->children->content;
+	return NULL;
+}

@@ -40,7 +40,6 @@ int stet_strlist_push(stet_strlist *l, const char *s)
 
 int stet_strlist_add(stet_strlist *l, const char *s)
 {
-	char **v, *copy;
 	size_t i;
 
 	if (!s || !*s)
@@ -50,15 +49,7 @@ int stet_strlist_add(stet_strlist *l, const char *s)
 			return 0;
 	if (l->n >= 256) /* a bound on hostile lists */
 		return 0;
-	if (!(copy = stet_strdup(s)))
-		return stet_error_oom();
-	if (!(v = stet_realloc(l->v, (l->n + 1) * sizeof(*v)))) {
-		free(copy);
-		return stet_error_oom();
-	}
-	v[l->n++] = copy;
-	l->v = v;
-	return 0;
+	return stet_strlist_push(l, s);
 }
 
 void stet_article_free(stet_article *a)

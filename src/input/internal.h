@@ -37,6 +37,9 @@ int stet_charset_decode(stet_buf *out, const char *charset, const char *data, si
 /* The charset declared in an HTML/XML head, or "" (written to out). */
 void stet_charset_sniff(char *out, size_t outsz, const char *data, size_t len);
 
+/* The value of attribute `name` (ASCII case-insensitive) or NULL; borrowed. */
+const char *stet_html_attr(xmlNodePtr n, const char *name);
+
 /* Text of a node and its descendants, whitespace as in the source. */
 void stet_node_text(stet_buf *out, xmlNodePtr node);
 

@@ -28,15 +28,7 @@ static int keep(char **slot, const char *v)
 	return (*slot = stet_strdup(v)) ? 0 : stet_error_oom();
 }
 
-static const char *attr(xmlNodePtr n, const char *name)
-{
-	xmlAttrPtr a;
-	for (a = n->properties; a; a = a->next)
-		if (a->name && !stet_ascii_casecmp((const char *)a->name, name) && a->children &&
-		    a->children->type == XML_TEXT_NODE)
-			return (const char *)a->children->content;
-	return NULL;
-}
+#define attr stet_html_attr
 
 static int is_article_type(const json_value *t)
 {

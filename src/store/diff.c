@@ -18,6 +18,25 @@ typedef struct {
 	size_t len;
 } span;
 
+/* append a span, growing the array; 0, or -1 (v freed, *out NULL) */
+static int span_push(span **v, size_t *n, size_t *cap, const char *s, size_t len)
+{
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 64;
+		span *nv = stet_realloc(*v, nc * sizeof(**v));
+		if (!nv) {
+			free(*v);
+			*v = NULL;
+			return -1;
+		}
+		*v = nv;
+		*cap = nc;
+	}
+	(*v)[*n].s = s;
+	(*v)[(*n)++].len = len;
+	return 0;
+}
+
 static size_t split_lines(span **out, const char *t)
 {
 	size_t n = 0, cap = 0;
@@ -27,18 +46,10 @@ static size_t split_lines(span **out, const char *t)
 	while (*p) {
 		const char *nl = strchr(p, '\n');
 		size_t len = nl ? (size_t)(nl - p) : strlen(p);
-		if (n == cap) {
-			span *nv;
-			cap = cap ? cap * 2 : 64;
-			if (!(nv = stet_realloc(v, cap * sizeof(*v)))) {
-				free(v);
-				*out = NULL;
-				return (size_t)-1;
-			}
-			v = nv;
+		if (span_push(&v, &n, &cap, p, len) < 0) {
+			*out = NULL;
+			return (size_t)-1;
 		}
-		v[n].s = p;
-		v[n++].len = len;
 		p += len + (nl ? 1 : 0);
 	}
 	*out = v;
@@ -135,18 +146,10 @@ static size_t split_tokens(span **out, const char *s, size_t len)
 				end += a2;
 			}
 		}
-		if (n == cap) {
-			span *nv;
-			cap = cap ? cap * 2 : 64;
-			if (!(nv = stet_realloc(v, cap * sizeof(*v)))) {
-				free(v);
-				*out = NULL;
-				return (size_t)-1;
-			}
-			v = nv;
+		if (span_push(&v, &n, &cap, s + start, end - start) < 0) {
+			*out = NULL;
+			return (size_t)-1;
 		}
-		v[n].s = s + start;
-		v[n++].len = end - start;
 		i = end;
 	}
 	*out = v;
