@@ -82,6 +82,20 @@ typedef struct stet_fp_overlap {
 int stet_fp_overlap_of(stet_fp_overlap *out, const char *body_a, const char *body_b, stet_fp_common_cb common,
 		       void *payload);
 
+/** A body prepared for overlaps: its lines' harsh normalization and
+ *  sentence fingerprints, computed once for many comparisons. */
+typedef struct stet_fp_text {
+	stet_buf harsh;   /* every line's harsh text, concatenated */
+	size_t *end;      /* where each line ends in harsh */
+	uint64_t *hash;   /* each line's sentence fingerprint, 0 if too short */
+	size_t nlines;
+} stet_fp_text;
+int stet_fp_text_prepare(stet_fp_text *t, const char *body);
+void stet_fp_text_dispose(stet_fp_text *t);
+/** stet_fp_overlap_of on prepared texts. */
+int stet_fp_overlap_texts(stet_fp_overlap *out, const stet_fp_text *a, const stet_fp_text *b,
+			  stet_fp_common_cb common, void *payload);
+
 #ifdef __cplusplus
 }
 #endif

@@ -236,41 +236,85 @@ static int harsh_line(stet_buf *out, const char *s, size_t len, size_t *chars)
 	return 0;
 }
 
+/*
+ * All fingerprints from one pass over one NFKC + case-fold of the body:
+ * the kept characters stream into the exact hash, into the current
+ * line's sentence buffer, and into tokens. (Folding never joins across a
+ * line break, so this equals folding each line on its own.)
+ */
 int stet_fp_compute(stet_fingerprint *f, const char *body)
 {
 	stet_tokens t = { 0 };
 	stet_buf line = STET_BUF_INIT;
-	const char *p = body;
-	size_t cap = 0, chars;
+	utf8proc_uint8_t *fb;
+	utf8proc_ssize_t n, i = 0, word = -1;
+	size_t cap = 0, tcap = 0, chars = 0;
+	XXH3_state_t *st = NULL;
+	XXH128_hash_t h;
 	int error;
 
 	memset(f, 0, sizeof(*f));
-	if ((error = stet_fp_exact(f->exact, body, strlen(body))) < 0 ||
-	    (error = stet_fp_tokens(&t, body, strlen(body))) < 0)
+	if ((error = fold(&fb, &n, body, strlen(body))) < 0)
+		return error;
+	if (!(st = XXH3_createState()) || XXH3_128bits_reset(st) != XXH_OK) {
+		error = stet_error_oom();
 		goto done;
+	}
+	for (;;) {
+		int32_t c = '\n';
+		utf8proc_ssize_t adv = 0;
+		int keep;
+		if (i < n && (adv = utf8proc_iterate(fb + i, n - i, &c)) <= 0)
+			break;
+		keep = i < n && keep_cp(c);
+		/* tokens */
+		if (keep && !stet_is_cjk_token(c)) {
+			if (word < 0)
+				word = i;
+		} else {
+			if (word >= 0) {
+				if ((error = push(&t, &tcap, XXH3_64bits(fb + word, (size_t)(i - word)))) < 0)
+					goto done;
+				word = -1;
+			}
+			if (keep && (error = push(&t, &tcap, XXH3_64bits(fb + i, (size_t)adv))) < 0)
+				goto done;
+		}
+		if (keep) {
+			XXH3_128bits_update(st, fb + i, (size_t)adv);
+			stet_buf_put(&line, fb + i, (size_t)adv);
+			chars++;
+		} else if (c == '\n' || i >= n) {
+			/* a line ends: its sentence fingerprint */
+			if (chars >= STET_FP_MIN_SENTENCE) {
+				if (f->nsent == cap) {
+					size_t nc = cap ? cap * 2 : 32;
+					uint64_t *v = stet_realloc(f->sent, nc * sizeof(*v));
+					if (!v) {
+						error = stet_error_oom();
+						goto done;
+					}
+					f->sent = v;
+					cap = nc;
+				}
+				f->sent[f->nsent++] = XXH3_64bits(line.ptr, line.size);
+			}
+			stet_buf_clear(&line);
+			chars = 0;
+		}
+		if (i >= n)
+			break;
+		i += adv;
+	}
+	if ((error = stet_buf_check(&line, "fingerprint")) < 0)
+		goto done;
+	h = XXH3_128bits_digest(st);
+	snprintf(f->exact, sizeof(f->exact), "%016llx%016llx", (unsigned long long)h.high64, (unsigned long long)h.low64);
 	f->too_short = t.n < STET_FP_MIN_TOKENS;
 	f->simhash = f->too_short ? 0 : stet_fp_simhash(&t);
-	while (*p) {
-		const char *nl = strchr(p, '\n');
-		size_t n = nl ? (size_t)(nl - p) : strlen(p);
-		if ((error = harsh_line(&line, p, n, &chars)) < 0)
-			goto done;
-		if (chars >= STET_FP_MIN_SENTENCE) {
-			if (f->nsent == cap) {
-				size_t nc = cap ? cap * 2 : 32;
-				uint64_t *v = stet_realloc(f->sent, nc * sizeof(*v));
-				if (!v) {
-					error = stet_error_oom();
-					goto done;
-				}
-				f->sent = v;
-				cap = nc;
-			}
-			f->sent[f->nsent++] = XXH3_64bits(line.ptr, line.size);
-		}
-		p += n + (nl ? 1 : 0);
-	}
 done:
+	XXH3_freeState(st);
+	free(fb);
 	stet_tokens_dispose(&t);
 	stet_buf_dispose(&line);
 	if (error < 0)
@@ -315,28 +359,65 @@ static long grams5(uint64_t **out, const char *s, size_t len)
 	return (long)m;
 }
 
-/* harsh text of a body, without (or with) its common sentences */
-static int harsh_body(stet_buf *kept, stet_buf *all, const char *body, stet_fp_common_cb common, void *payload)
+int stet_fp_text_prepare(stet_fp_text *t, const char *body)
 {
 	stet_buf line = STET_BUF_INIT;
 	const char *p = body;
-	size_t chars;
+	size_t chars, cap = 0;
 	int error = 0;
 
+	memset(t, 0, sizeof(*t));
 	while (*p && !error) {
 		const char *nl = strchr(p, '\n');
 		size_t n = nl ? (size_t)(nl - p) : strlen(p);
 		if ((error = harsh_line(&line, p, n, &chars)) == 0 && line.size) {
-			stet_buf_put(all, line.ptr, line.size);
-			if (!(common && chars >= STET_FP_MIN_SENTENCE && common(XXH3_64bits(line.ptr, line.size), payload)))
-				stet_buf_put(kept, line.ptr, line.size);
+			if (t->nlines == cap) {
+				size_t nc = cap ? cap * 2 : 32;
+				size_t *e = stet_realloc(t->end, nc * sizeof(*e));
+				uint64_t *h;
+				if (!e) {
+					error = stet_error_oom();
+					break;
+				}
+				t->end = e;
+				if (!(h = stet_realloc(t->hash, nc * sizeof(*h)))) {
+					error = stet_error_oom();
+					break;
+				}
+				t->hash = h;
+				cap = nc;
+			}
+			stet_buf_put(&t->harsh, line.ptr, line.size);
+			t->end[t->nlines] = t->harsh.size;
+			t->hash[t->nlines++] = chars >= STET_FP_MIN_SENTENCE ? XXH3_64bits(line.ptr, line.size) : 0;
 		}
 		p += n + (nl ? 1 : 0);
 	}
 	stet_buf_dispose(&line);
-	if (!error && (error = stet_buf_check(kept, "text")) == 0)
-		error = stet_buf_check(all, "text");
+	if (!error)
+		error = stet_buf_check(&t->harsh, "text");
+	if (error)
+		stet_fp_text_dispose(t);
 	return error;
+}
+
+void stet_fp_text_dispose(stet_fp_text *t)
+{
+	stet_buf_dispose(&t->harsh);
+	free(t->end);
+	free(t->hash);
+	memset(t, 0, sizeof(*t));
+}
+
+/* the harsh text without its common lines */
+static void kept_text(stet_buf *kept, const stet_fp_text *t, stet_fp_common_cb common, void *payload)
+{
+	size_t i, start = 0;
+	for (i = 0; i < t->nlines; i++) {
+		if (!(common && t->hash[i] && common(t->hash[i], payload)))
+			stet_buf_put(kept, t->harsh.ptr + start, t->end[i] - start);
+		start = t->end[i];
+	}
 }
 
 #define OVERLAP_MIN_CHARS 50
@@ -344,15 +425,32 @@ static int harsh_body(stet_buf *kept, stet_buf *all, const char *body, stet_fp_c
 int stet_fp_overlap_of(stet_fp_overlap *out, const char *body_a, const char *body_b, stet_fp_common_cb common,
 		       void *payload)
 {
-	stet_buf ka = STET_BUF_INIT, aa = STET_BUF_INIT, kb = STET_BUF_INIT, ab = STET_BUF_INIT;
-	uint64_t *ga = NULL, *gb = NULL;
-	long na, nb, i = 0, j = 0, both = 0;
-	const stet_buf *ta, *tb;
+	stet_fp_text a, b;
 	int error;
 
 	memset(out, 0, sizeof(*out));
-	if ((error = harsh_body(&ka, &aa, body_a, common, payload)) < 0 ||
-	    (error = harsh_body(&kb, &ab, body_b, common, payload)) < 0)
+	if ((error = stet_fp_text_prepare(&a, body_a)) < 0)
+		return error;
+	if ((error = stet_fp_text_prepare(&b, body_b)) == 0)
+		error = stet_fp_overlap_texts(out, &a, &b, common, payload);
+	stet_fp_text_dispose(&a);
+	stet_fp_text_dispose(&b);
+	return error;
+}
+
+int stet_fp_overlap_texts(stet_fp_overlap *out, const stet_fp_text *a, const stet_fp_text *b,
+			  stet_fp_common_cb common, void *payload)
+{
+	stet_buf ka = STET_BUF_INIT, kb = STET_BUF_INIT;
+	uint64_t *ga = NULL, *gb = NULL;
+	long na, nb, i = 0, j = 0, both = 0;
+	const stet_buf *ta, *tb;
+	int error = 0;
+
+	memset(out, 0, sizeof(*out));
+	kept_text(&ka, a, common, payload);
+	kept_text(&kb, b, common, payload);
+	if ((error = stet_buf_check(&ka, "text")) < 0 || (error = stet_buf_check(&kb, "text")) < 0)
 		goto done;
 	ta = &ka;
 	tb = &kb;
@@ -360,8 +458,8 @@ int stet_fp_overlap_of(stet_fp_overlap *out, const char *body_a, const char *bod
 	 * them whole; one of them all boilerplate (a gallery beside articles
 	 * that embed it): it shares no story with the other */
 	if (stet_utf8_len(ka.ptr, ka.size) < OVERLAP_MIN_CHARS && stet_utf8_len(kb.ptr, kb.size) < OVERLAP_MIN_CHARS) {
-		ta = &aa;
-		tb = &ab;
+		ta = &a->harsh;
+		tb = &b->harsh;
 	}
 	out->chars_a = stet_utf8_len(ta->ptr, ta->size);
 	out->chars_b = stet_utf8_len(tb->ptr, tb->size);
@@ -388,8 +486,6 @@ done:
 	free(ga);
 	free(gb);
 	stet_buf_dispose(&ka);
-	stet_buf_dispose(&aa);
 	stet_buf_dispose(&kb);
-	stet_buf_dispose(&ab);
 	return error;
 }

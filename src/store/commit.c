@@ -438,7 +438,7 @@ write:
 	if ((error = keymap_add(&a->keys, ev->key, ev->path, c.title, &u[0].blob, hash)) < 0)
 		goto done;
 	e = keymap_by_key(&a->keys, ev->key);
-	body_keep(a, (size_t)(e - a->keys.v), c.body);
+	text_keep(a, (size_t)(e - a->keys.v), c.body);
 	unobserve(a, &f);
 	keyent_set_fp(e, &f);
 	if (ev->verdict == STET_V_NEAR && (error = keyent_set_near(e, ev->of, m.distance, m.containment)) < 0)

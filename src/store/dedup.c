@@ -106,14 +106,16 @@ static uint64_t exact64(const char *hex)
 
 /* ---- the index ---- */
 
+static void text_drop(stet_archive *a, size_t entry);
+
 void index_free(stet_archive *a)
 {
 	size_t i;
-	for (i = 0; i < a->nbodies; i++)
-		free(a->bodies[i]);
-	free(a->bodies);
-	a->bodies = NULL;
-	a->nbodies = a->body_bytes = 0;
+	for (i = 0; i < a->ntexts; i++)
+		text_drop(a, i);
+	free(a->texts);
+	a->texts = NULL;
+	a->ntexts = a->text_bytes = 0;
 	stet_simindex_free(a->sim);
 	stet_postings_free(a->sentences);
 	stet_postings_free(a->exacts);
@@ -214,51 +216,79 @@ int read_archived(stet_canon **c, afields *f, stet_archive *a, const git_oid *bl
 	return error;
 }
 
-/* At most this much body text is kept in memory for verification. */
-#define BODY_CACHE_BYTES (256u << 20)
+/* At most this much prepared text is kept in memory for verification. */
+#define TEXT_CACHE_BYTES (256u << 20)
 
-void body_keep(stet_archive *a, size_t entry, const char *body)
+static void text_drop(stet_archive *a, size_t entry)
 {
-	if (entry >= a->nbodies) {
-		size_t n = entry + 1 > a->nbodies * 2 ? entry + 1 : a->nbodies * 2;
-		char **v = stet_realloc(a->bodies, n * sizeof(*v));
-		if (!v)
-			return; /* a cache: without memory, go on without it */
-		memset(v + a->nbodies, 0, (n - a->nbodies) * sizeof(*v));
-		a->bodies = v;
-		a->nbodies = n;
+	if (entry < a->ntexts && a->texts[entry]) {
+		a->text_bytes -= a->texts[entry]->harsh.size;
+		stet_fp_text_dispose(a->texts[entry]);
+		free(a->texts[entry]);
+		a->texts[entry] = NULL;
 	}
-	if (a->bodies[entry]) {
-		a->body_bytes -= strlen(a->bodies[entry]);
-		free(a->bodies[entry]);
-		a->bodies[entry] = NULL;
-	}
-	if (body && a->body_bytes + strlen(body) <= BODY_CACHE_BYTES && (a->bodies[entry] = stet_strdup(body)))
-		a->body_bytes += strlen(body);
 }
 
-int body_of(const char **out, stet_archive *a, size_t entry)
+/* take over t (emptied) into the cache if there is room; 0 if taken */
+static int text_put(stet_archive *a, size_t entry, stet_fp_text *t)
 {
+	stet_fp_text *copy;
+
+	if (entry >= a->ntexts) {
+		size_t n = entry + 1 > a->ntexts * 2 ? entry + 1 : a->ntexts * 2;
+		stet_fp_text **v = stet_realloc(a->texts, n * sizeof(*v));
+		if (!v)
+			return -1; /* a cache: without memory, go on without it */
+		memset(v + a->ntexts, 0, (n - a->ntexts) * sizeof(*v));
+		a->texts = v;
+		a->ntexts = n;
+	}
+	text_drop(a, entry);
+	if (a->text_bytes + t->harsh.size > TEXT_CACHE_BYTES || !(copy = stet_malloc(sizeof(*copy))))
+		return -1;
+	*copy = *t;
+	memset(t, 0, sizeof(*t));
+	a->texts[entry] = copy;
+	a->text_bytes += copy->harsh.size;
+	return 0;
+}
+
+void text_keep(stet_archive *a, size_t entry, const char *body)
+{
+	stet_fp_text t;
+	text_drop(a, entry);
+	if (!body || stet_fp_text_prepare(&t, body) < 0) {
+		stet_error_clear();
+		return;
+	}
+	if (text_put(a, entry, &t) < 0)
+		stet_fp_text_dispose(&t);
+}
+
+int text_of(const stet_fp_text **out, stet_archive *a, size_t entry)
+{
+	static _Thread_local stet_fp_text spare; /* when the cache is full */
 	stet_canon *c = NULL;
+	stet_fp_text t;
 	int error;
 
-	if (entry < a->nbodies && a->bodies[entry]) {
-		*out = a->bodies[entry];
+	if (entry < a->ntexts && a->texts[entry]) {
+		*out = a->texts[entry];
 		return 0;
 	}
 	if ((error = read_archived(&c, NULL, a, &a->keys.v[entry].blob)) < 0)
 		return error;
-	body_keep(a, entry, c->body);
-	*out = entry < a->nbodies && a->bodies[entry] ? a->bodies[entry] : NULL;
-	if (!*out) {
-		/* not cached (full): hand out the text via a last-resort slot */
-		static _Thread_local char *spare;
-		free(spare);
-		spare = c->body;
-		c->body = NULL;
-		*out = spare;
-	}
+	error = stet_fp_text_prepare(&t, c->body);
 	stet_canon_free(c);
+	if (error < 0)
+		return error;
+	if (text_put(a, entry, &t) == 0) {
+		*out = a->texts[entry];
+		return 0;
+	}
+	stet_fp_text_dispose(&spare);
+	spare = t;
+	*out = &spare;
 	return 0;
 }
 
@@ -355,6 +385,7 @@ int find_similar(stet_archive *a, const stet_canon *c, const stet_fingerprint *f
 	const uint32_t *ids;
 	size_t n, i, j;
 	cands cs;
+	stet_fp_text mine;
 	int error = 0;
 
 	/* candidates by shared sentences and by simhash. Sentences that are
@@ -381,20 +412,24 @@ int find_similar(stet_archive *a, const stet_canon *c, const stet_fingerprint *f
 	if (!f->too_short && (error = stet_simindex_query(a->sim, f->simhash, SIMHASH_K, sim_cb, &cs)) < 0)
 		return error;
 	qsort(cs.v, cs.n, sizeof(cs.v[0]), by_score);
-	for (i = 0; i < cs.n && i < MAX_CANDIDATES; i++) {
+	if (!cs.n)
+		return 0;
+	if ((error = stet_fp_text_prepare(&mine, c->body)) < 0)
+		return error;
+	for (i = 0; i < cs.n && i < MAX_CANDIDATES && !error; i++) {
 		keyent *d = &a->keys.v[cs.v[i].id];
-		const char *body;
+		const stet_fp_text *theirs;
 		stet_fp_overlap o;
 		if (cs.v[i].id == self || d->kind != KE_ARTICLE)
 			continue;
-		if ((error = body_of(&body, a, cs.v[i].id)) < 0 ||
-		    (error = stet_fp_overlap_of(&o, c->body, body, common_cb, a)) < 0)
-			return error;
+		if ((error = text_of(&theirs, a, cs.v[i].id)) < 0 ||
+		    (error = stet_fp_overlap_texts(&o, &mine, theirs, common_cb, a)) < 0)
+			break;
 		if (all || o.jaccard >= NEAR_JACCARD || o.containment >= NEAR_CONTAINMENT) {
 			int distance = f->too_short || d->fp.too_short ? -1 : stet_fp_hamming(f->simhash, d->fp.simhash);
-			if ((error = cb(cs.v[i].id, &o, distance, payload)) != 0)
-				return error;
+			error = cb(cs.v[i].id, &o, distance, payload);
 		}
 	}
-	return 0;
+	stet_fp_text_dispose(&mine);
+	return error;
 }

@@ -79,8 +79,8 @@ struct stet_archive {
 	stet_postings *sentences;  /* sentence -> article entries */
 	stet_postings *exacts;     /* first 64 bits of the exact fingerprint -> entries */
 	struct counter *observed;  /* sentences of inputs observed but not yet put */
-	char **bodies;             /* canonical bodies by entry, kept for verification */
-	size_t nbodies, body_bytes;
+	stet_fp_text **texts;      /* prepared bodies by entry, kept for verification */
+	size_t ntexts, text_bytes;
 };
 
 /* archive fields (fields.c) */
@@ -121,11 +121,11 @@ int find_similar(stet_archive *a, const stet_canon *c, const stet_fingerprint *f
 int keyent_set_near(keyent *e, const char *of, int distance, double containment);
 /* read an archived file: its canonical form and fields (dedup.c) */
 int read_archived(stet_canon **c, afields *f, stet_archive *a, const git_oid *blob);
-/* the canonical body of an article entry (borrowed: valid while the
- * archive is open and the entry unchanged) */
-int body_of(const char **out, stet_archive *a, size_t entry);
-/* remember (a copy of) an entry's body; forget it when body is NULL */
-void body_keep(stet_archive *a, size_t entry, const char *body);
+/* an article entry's body prepared for overlaps (borrowed: valid until
+ * the next call) */
+int text_of(const stet_fp_text **out, stet_archive *a, size_t entry);
+/* remember an entry's body, prepared; forget it when body is NULL */
+void text_keep(stet_archive *a, size_t entry, const char *body);
 
 /* git error -> stet error with context */
 int stet_git_error(int code, const char *what);
