@@ -43,6 +43,13 @@ int stet_canon_file(stet_canon **out, const char *path);
 
 void stet_canon_free(stet_canon *c);
 
+/** Read and canonicalize many files at once on `threads` threads (1: in
+ *  this thread). For each i, out[i] is the canonical article or NULL, and
+ *  then errors[i] the malloc'd message ("FILE:LINE:COL: ..."). A path "-"
+ *  reads standard input. Returns 0, or STET_ENOMEM if the batch itself
+ *  could not run. */
+int stet_canon_files(stet_canon **out, char **errors, const char *const *paths, size_t n, int threads);
+
 /** The canonical document: front matter and body. */
 int stet_canon_write(stet_buf *out, const stet_canon *c);
 

@@ -8,11 +8,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* inputs canonicalized ahead of their decisions, at most */
 #define BATCH_INPUTS 20000
 #define BATCH_BYTES (256u << 20)
+
+/* threads for canonicalizing: the machine's cores, at most 8 */
+static int cli_threads(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1 : n > 8 ? 8 : (int)n;
+}
 
 static const char help[] =
 	"usage: stet ingest [--json] [--source NAME] [--wait SECONDS] PATH... | -\n"
@@ -181,8 +189,12 @@ int cmd_ingest(cli_ctx *ctx, int argc, char **argv)
 		stet_canon **canons;
 		char **errors;
 
-		for (end = k; end < inputs.n && end - start < BATCH_INPUTS && bytes < BATCH_BYTES; end++)
-			;
+		/* a batch is bounded by count and by the size of its files */
+		for (end = k; end < inputs.n && end - start < BATCH_INPUTS && bytes < BATCH_BYTES; end++) {
+			struct stat st;
+			if (inputs.v[end][0] != '\x01' && strcmp(inputs.v[end], "-") && stat(inputs.v[end], &st) == 0)
+				bytes += (size_t)st.st_size;
+		}
 		canons = calloc(end - start, sizeof(*canons));
 		errors = calloc(end - start, sizeof(*errors));
 		if (!canons || !errors) {
@@ -192,26 +204,13 @@ int cmd_ingest(cli_ctx *ctx, int argc, char **argv)
 			rc = EXIT_FAIL;
 			goto done;
 		}
+		/* read and canonicalize on both cores, then observe in order */
+		stet_canon_files(canons, errors, (const char *const *)inputs.v + start, end - start, cli_threads());
 		for (q = start; q < end; q++) {
-			const char *in = inputs.v[q];
-			stet_article *art = NULL;
-			int error;
-			if (in[0] == '\x01')
+			if (inputs.v[q][0] == '\x01' || !canons[q - start])
 				continue;
-			error = !strcmp(in, "-") ? stet_input_read_fd(&art, "-", STDIN_FILENO) : stet_input_read_file(&art, in);
-			if (!error)
-				error = stet_canon_new(&canons[q - start], art);
-			if (!error)
-				error = stet_archive_observe(a, canons[q - start]);
-			if (error < 0)
+			if (stet_archive_observe(a, canons[q - start]) < 0)
 				errors[q - start] = strdup(stet_error_last());
-			else
-				bytes += strlen(canons[q - start]->body);
-			stet_article_free(art);
-			if (bytes >= BATCH_BYTES) {
-				end = q + 1;
-				break;
-			}
 		}
 		for (q = start; q < end; q++) {
 		const char *in = inputs.v[q];
