@@ -38,7 +38,7 @@ void stet_buf_puts(stet_buf *b, const char *s);
 void stet_buf_putc(stet_buf *b, char c);
 void stet_buf_printf(stet_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-void stet_buf_vprintf(stet_buf *b, const char *fmt, va_list ap);
+void stet_buf_vprintf(stet_buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /** Drop the contents, keep the memory. */
 void stet_buf_clear(stet_buf *b);
 /** Shorten to len bytes (no-op if already shorter). */

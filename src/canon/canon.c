@@ -42,8 +42,9 @@ static int norm_list(stet_strlist *dst, const stet_strlist *src, int people)
 		if ((error = stet_canon_text(&b, v, strlen(v))) < 0)
 			break;
 		v = b.ptr;
-		/* bylines: "By Jane Doe" names Jane Doe */
-		if (people && (!strncmp(v, "By ", 3) || !strncmp(v, "by ", 3) || !strncmp(v, "BY ", 3)))
+		/* bylines: "By Jane Doe" names Jane Doe (every "By ", so that the
+		 * canonical form of the canonical form is itself) */
+		while (people && (!strncmp(v, "By ", 3) || !strncmp(v, "by ", 3) || !strncmp(v, "BY ", 3)))
 			v += 3;
 		error = stet_strlist_add(dst, v);
 	}
