@@ -48,8 +48,9 @@ void blk_list_dispose(blk_list *l)
 
 static int needs_escape(const char *s)
 {
-	return s[0] == '#' || s[0] == '\\' || (s[0] == '-' && s[1] == ' ') || (s[0] == '>' && s[1] == ' ') ||
-	       (s[0] == '-' && !s[1]) || (s[0] == '>' && !s[1]);
+	/* s is a first line, ended by '\n' or the end of the string */
+	int alone = s[1] == '\0' || s[1] == '\n';
+	return s[0] == '#' || s[0] == '\\' || ((s[0] == '-' || s[0] == '>') && (s[1] == ' ' || alone));
 }
 
 /* Emit `lines` (each ending "\n") with a prefix on the first and another on the rest. */

@@ -208,12 +208,20 @@ static void test_canon__structure_is_kept(void **state)
 	stet_canon_free(c);
 }
 
+static void test_canon__lone_markers_are_escaped(void **state)
+{
+	stet_canon *c = canon_of("---\ntitle: S\n---\n<div><p>&gt;</p><p>-</p><p>#</p><p>\\</p></div>");
+	(void)state;
+	assert_string_equal(c->body, "\\>\n\n\\-\n\n\\#\n\n\\\\\n");
+	stet_canon_free(c);
+}
+
 static void test_canon__idempotent(void **state)
 {
 	const char *docs[] = {
 		"---\ntitle: 'T | 新浪财经'\nauthor: 新浪财经\ndate: 2021-06-08\n---\n<div><p>　　第一段。第二句！</p><h3>小标题</h3>"
 		"<ul><li>甲。乙。</li></ul><blockquote>引用。</blockquote><p>- dash</p><pre>a  b\n\nc</pre></div>",
-		"<html><head><title>A | B News</title><meta name=author content='By X'></head><body><article>"
+		"<html><head><title>A | B News</title><meta name=author content='By BY X'></head><body><article>"
 		"<p>Some text that is long enough to be the article, and then some more of it.</p></article></body></html>",
 	};
 	size_t i;
@@ -295,6 +303,7 @@ int main(void)
 		cmocka_unit_test(test_canon__furniture),
 		cmocka_unit_test(test_canon__page_boilerplate_goes),
 		cmocka_unit_test(test_canon__structure_is_kept),
+		cmocka_unit_test(test_canon__lone_markers_are_escaped),
 		cmocka_unit_test(test_canon__idempotent),
 		cmocka_unit_test(test_canon__front_matter_is_yaml),
 		cmocka_unit_test(test_canon__empty_body_is_an_error),
