@@ -238,6 +238,8 @@ int stet_canon_date(char **out, const char *raw)
 
 /* ---- URLs ---- */
 
+static int url_clean(char **out, const char *raw);
+
 static int tracking_param(const char *k, size_t n)
 {
 	static const char *const names[] = { "spm", "fbclid", "gclid", "dclid", "msclkid", "yclid",
@@ -257,6 +259,32 @@ static int tracking_param(const char *k, size_t n)
 }
 
 int stet_canon_url(char **out, const char *raw)
+{
+	stet_buf clean = STET_BUF_INIT;
+	int error;
+	size_t i;
+
+	/* as browsers do: tabs and line breaks inside a URL vanish, other
+	 * controls too, and a space is %20; the URL stays one line */
+	*out = NULL;
+	if (!raw)
+		return 0;
+	for (i = 0; raw[i]; i++) {
+		unsigned char ch = (unsigned char)raw[i];
+		if (ch == ' ')
+			stet_buf_puts(&clean, clean.size ? "%20" : "");
+		else if (ch >= 0x20 && ch != 0x7F)
+			stet_buf_putc(&clean, (char)ch);
+	}
+	while (clean.size >= 3 && !strcmp(clean.ptr + clean.size - 3, "%20"))
+		stet_buf_truncate(&clean, clean.size - 3);
+	if ((error = stet_buf_check(&clean, "URL")) == 0)
+		error = url_clean(out, clean.ptr);
+	stet_buf_dispose(&clean);
+	return error;
+}
+
+static int url_clean(char **out, const char *raw)
 {
 	stet_buf b = STET_BUF_INIT;
 	const char *p, *s, *e, *host, *hend, *path, *q, *frag;

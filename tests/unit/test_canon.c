@@ -117,6 +117,7 @@ static void test_canon__urls(void **state)
 	check_url("http://example.com", "http://example.com/");
 	check_url("http://example.com:8080/x?fbclid=1", "http://example.com:8080/x");
 	check_url("urn:uuid:1234", "urn:uuid:1234");
+	check_url("https://example.com/a\n b\tc?q=1 2", "https://example.com/a%20bc?q=1%202");
 }
 
 static void check_title(const char *in, const char *site, const char *want)
