@@ -56,4 +56,10 @@ root=ET.parse(sys.argv[1]).getroot()
 titles=[e.find(\"a:title\",ns).text for e in root.findall(\"a:entry\",ns)]
 assert titles==[\"revision (minor): Harbour ferry returns after two-year pause\"]*2, titles
 " "$2/.git/stet/changes.atom"' _ "$STET" "$A" "$TMP" "$EX"
+t "a broken stet.yaml is named with its line and column" sh -c '
+	"$1" init "$2/bad" 2>/dev/null && printf "checkpoint: [1, 2\n" >> "$2/bad/stet.yaml" &&
+	"$1" -C "$2/bad" ingest "$3" 2>"$2/cfg"; [ $? = 1 ] && grep -q "stet.yaml:[0-9]*:[0-9]*: " "$2/cfg" &&
+	"$1" init "$2/bad2" 2>/dev/null && sed -i "s/^checkpoint: .*/checkpoint: zero/" "$2/bad2/stet.yaml" &&
+	"$1" -C "$2/bad2" ingest "$3" 2>"$2/cfg2"; [ $? = 1 ] && grep -q "stet.yaml:[0-9]*:[0-9]*: checkpoint must be a whole number" "$2/cfg2"' \
+	_ "$STET" "$TMP" "$EX"
 finish
