@@ -253,44 +253,24 @@ static int is_junk(ex *x, xmlNodePtr n)
 	return x->strip_unlikely && matches(ci, unlikely) && !matches(ci, maybe);
 }
 
-/* Pass 1: number the elements, mark junk. */
+/* Pass 1: number the elements, mark junk (and all below it). */
+static int collect_one(xmlNodePtr n, int depth, void *payload)
+{
+	ex *x = payload;
+	el *p = n->parent ? of(x, n->parent) : NULL;
+	int parent = p ? (int)(p - x->v) : -1, me = (int)x->n, error;
+
+	if ((error = push(x, n, parent, depth)) < 0)
+		return error;
+	if ((parent >= 0 && x->v[parent].dropped) || is_junk(x, n))
+		x->v[me].dropped = 1;
+	x->v[me].inline_tag = (unsigned)tag_in((const char *)n->name, inline_tags);
+	return !x->v[me].dropped;
+}
+
 static int collect(ex *x, xmlNodePtr root)
 {
-	xmlNodePtr n = root;
-	int depth = 0, parent = -1, error;
-
-	while (n) {
-		int descend = 0;
-		if (n->type == XML_ELEMENT_NODE) {
-			int me = (int)x->n;
-			if ((error = push(x, n, parent, depth)) < 0)
-				return error;
-			if ((parent >= 0 && x->v[parent].dropped) || is_junk(x, n))
-				x->v[me].dropped = 1;
-			x->v[me].inline_tag = (unsigned)tag_in((const char *)n->name, inline_tags);
-			if (n->children && depth < STET_MAX_DEPTH && !x->v[me].dropped) {
-				parent = me;
-				descend = 1;
-			}
-		}
-		if (descend) {
-			n = n->children;
-			depth++;
-			continue;
-		}
-		while (n && !n->next && depth > 0) {
-			n = n->parent;
-			depth--;
-			if (n && n->type == XML_ELEMENT_NODE) {
-				el *e = of(x, n);
-				parent = e ? e->parent : -1;
-			}
-		}
-		if (!n || depth == 0)
-			break;
-		n = n->next;
-	}
-	return 0;
+	return stet_html_walk(root, collect_one, x);
 }
 
 /* Pass 2: bottom-up sums (children come after parents in the array). */
@@ -770,36 +750,36 @@ done:
  * an article: its body lists its media, "[image] URL" or "[video] URL",
  * in document order, so that two such posts differ when their media do.
  */
+typedef struct {
+	blk_list *out;
+	stet_buf line;
+} media_ctx;
+
+static int media_one(xmlNodePtr n, int depth, void *payload)
+{
+	media_ctx *m = payload;
+	const char *kind = tag_is(n, "img") ? "image" : tag_is(n, "video") ? "video" : tag_is(n, "audio") ? "audio" : NULL;
+	const char *src = kind ? attr(n, "src") : NULL;
+	int error;
+
+	(void)depth;
+	if (src && *src && strncmp(src, "data:", 5)) {
+		stet_buf_clear(&m->line);
+		stet_buf_printf(&m->line, "[%s] ", kind);
+		if ((error = stet_canon_text(&m->line, src, strlen(src))) < 0 ||
+		    (error = blk_add(m->out, BLK_P, 0, m->line.ptr, m->line.size)) < 0)
+			return error;
+	}
+	return !tag_is(n, "script") && !tag_is(n, "head");
+}
+
 static int media_only(blk_list *out, const stet_article *a)
 {
-	xmlNodePtr n = a->body->doc ? xmlDocGetRootElement(a->body->doc) : NULL;
-	stet_buf line = STET_BUF_INIT;
-	int depth = 0, error = 0;
+	media_ctx m = { out, STET_BUF_INIT };
+	xmlNodePtr root = a->body->doc ? xmlDocGetRootElement(a->body->doc) : NULL;
+	int error = root ? stet_html_walk(root, media_one, &m) : 0;
 
-	while (n && !error) {
-		if (n->type == XML_ELEMENT_NODE) {
-			const char *kind = tag_is(n, "img") ? "image" : tag_is(n, "video") ? "video" :
-					   tag_is(n, "audio") ? "audio" : NULL;
-			const char *src = kind ? attr(n, "src") : NULL;
-			if (src && *src && strncmp(src, "data:", 5)) {
-				stet_buf_clear(&line);
-				stet_buf_printf(&line, "[%s] ", kind);
-				if ((error = stet_canon_text(&line, src, strlen(src))) == 0)
-					error = blk_add(out, BLK_P, 0, line.ptr, line.size);
-			}
-			if (n->children && depth < STET_MAX_DEPTH && !tag_is(n, "script") && !tag_is(n, "head")) {
-				n = n->children;
-				depth++;
-				continue;
-			}
-		}
-		while (n && !n->next && depth > 0) {
-			n = n->parent;
-			depth--;
-		}
-		n = depth > 0 && n ? n->next : NULL;
-	}
-	stet_buf_dispose(&line);
+	stet_buf_dispose(&m.line);
 	return error;
 }
 

@@ -60,3 +60,29 @@ const char *stet_html_attr(xmlNodePtr n, const char *name)
 			return (const char *)a->children->content;
 	return NULL;
 }
+
+int stet_html_walk(xmlNodePtr root, stet_html_visit cb, void *payload)
+{
+	xmlNodePtr n = root;
+	int depth = 0, r;
+
+	while (n) {
+		if (n->type == XML_ELEMENT_NODE) {
+			if ((r = cb(n, depth, payload)) < 0)
+				return r;
+			if (r > 0 && n->children && depth < STET_MAX_DEPTH) {
+				n = n->children;
+				depth++;
+				continue;
+			}
+		}
+		while (n && !n->next && depth > 0) {
+			n = n->parent;
+			depth--;
+		}
+		if (!n || depth == 0)
+			break;
+		n = n->next;
+	}
+	return 0;
+}

@@ -40,6 +40,12 @@ void stet_charset_sniff(char *out, size_t outsz, const char *data, size_t len);
 /* The value of attribute `name` (ASCII case-insensitive) or NULL; borrowed. */
 const char *stet_html_attr(xmlNodePtr n, const char *name);
 
+/* Visit root and the elements below it in document order, at most
+ * STET_MAX_DEPTH deep. cb returns 1 to go into the element's children, 0
+ * to skip them, or a negative error that ends the walk and is returned. */
+typedef int (*stet_html_visit)(xmlNodePtr n, int depth, void *payload);
+int stet_html_walk(xmlNodePtr root, stet_html_visit cb, void *payload);
+
 /* Text of a node and its descendants, whitespace as in the source. */
 void stet_node_text(stet_buf *out, xmlNodePtr node);
 

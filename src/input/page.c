@@ -183,47 +183,44 @@ static int read_meta(meta_acc *m, xmlNodePtr n)
 	return error;
 }
 
-/* Walk the whole tree iteratively (bounded depth) for head metadata. */
+typedef struct {
+	stet_article *a;
+	meta_acc *m;
+} collect_ctx;
+
+/* One element of the walk for head metadata. */
+static int collect_one(xmlNodePtr n, int depth, void *payload)
+{
+	collect_ctx *c = payload;
+	const char *name = (const char *)n->name;
+	int error = 0;
+
+	(void)depth;
+	if (!strcmp(name, "meta")) {
+		error = read_meta(c->m, n);
+	} else if (!strcmp(name, "link")) {
+		const char *rel = attr(n, "rel");
+		if (rel && !stet_ascii_casecmp(rel, "canonical"))
+			error = keep(&c->m->url[1], attr(n, "href"));
+	} else if (!strcmp(name, "title") && !c->m->title[3]) {
+		stet_buf t = STET_BUF_INIT;
+		stet_node_text(&t, n);
+		error = keep(&c->m->title[3], t.ptr);
+		stet_buf_dispose(&t);
+	} else if (!strcmp(name, "script")) {
+		const char *type = attr(n, "type");
+		if (type && !stet_ascii_casecmp(type, "application/ld+json"))
+			error = read_jsonld(c->a, c->m, n);
+	}
+	if (error < 0)
+		return error;
+	return strcmp(name, "script") && strcmp(name, "style");
+}
+
 static int collect(stet_article *a, meta_acc *m, xmlNodePtr root)
 {
-	xmlNodePtr n = root;
-	int depth = 0, error = 0;
-
-	while (n && !error) {
-		if (n->type == XML_ELEMENT_NODE) {
-			const char *name = (const char *)n->name;
-			if (!strcmp(name, "meta")) {
-				error = read_meta(m, n);
-			} else if (!strcmp(name, "link")) {
-				const char *rel = attr(n, "rel");
-				if (rel && !stet_ascii_casecmp(rel, "canonical"))
-					error = keep(&m->url[1], attr(n, "href"));
-			} else if (!strcmp(name, "title") && !m->title[3]) {
-				stet_buf t = STET_BUF_INIT;
-				stet_node_text(&t, n);
-				error = keep(&m->title[3], t.ptr);
-				stet_buf_dispose(&t);
-			} else if (!strcmp(name, "script")) {
-				const char *type = attr(n, "type");
-				if (type && !stet_ascii_casecmp(type, "application/ld+json"))
-					error = read_jsonld(a, m, n);
-			} else if (!strcmp(name, "img")) {
-				/* images are recorded by the canonicalizer for the body only */
-			}
-			if (n->children && depth < STET_MAX_DEPTH && strcmp(name, "script") &&
-			    strcmp(name, "style")) {
-				n = n->children;
-				depth++;
-				continue;
-			}
-		}
-		while (n && !n->next && depth > 0) {
-			n = n->parent;
-			depth--;
-		}
-		n = n ? n->next : NULL;
-	}
-	return error;
+	collect_ctx c = { a, m };
+	return stet_html_walk(root, collect_one, &c);
 }
 
 static int pick(char **dst, char **cands, size_t k)
