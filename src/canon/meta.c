@@ -262,22 +262,23 @@ int stet_canon_url(char **out, const char *raw)
 {
 	stet_buf clean = STET_BUF_INIT;
 	int error;
-	size_t i;
+	size_t i, n;
 
 	/* as browsers do: tabs and line breaks inside a URL vanish, other
 	 * controls too, and a space is %20; the URL stays one line */
 	*out = NULL;
 	if (!raw)
 		return 0;
-	for (i = 0; raw[i]; i++) {
+	n = strlen(raw);
+	while (n && ((unsigned char)raw[n - 1] <= 0x20 || raw[n - 1] == 0x7F))
+		n--; /* trailing blanks and controls go; a written "%20" stays */
+	for (i = 0; i < n; i++) {
 		unsigned char ch = (unsigned char)raw[i];
 		if (ch == ' ')
 			stet_buf_puts(&clean, clean.size ? "%20" : "");
 		else if (ch >= 0x20 && ch != 0x7F)
 			stet_buf_putc(&clean, (char)ch);
 	}
-	while (clean.size >= 3 && !strcmp(clean.ptr + clean.size - 3, "%20"))
-		stet_buf_truncate(&clean, clean.size - 3);
 	if ((error = stet_buf_check(&clean, "URL")) == 0)
 		error = url_clean(out, clean.ptr);
 	stet_buf_dispose(&clean);
@@ -317,9 +318,13 @@ static int url_clean(char **out, const char *raw)
 	for (hend = host; hend < e && *hend != '/' && *hend != '?' && *hend != '#'; hend++)
 		;
 	{
-		/* drop user info, lower-case, drop the default port */
-		const char *at = memchr(host, '@', (size_t)(hend - host));
-		const char *h = at ? at + 1 : host, *colon;
+		/* drop user info (up to the last '@', as WHATWG URL parsers
+		 * do), lower-case, drop the default port */
+		const char *at = NULL, *h, *colon;
+		for (h = host; h < hend; h++)
+			if (*h == '@')
+				at = h;
+		h = at ? at + 1 : host;
 		size_t hl;
 		colon = memchr(h, ':', (size_t)(hend - h));
 		hl = (size_t)((colon ? colon : hend) - h);

@@ -60,38 +60,27 @@ static int set(char **dst, const char *v)
 	return 0;
 }
 
-int config_load(stet_archive *a)
+int config_parse(stet_archive *a, const char *path, const char *data, size_t len)
 {
-	stet_buf file = STET_BUF_INIT, path = STET_BUF_INIT;
 	yaml_parser_t parser;
 	yaml_document_t doc;
 	yaml_node_t *root, *n;
-	FILE *f;
-	char chunk[4096];
-	size_t r;
 	int error = 0, have_parser = 0, have_doc = 0;
 	const char *v;
 
 	if ((error = set(&a->committer_name, "stet")) < 0 || (error = set(&a->committer_email, "stet@localhost")) < 0)
 		return error;
 	a->checkpoint_every = 1000;
-	stet_buf_printf(&path, "%s/stet.yaml", a->root);
-	if (!(f = fopen(path.ptr, "r")))
-		goto done; /* no stet.yaml: the defaults */
-	stet_buf_init(&file, 1u << 20);
-	while ((r = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		stet_buf_put(&file, chunk, r);
-	fclose(f);
-	if ((error = stet_buf_check(&file, path.ptr)) < 0)
-		goto done;
-	if (!yaml_parser_initialize(&parser)) {
-		error = stet_error_oom();
-		goto done;
-	}
+	if (!data)
+		return 0; /* no stet.yaml: the defaults */
+	if (memchr(data, '\0', len))
+		return stet_error_set(STET_EINVALID, "%s: a NUL byte in the configuration", path);
+	if (!yaml_parser_initialize(&parser))
+		return stet_error_oom();
 	have_parser = 1;
-	yaml_parser_set_input_string(&parser, (const unsigned char *)file.ptr, file.size);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
 	if (!yaml_parser_load(&parser, &doc)) {
-		error = stet_error_set(STET_EINVALID, "%s:%zu:%zu: %s", path.ptr, (size_t)parser.problem_mark.line + 1,
+		error = stet_error_set(STET_EINVALID, "%s:%zu:%zu: %s", path, (size_t)parser.problem_mark.line + 1,
 				       (size_t)parser.problem_mark.column + 1,
 				       parser.problem ? parser.problem : "malformed YAML");
 		goto done;
@@ -101,7 +90,7 @@ int config_load(stet_archive *a)
 	if (!root)
 		goto done;
 	if (root->type != YAML_MAPPING_NODE) {
-		error = stet_error_set(STET_EINVALID, "%s:%zu:1: stet.yaml must be a mapping of settings", path.ptr,
+		error = stet_error_set(STET_EINVALID, "%s:%zu:1: stet.yaml must be a mapping of settings", path,
 				       (size_t)root->start_mark.line + 1);
 		goto done;
 	}
@@ -115,7 +104,7 @@ int config_load(stet_archive *a)
 		if (*end || k < 1 || k > 100000000) {
 			n = get(&doc, root, "checkpoint");
 			error = stet_error_set(STET_EINVALID, "%s:%zu:%zu: checkpoint must be a whole number from 1",
-					       path.ptr, (size_t)n->start_mark.line + 1, (size_t)n->start_mark.column + 1);
+					       path, (size_t)n->start_mark.line + 1, (size_t)n->start_mark.column + 1);
 			goto done;
 		}
 		a->checkpoint_every = (size_t)k;
@@ -135,6 +124,32 @@ done:
 		yaml_document_delete(&doc);
 	if (have_parser)
 		yaml_parser_delete(&parser);
+	return error;
+}
+
+int config_load(stet_archive *a)
+{
+	stet_buf file = STET_BUF_INIT, path = STET_BUF_INIT;
+	FILE *f;
+	char chunk[4096];
+	size_t r;
+	int error = 0;
+
+	stet_buf_printf(&path, "%s/stet.yaml", a->root);
+	if ((error = stet_buf_check(&path, "stet.yaml")) < 0)
+		goto done;
+	if (!(f = fopen(path.ptr, "r"))) {
+		error = config_parse(a, path.ptr, NULL, 0); /* no stet.yaml: the defaults */
+		goto done;
+	}
+	stet_buf_init(&file, 1u << 20);
+	while ((r = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		stet_buf_put(&file, chunk, r);
+	fclose(f);
+	if ((error = stet_buf_check(&file, path.ptr)) < 0)
+		goto done;
+	error = config_parse(a, path.ptr, file.ptr ? file.ptr : "", file.size);
+done:
 	stet_buf_dispose(&file);
 	stet_buf_dispose(&path);
 	return error;

@@ -148,6 +148,8 @@ int stet_store_sync_worktree(stet_archive *a);
 
 /* config (config.c) */
 int config_load(stet_archive *a);
+/* Parse stet.yaml's text (data NULL: none) into a's settings; errors name path. */
+int config_parse(stet_archive *a, const char *path, const char *data, size_t len);
 extern const char stet_default_config[];
 
 #endif
