@@ -321,17 +321,17 @@ static int url_clean(char **out, const char *raw)
 		/* drop user info (up to the last '@', as WHATWG URL parsers
 		 * do), lower-case, drop the default port */
 		const char *at = NULL, *h, *colon;
+		size_t hl;
 		for (h = host; h < hend; h++)
 			if (*h == '@')
 				at = h;
 		h = at ? at + 1 : host;
-		size_t hl;
 		colon = memchr(h, ':', (size_t)(hend - h));
 		hl = (size_t)((colon ? colon : hend) - h);
+		while (hl && h[hl - 1] == '.') /* trailing dots of the host */
+			hl--;
 		for (i = 0; i < hl; i++)
 			stet_buf_putc(&b, (char)((h[i] >= 'A' && h[i] <= 'Z') ? h[i] + 32 : h[i]));
-		if (b.size && b.ptr[b.size - 1] == '.')
-			stet_buf_truncate(&b, b.size - 1);
 		if (colon && !((hend - colon == 3 && !strncmp(colon, ":80", 3)) ||
 			       (hend - colon == 4 && !strncmp(colon, ":443", 4))))
 			stet_buf_put(&b, colon, (size_t)(hend - colon));

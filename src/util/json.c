@@ -92,11 +92,17 @@ static int parse_string(parser *p, char **out)
 					else
 						p->pos = save;
 				}
-				if (u == 0)
-					u = 0xFFFD;
+				if (u == 0 || (u >= 0xD800 && u <= 0xDFFF))
+					u = 0xFFFD; /* NUL, a lone surrogate */
 				stet_buf_put(&b, enc, stet_utf8_encode(enc, (int32_t)u));
 				break;
-			default: stet_buf_putc(&b, c); break;
+			default:
+				/* "\/", "\\", "\"", or an unknown escape: the character
+				 * itself, which may be several bytes, so it starts the
+				 * next run of plain text (already stepped over: an
+				 * escaped quote does not end the string) */
+				start = p->pos - 1;
+				continue;
 			}
 			start = p->pos;
 			continue;

@@ -125,6 +125,21 @@ static void test_util__json_parses_nested_values(void **state)
 	json_free(v);
 }
 
+/* found by fuzz_meta: an escaped multi-byte character came out as one
+ * stray byte; a lone surrogate must not become CESU-8 */
+static void test_util__json_escapes_stay_utf8(void **state)
+{
+	const char *text = "[\"a\\\xE4\xB8\xAD\\\"b\\/\", \"\\ud800x\", \"\\\\\"]";
+	json_value *v = NULL;
+	(void)state;
+	assert_int_equal(json_parse(&v, text, strlen(text)), 0);
+	assert_int_equal(v->n, 3);
+	assert_string_equal(json_str(v->items[0]), "a\xE4\xB8\xAD\"b/");
+	assert_string_equal(json_str(v->items[1]), "\xEF\xBF\xBDx");
+	assert_string_equal(json_str(v->items[2]), "\\");
+	json_free(v);
+}
+
 static void test_util__json_rejects_deep_nesting(void **state)
 {
 	char text[1000];
@@ -178,6 +193,7 @@ int main(void)
 		cmocka_unit_test(test_util__utf8_cut_at_boundary),
 		cmocka_unit_test(test_util__cjk_classes),
 		cmocka_unit_test(test_util__json_parses_nested_values),
+		cmocka_unit_test(test_util__json_escapes_stay_utf8),
 		cmocka_unit_test(test_util__json_rejects_deep_nesting),
 		cmocka_unit_test(test_util__json_rejects_garbage),
 		cmocka_unit_test(test_util__json_writes_escaped_strings),
