@@ -41,6 +41,8 @@ typedef struct stet_postings stet_postings;
 int stet_postings_new(stet_postings **out);
 void stet_postings_free(stet_postings *p);
 int stet_postings_add(stet_postings *p, uint64_t sentence, uint32_t id);
+/** Make room for `keys` distinct sentences at once (saves rehashing). */
+int stet_postings_reserve(stet_postings *p, size_t keys);
 /** The ids holding sentence (borrowed, valid until the next add), count in *n. */
 const uint32_t *stet_postings_get(const stet_postings *p, uint64_t sentence, size_t *n);
 size_t stet_postings_bytes(const stet_postings *p);

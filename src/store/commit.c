@@ -379,6 +379,7 @@ int stet_archive_put(stet_archive *a, const stet_canon *c_in, const char *source
 		    (error = commit_files(a, u, 1, &c, source, ev->key, hash, ev)) < 0)
 			goto done;
 		git_oid_cpy(&d->blob, &u[0].blob);
+		d->dirty = 1;
 		if (e) {
 			memcpy(e->hash, hash, 33);
 			error = keymap_set_kind(&a->keys, e, m.verdict == STET_V_ALIAS ? KE_ALIAS : KE_REPOST, d->path);
@@ -431,8 +432,10 @@ write:
 	}
 	if ((error = commit_files(a, u, nu, &c, source, ev->key, hash, ev)) < 0)
 		goto done;
-	if (nu == 2)
+	if (nu == 2) {
 		git_oid_cpy(&d->blob, &u[1].blob);
+		d->dirty = 1;
+	}
 	if (e && e->kind != KE_ARTICLE && (error = keymap_set_kind(&a->keys, e, KE_ARTICLE, ev->path)) < 0)
 		goto done;
 	if ((error = keymap_add(&a->keys, ev->key, ev->path, c.title, &u[0].blob, hash)) < 0)

@@ -148,12 +148,17 @@ int index_add(stet_archive *a, size_t entry)
 
 int index_build(stet_archive *a)
 {
-	size_t i;
+	size_t i, nsent = 0;
 	int error;
 
 	index_free(a);
 	if ((error = stet_simindex_new(&a->sim)) < 0 || (error = stet_postings_new(&a->sentences)) < 0 ||
 	    (error = stet_postings_new(&a->exacts)) < 0)
+		return error;
+	for (i = 0; i < a->keys.n; i++)
+		nsent += a->keys.v[i].fp.nsent;
+	if ((error = stet_postings_reserve(a->sentences, nsent)) < 0 ||
+	    (error = stet_postings_reserve(a->exacts, a->keys.n)) < 0)
 		return error;
 	for (i = 0; i < a->keys.n && !error; i++)
 		error = index_add(a, i);

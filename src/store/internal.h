@@ -29,6 +29,7 @@ typedef struct {
 	char hash[33];   /* XXH3-128 of its canonical document (no archive keys) */
 	uint64_t *seen;  /* earlier versions: the first 64 bits of their hashes */
 	size_t nseen;
+	int dirty;       /* changed since the key cache was read: to be appended */
 } keyent;
 
 typedef struct {
@@ -36,6 +37,9 @@ typedef struct {
 	size_t n, cap;
 	size_t *by_key, *by_path; /* open addressing: index + 1, 0 empty */
 	size_t slots;
+	/* the key cache file as read: where its last complete batch ends
+	 * (0: rewrite it whole) and how many records it holds */
+	size_t cache_end, cache_records;
 } keymap;
 
 int keymap_add(keymap *m, const char *key, const char *path, const char *title, const git_oid *blob,

@@ -16,7 +16,14 @@
 #include <unistd.h>
 #include <xxhash.h>
 
-#define CACHE_MAGIC "stet-keys 4"
+/* Format 5 is a journal: records (one entry's whole state a line; a later
+ * record of a key replaces an earlier one), each batch closed by a line
+ * "@tip COMMIT". A run appends only what it changed, so saving costs what
+ * the run did, not what the archive holds; a batch left unclosed by a
+ * killed run is ignored and cut off. When stale records outnumber live
+ * ones the file is written anew. */
+#define CACHE_MAGIC "stet-keys 5"
+#define TIP_MARK "@tip "
 
 static size_t slot_of(const char *s, size_t slots)
 {
@@ -74,12 +81,30 @@ keyent *keymap_by_path(keymap *m, const char *path)
 	return NULL;
 }
 
+/* 16 hex digits (as the cache writes them) to a number; *ok = 0 if not */
+static uint64_t hex16(const char *s, int *ok)
+{
+	uint64_t v = 0;
+	int i;
+	for (i = 0; i < 16; i++) {
+		unsigned c = (unsigned char)s[i], d;
+		if (c >= '0' && c <= '9')
+			d = c - '0';
+		else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+			d = (c | 0x20) - 'a' + 10;
+		else {
+			*ok = 0;
+			return 0;
+		}
+		v = v << 4 | d;
+	}
+	return v;
+}
+
 static uint64_t hash64(const char *hex)
 {
-	char part[17];
-	memcpy(part, hex, 16);
-	part[16] = '\0';
-	return strtoull(part, NULL, 16);
+	int ok = 1;
+	return hex16(hex, &ok);
 }
 
 int keyent_has_seen(const keyent *e, const char *hash)
@@ -101,6 +126,7 @@ static int seen_push(keyent *e, const char *hash)
 		return stet_error_oom();
 	v[e->nseen++] = hash64(hash);
 	e->seen = v;
+	e->dirty = 1;
 	return 0;
 }
 
@@ -121,6 +147,7 @@ int keymap_add(keymap *m, const char *key, const char *path, const char *title, 
 			return error;
 		git_oid_cpy(&e->blob, blob);
 		memcpy(e->hash, hash, 33);
+		e->dirty = 1;
 		if (title && (!e->title || strcmp(e->title, title))) {
 			char *t = stet_strdup(title);
 			if (!t)
@@ -146,6 +173,7 @@ int keymap_add(keymap *m, const char *key, const char *path, const char *title, 
 	e->path = stet_strdup(path);
 	e->title = stet_strdup(title ? title : "");
 	e->distance = -1;
+	e->dirty = 1;
 	if (!e->key || !e->path || !e->title) {
 		free(e->key);
 		free(e->path);
@@ -173,6 +201,7 @@ int keyent_set_near(keyent *e, const char *of, int distance, double containment)
 	e->near_of = c;
 	e->distance = distance;
 	e->containment = containment;
+	e->dirty = 1;
 	return 0;
 }
 
@@ -181,6 +210,7 @@ void keyent_set_fp(keyent *e, stet_fingerprint *f)
 	stet_fp_dispose(&e->fp);
 	e->fp = *f;
 	memset(f, 0, sizeof(*f));
+	e->dirty = 1;
 }
 
 int keymap_set_kind(keymap *m, keyent *e, int kind, const char *path)
@@ -199,6 +229,7 @@ int keymap_set_kind(keymap *m, keyent *e, int kind, const char *path)
 		m->by_path[s] = idx;
 	}
 	e->kind = kind;
+	e->dirty = 1;
 	if (kind != KE_ARTICLE)
 		stet_fp_dispose(&e->fp);
 	return 0;
@@ -393,89 +424,146 @@ done:
 	return error;
 }
 
-static int load_cache(stet_archive *a, const char *file)
+/* One record line (NUL-terminated, no newline): add or replace its entry.
+ * Returns 1 when the line is damaged. */
+static int load_record(keymap *m, char *line)
 {
-	FILE *f = fopen(file, "r");
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	int ok = 0, error = 0;
-	char want[64];
+	char *fld[14], *p = line, *h;
+	keyent *e;
+	git_oid blob;
+	int k, kind, error;
 
-	if (!f)
-		return 1; /* no cache */
-	snprintf(want, sizeof(want), CACHE_MAGIC " %s\n", git_oid_tostr_s(&a->tip));
-	if ((n = getline(&line, &cap, f)) < 0 || strcmp(line, want))
-		goto done; /* another commit, or another format: stale */
-	while ((n = getline(&line, &cap, f)) > 0 && !error) {
-		char *fld[14], *p = line;
-		int k;
-		git_oid blob;
-		if (line[n - 1] == '\n')
-			line[n - 1] = '\0';
-		for (k = 0; k < 14; k++) {
-			fld[k] = p;
-			p = strchr(p, '\t');
-			if (k < 13) {
-				if (!p)
-					break;
-				*p++ = '\0';
-			}
-		}
-		if (k < 14 || git_oid_fromstr(&blob, fld[2]) < 0 || strlen(fld[3]) != 32) {
-			keymap_dispose(&a->keys);
-			goto done; /* damaged: rebuild */
-		}
-		if ((error = keymap_add(&a->keys, fld[0], fld[1], fld[13], &blob, fld[3])) == 0) {
-			keyent *e = keymap_by_key(&a->keys, fld[0]);
-			int kind = atoi(fld[5]);
-			if (strcmp(fld[10], "-"))
-				error = keyent_set_near(e, fld[10], atoi(fld[11]), strtod(fld[12], NULL));
-			if (kind != KE_ARTICLE) {
-				error = keymap_set_kind(&a->keys, e, kind, fld[1]);
-			} else {
-				stet_fingerprint fpr;
-				char *q = fld[9];
-				size_t fcap = 0;
-				memset(&fpr, 0, sizeof(fpr));
-				snprintf(fpr.exact, sizeof(fpr.exact), "%s", fld[6]);
-				fpr.simhash = strtoull(fld[7], NULL, 16);
-				fpr.too_short = atoi(fld[8]);
-				while (!error && strlen(q) >= 16) {
-					if (fpr.nsent == fcap) {
-						size_t nc = fcap ? fcap * 2 : 16;
-						uint64_t *v = stet_realloc(fpr.sent, nc * sizeof(*v));
-						if (!v) {
-							error = stet_error_oom();
-							break;
-						}
-						fpr.sent = v;
-						fcap = nc;
-					}
-					fpr.sent[fpr.nsent++] = strtoull(q, &q, 16);
-					if (*q == ',')
-						q++;
-				}
-				keyent_set_fp(e, &fpr);
-				stet_fp_dispose(&fpr);
-			}
-			char *h = fld[4];
-			while (!error && strlen(h) >= 16) {
-				char hex[33];
-				memcpy(hex, h, 16);
-				memset(hex + 16, '0', 16);
-				hex[32] = '\0';
-				error = keyent_saw(e, hex);
-				h += 16;
-				if (*h == ',')
-					h++;
-			}
+	for (k = 0; k < 14; k++) {
+		fld[k] = p;
+		p = strchr(p, '\t');
+		if (k < 13) {
+			if (!p)
+				break;
+			*p++ = '\0';
 		}
 	}
-	ok = !error;
+	if (k < 14 || git_oid_fromstr(&blob, fld[2]) < 0 || strlen(fld[3]) != 32)
+		return 1;
+	if ((e = keymap_by_key(m, fld[0]))) { /* a later record of the key: its whole state anew */
+		free(e->seen);
+		e->seen = NULL;
+		e->nseen = 0;
+		memcpy(e->hash, fld[3], 33);
+	}
+	if ((error = keymap_add(m, fld[0], fld[1], fld[13], &blob, fld[3])) < 0)
+		return error;
+	e = keymap_by_key(m, fld[0]);
+	kind = atoi(fld[5]);
+	if ((error = keyent_set_near(e, strcmp(fld[10], "-") ? fld[10] : NULL, atoi(fld[11]),
+				     strtod(fld[12], NULL))) < 0 ||
+	    (error = keymap_set_kind(m, e, kind, fld[1])) < 0)
+		return error;
+	if (kind == KE_ARTICLE) {
+		stet_fingerprint fpr;
+		char *q = fld[9];
+		size_t fcap = 0;
+		memset(&fpr, 0, sizeof(fpr));
+		snprintf(fpr.exact, sizeof(fpr.exact), "%s", fld[6]);
+		fpr.simhash = strtoull(fld[7], NULL, 16);
+		fpr.too_short = atoi(fld[8]);
+		int ok = 1;
+		while (q[0] && ok) {
+			if (fpr.nsent == fcap) {
+				size_t nc = fcap ? fcap * 2 : 16;
+				uint64_t *v = stet_realloc(fpr.sent, nc * sizeof(*v));
+				if (!v) {
+					stet_fp_dispose(&fpr);
+					return stet_error_oom();
+				}
+				fpr.sent = v;
+				fcap = nc;
+			}
+			fpr.sent[fpr.nsent++] = hex16(q, &ok);
+			q += ok ? 16 : 0;
+			if (*q == ',')
+				q++;
+			else if (*q)
+				ok = 0;
+		}
+		if (!ok) {
+			stet_fp_dispose(&fpr);
+			return 1; /* damaged */
+		}
+		keyent_set_fp(e, &fpr);
+		stet_fp_dispose(&fpr);
+	}
+	for (h = fld[4]; strlen(h) >= 16;) {
+		char hex[33];
+		memcpy(hex, h, 16);
+		memset(hex + 16, '0', 16);
+		hex[32] = '\0';
+		if ((error = keyent_saw(e, hex)) < 0)
+			return error;
+		h += 16;
+		if (*h == ',')
+			h++;
+	}
+	return 0;
+}
+
+/* 0 loaded, 1 absent/stale/damaged (rebuild), or an error */
+static int load_cache(stet_archive *a, const char *file)
+{
+	stet_buf b = STET_BUF_INIT;
+	char want[64], *p, *end, *last = NULL;
+	size_t i, records = 0;
+	int fd, error = 0, ok = 0;
+	ssize_t r;
+
+	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) < 0)
+		return 1; /* no cache */
+	stet_buf_init(&b, SIZE_MAX / 2);
+	for (;;) {
+		if (stet_buf_grow(&b, 1 << 20) < 0) {
+			error = stet_error_set(STET_ENOMEM, "%s: out of memory reading the key cache", file);
+			break;
+		}
+		if ((r = read(fd, b.ptr + b.size, b.asize - b.size - 1)) <= 0)
+			break;
+		b.size += (size_t)r;
+	}
+	close(fd);
+	if (error < 0)
+		goto done;
+	b.ptr[b.size] = '\0';
+	/* the last closed batch: everything after it is a killed run's */
+	for (p = b.ptr; (p = strstr(p, "\n" TIP_MARK)); p++)
+		if (memchr(p + 1, '\n', b.size - (size_t)(p + 1 - b.ptr)))
+			last = p + 1;
+	snprintf(want, sizeof(want), TIP_MARK "%s\n", a->have_tip ? git_oid_tostr_s(&a->tip) : "none");
+	if (strncmp(b.ptr, CACHE_MAGIC "\n", sizeof(CACHE_MAGIC)) || !last || strncmp(last, want, strlen(want)))
+		goto done; /* another commit, or another format: stale */
+	end = last + strlen(want);
+	for (p = b.ptr + sizeof(CACHE_MAGIC); p < end && !error; p++) {
+		char *nl = strchr(p, '\n');
+		if (!nl || nl >= end) { /* a NUL inside: damaged */
+			keymap_dispose(&a->keys);
+			goto done;
+		}
+		*nl = '\0';
+		if (strncmp(p, TIP_MARK, strlen(TIP_MARK))) {
+			if ((error = load_record(&a->keys, p)) > 0) {
+				keymap_dispose(&a->keys);
+				goto done; /* damaged: rebuild */
+			}
+			records++;
+		}
+		p = nl;
+	}
+	if (error < 0)
+		goto done;
+	for (i = 0; i < a->keys.n; i++)
+		a->keys.v[i].dirty = 0;
+	a->keys.cache_end = (size_t)(end - b.ptr);
+	a->keys.cache_records = records;
+	ok = 1;
 done:
-	free(line);
-	fclose(f);
+	stet_buf_dispose(&b);
 	if (error < 0)
 		return error;
 	return ok ? 0 : 1;
@@ -497,46 +585,97 @@ int keys_load(stet_archive *a)
 	return r < 0 ? r : index_build(a);
 }
 
+static void put_record(stet_buf *b, const keyent *e)
+{
+	size_t k;
+	stet_buf_printf(b, "%s\t%s\t%s\t%s\t", e->key, e->path, git_oid_tostr_s(&e->blob), e->hash);
+	for (k = 0; k < e->nseen; k++)
+		stet_buf_printf(b, "%s%016llx", k ? "," : "", (unsigned long long)e->seen[k]);
+	stet_buf_printf(b, "\t%d\t%s\t%016llx\t%d\t", e->kind, e->fp.exact[0] ? e->fp.exact : "-",
+			(unsigned long long)e->fp.simhash, e->fp.too_short);
+	for (k = 0; k < e->fp.nsent; k++)
+		stet_buf_printf(b, "%s%016llx", k ? "," : "", (unsigned long long)e->fp.sent[k]);
+	stet_buf_printf(b, "\t%s\t%d\t%.3f\t%s\n", e->near_of ? e->near_of : "-", e->distance, e->containment,
+			e->title);
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
 int keys_save(stet_archive *a)
 {
 	stet_buf b = STET_BUF_INIT, tmp = STET_BUF_INIT;
 	char *file = cache_path(a);
-	size_t i;
-	int fd = -1, error = 0;
+	size_t i, dirty = 0;
+	int fd = -1, error = 0, append;
 
 	if (!file)
 		return stet_error_oom();
-	stet_buf_printf(&b, CACHE_MAGIC " %s\n", a->have_tip ? git_oid_tostr_s(&a->tip) : "none");
-	for (i = 0; i < a->keys.n; i++) {
-		keyent *e = &a->keys.v[i];
-		size_t k;
-		stet_buf_printf(&b, "%s\t%s\t%s\t%s\t", e->key, e->path, git_oid_tostr_s(&e->blob), e->hash);
-		for (k = 0; k < e->nseen; k++)
-			stet_buf_printf(&b, "%s%016llx", k ? "," : "", (unsigned long long)e->seen[k]);
-		stet_buf_printf(&b, "\t%d\t%s\t%016llx\t%d\t", e->kind, e->fp.exact[0] ? e->fp.exact : "-",
-				(unsigned long long)e->fp.simhash, e->fp.too_short);
-		for (k = 0; k < e->fp.nsent; k++)
-			stet_buf_printf(&b, "%s%016llx", k ? "," : "", (unsigned long long)e->fp.sent[k]);
-		stet_buf_printf(&b, "\t%s\t%d\t%.3f\t%s\n", e->near_of ? e->near_of : "-", e->distance, e->containment,
-				e->title);
-	}
-	stet_buf_printf(&tmp, "%s.tmp.%d", file, (int)getpid());
-	if ((error = stet_buf_check(&b, "key cache")) < 0 || (error = stet_buf_check(&tmp, "key cache")) < 0)
+	for (i = 0; i < a->keys.n; i++)
+		dirty += a->keys.v[i].dirty != 0;
+	/* append, unless the journal would hold more stale records than live */
+	append = a->keys.cache_end > 0 && a->keys.cache_records + dirty <= 2 * a->keys.n + 1024;
+	if (!append)
+		stet_buf_puts(&b, CACHE_MAGIC "\n");
+	for (i = 0; i < a->keys.n; i++)
+		if (!append || a->keys.v[i].dirty)
+			put_record(&b, &a->keys.v[i]);
+	stet_buf_printf(&b, TIP_MARK "%s\n", a->have_tip ? git_oid_tostr_s(&a->tip) : "none");
+	if ((error = stet_buf_check(&b, "key cache")) < 0)
 		goto done;
-	if ((fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
-		error = stet_error_set(STET_EIO, "%s: %s", tmp.ptr, strerror(errno));
-		goto done;
+	if (append) {
+		/* cut off whatever a killed run left after the last batch */
+		if ((fd = open(file, O_WRONLY | O_CLOEXEC)) < 0 || ftruncate(fd, (off_t)a->keys.cache_end) < 0 ||
+		    lseek(fd, 0, SEEK_END) != (off_t)a->keys.cache_end || write_all(fd, b.ptr, b.size) < 0 ||
+		    fsync(fd) < 0) {
+			error = stet_error_set(STET_EIO, "%s: %s", file, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			a->keys.cache_end = 0; /* write it whole next time */
+			goto done;
+		}
+		if (close(fd) < 0) {
+			error = stet_error_set(STET_EIO, "%s: %s", file, strerror(errno));
+			a->keys.cache_end = 0;
+			goto done;
+		}
+		a->keys.cache_end += b.size;
+		a->keys.cache_records += dirty;
+	} else {
+		stet_buf_printf(&tmp, "%s.tmp.%d", file, (int)getpid());
+		if ((error = stet_buf_check(&tmp, "key cache")) < 0)
+			goto done;
+		if ((fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
+			error = stet_error_set(STET_EIO, "%s: %s", tmp.ptr, strerror(errno));
+			goto done;
+		}
+		if (write_all(fd, b.ptr, b.size) < 0 || fsync(fd) < 0) {
+			error = stet_error_set(STET_EIO, "%s: %s", tmp.ptr, strerror(errno));
+			close(fd);
+			unlink(tmp.ptr);
+			goto done;
+		}
+		if (close(fd) < 0 || rename(tmp.ptr, file) < 0) {
+			error = stet_error_set(STET_EIO, "%s: %s", file, strerror(errno));
+			unlink(tmp.ptr);
+			goto done;
+		}
+		a->keys.cache_end = b.size;
+		a->keys.cache_records = a->keys.n;
 	}
-	if (write(fd, b.ptr, b.size) != (ssize_t)b.size || fsync(fd) < 0) {
-		error = stet_error_set(STET_EIO, "%s: %s", tmp.ptr, strerror(errno));
-		close(fd);
-		unlink(tmp.ptr);
-		goto done;
-	}
-	if (close(fd) < 0 || rename(tmp.ptr, file) < 0) {
-		error = stet_error_set(STET_EIO, "%s: %s", file, strerror(errno));
-		unlink(tmp.ptr);
-	}
+	for (i = 0; i < a->keys.n; i++)
+		a->keys.v[i].dirty = 0;
 done:
 	free(file);
 	stet_buf_dispose(&b);

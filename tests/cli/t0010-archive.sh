@@ -121,6 +121,22 @@ t "a lock left by a killed run is taken over" sh -c '
 	sh -c "exec 9>\"$2/.git/stet/lock\"; flock 9; echo \$\$ >&9; kill -9 \$\$"
 	"$1" -C "$2" ingest "$3" 2>/dev/null' _ "$STET" "$A" "$TMP/run1"
 
+t "the key cache grows by what a run changed; an unclosed batch is cut off" sh -c '
+	k="$2/.git/stet/keys"
+	cp "$k" "$3/keys.before"; size=$(stat -c %s "$k")
+	mkdir -p "$3/j1" "$3/j2"
+	sed "s/^title: .*/title: Journal one/; s/图书馆/书店/g" "$4/hexo-library.md" > "$3/j1/a.md"
+	sed "s/^title: .*/title: Journal two/; s/图书馆/剧院/g" "$4/hexo-library.md" > "$3/j2/b.md"
+	"$1" -C "$2" ingest "$3/j1" 2>/dev/null || exit 1
+	# appended, not rewritten: the old file is a prefix of the new one
+	head -c "$size" "$k" | cmp -s - "$3/keys.before" || { echo "rewritten"; exit 1; }
+	[ "$(grep -c "^@tip $(git -C "$2" rev-parse main)\$" "$k")" = 1 ] || { echo "no closing tip"; exit 1; }
+	# a run killed while appending leaves half a batch: ignored, then cut off
+	printf "half-written\trecord" >> "$k"
+	"$1" -C "$2" ingest "$3/j1" 2>&1 | grep -q "1 unchanged" || exit 1
+	"$1" -C "$2" ingest "$3/j2" 2>/dev/null || exit 1
+	! grep -q half-written "$k" && "$1" -C "$2" fsck >/dev/null 2>&1' _ "$STET" "$A" "$TMP" "$EX"
+
 t "help for each archive command" sh -c 'for c in init ingest log show diff dups similar reindex fsck canon; do "$1" $c --help | grep -q "^usage: stet $c" || exit 1; done' _ "$STET"
 t "usage errors exit 2" sh -c '"$1" -C "$2" ingest 2>/dev/null; [ $? = 2 ] && "$1" -C "$2" ingest --wait x . 2>/dev/null; [ $? = 2 ] && "$1" -C "$2" show 2>/dev/null; [ $? = 2 ]' _ "$STET" "$A"
 finish
