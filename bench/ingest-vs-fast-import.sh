@@ -24,7 +24,9 @@ for r in $(seq "$RUNS"); do
 	s=$(now); git -C "$tmp/fi" fast-import --quiet < "$tmp/stream"; e=$(now)
 	best_fi=$(echo "t=$e-$s; if (t < $best_fi) t else $best_fi" | bc)
 	"$STET" init "$tmp/st" 2>/dev/null
-	s=$(now); "$STET" -C "$tmp/st" ingest "$POSTS" 2>/dev/null || [ $? = 3 ]; e=$(now)
+	s=$(now)
+	/usr/bin/time -f %M -o "$tmp/rss" "$STET" -C "$tmp/st" ingest "$POSTS" >/dev/null 2>&1 || [ $? = 3 ]
+	e=$(now)
 	best_stet=$(echo "t=$e-$s; if (t < $best_stet) t else $best_stet" | bc)
 done
 commits=$(git -C "$tmp/st" rev-list --count main)
@@ -33,4 +35,5 @@ printf 'git fast-import (raw posts, one commit each): %.2f s (%.0f posts/s)\n' "
 printf 'stet ingest (canonicalize, decide, commit):    %.2f s (%.0f articles/s, %d commits)\n' "$best_stet" \
 	"$(echo "$n / $best_stet" | bc -l)" "$((commits - 1))"
 printf 'ratio stet/fast-import: %.2f (goal <= 0.5)\n' "$(echo "$best_stet / $best_fi" | bc -l)"
+printf 'peak memory of the stet run: %d MB\n' "$(($(tail -1 "$tmp/rss") / 1024))"
 printf 'archive .git: %s; fast-import .git: %s\n' "$(du -sh "$tmp/st/.git" | cut -f1)" "$(du -sh "$tmp/fi/.git" | cut -f1)"

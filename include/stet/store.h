@@ -66,14 +66,27 @@ int stet_archive_open(stet_archive **out, const char *dir, int for_writing, doub
  *  then the lock is released and everything freed. */
 void stet_archive_free(stet_archive *a);
 
+/** What put and observe compute from an input before they look at the
+ *  archive (fingerprints, the text for verification, the document hash). */
+typedef struct stet_prepared stet_prepared;
+
+/** Prepare n inputs on up to `threads` threads (it needs no archive):
+ *  out[i] for c[i], NULL where c[i] is NULL or preparing failed (put then
+ *  computes it and reports the error). `source` as for put. */
+void stet_archive_prepare(stet_prepared **out, stet_canon *const *c, size_t n, const char *source, int threads);
+void stet_prepared_free(stet_prepared *p);
+
 /** Decide what an article is and stage its commit. `source` overrides the
- *  article's own source when not NULL. Checkpoints when due. */
-int stet_archive_put(stet_archive *a, const stet_canon *c, const char *source, stet_event *ev);
+ *  article's own source when not NULL. `p` (may be NULL) is the input
+ *  prepared by stet_archive_prepare with the same source; put takes what
+ *  it keeps from it, the caller still frees it. Checkpoints when due. */
+int stet_archive_put(stet_archive *a, const stet_canon *c, const char *source, stet_prepared *p, stet_event *ev);
 
 /** Tell the archive about an input that is coming in this run, before
  *  any put: sentences many inputs share are boilerplate, and knowing the
- *  whole run first lets the first of them be judged like the last. */
-int stet_archive_observe(stet_archive *a, const stet_canon *c);
+ *  whole run first lets the first of them be judged like the last.
+ *  `p` may be NULL. */
+int stet_archive_observe(stet_archive *a, const stet_canon *c, const stet_prepared *p);
 
 /** Write the pending objects as one pack, move main, update the work tree
  *  and the key cache. Returns the number of commits it added (>= 0). */

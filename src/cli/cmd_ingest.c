@@ -187,6 +187,7 @@ int cmd_ingest(cli_ctx *ctx, int argc, char **argv)
 		 * the first is judged */
 		size_t start = k, end, bytes = 0, q;
 		stet_canon **canons;
+		stet_prepared **preps;
 		char **errors;
 
 		/* a batch is bounded by count and by the size of its files */
@@ -197,19 +198,23 @@ int cmd_ingest(cli_ctx *ctx, int argc, char **argv)
 		}
 		canons = calloc(end - start, sizeof(*canons));
 		errors = calloc(end - start, sizeof(*errors));
-		if (!canons || !errors) {
+		preps = calloc(end - start, sizeof(*preps));
+		if (!canons || !errors || !preps) {
 			cli_error("out of memory");
 			free(canons);
 			free(errors);
+			free(preps);
 			rc = EXIT_FAIL;
 			goto done;
 		}
-		/* read and canonicalize on both cores, then observe in order */
+		/* read, canonicalize and fingerprint on both cores, then observe
+		 * in order */
 		stet_canon_files(canons, errors, (const char *const *)inputs.v + start, end - start, cli_threads());
+		stet_archive_prepare(preps, canons, end - start, source, cli_threads());
 		for (q = start; q < end; q++) {
 			if (inputs.v[q][0] == '\x01' || !canons[q - start])
 				continue;
-			if (stet_archive_observe(a, canons[q - start]) < 0)
+			if (stet_archive_observe(a, canons[q - start], preps[q - start]) < 0)
 				errors[q - start] = strdup(stet_error_last());
 		}
 		for (q = start; q < end; q++) {
@@ -225,7 +230,7 @@ int cmd_ingest(cli_ctx *ctx, int argc, char **argv)
 		} else if (errors[q - start]) {
 			error = -1;
 			cli_error("%s", errors[q - start]);
-		} else if ((error = stet_archive_put(a, c, source, &ev)) < 0) {
+		} else if ((error = stet_archive_put(a, c, source, preps[q - start], &ev)) < 0) {
 			cli_lib_error();
 		}
 		stet_buf_clear(&line);
@@ -259,12 +264,14 @@ int cmd_ingest(cli_ctx *ctx, int argc, char **argv)
 		}
 		stet_event_dispose(&ev);
 		stet_canon_free(c);
+		stet_prepared_free(preps[q - start]);
 		free(errors[q - start]);
 		if (tty)
 			progress(q + 1, inputs.n, 0);
 		}
 		free(canons);
 		free(errors);
+		free(preps);
 		k = end;
 	}
 	if (tty)

@@ -138,7 +138,7 @@ int stet_archive_similar(stet_archive *a, const stet_canon *c, stet_similar_cb c
 
 	if ((error = stet_fp_compute(&f, c->body)) < 0)
 		return error;
-	if ((error = find_duplicate(&m, a, c, c->source, &f, (size_t)-1)) == 0 &&
+	if ((error = find_duplicate(&m, a, c, c->source, &f, (size_t)-1, NULL)) == 0 &&
 	    (m.verdict == STET_V_REPOST || m.verdict == STET_V_ALIAS)) {
 		stet_similar r;
 		keyent *e = &a->keys.v[m.of];
@@ -150,7 +150,7 @@ int stet_archive_similar(stet_archive *a, const stet_canon *c, stet_similar_cb c
 		r.duplicate = r.exact = 1;
 		error = cb(&r, payload);
 	} else if (error == 0) {
-		error = find_similar(a, c, &f, (size_t)-1, 1, similar_one, &s);
+		error = find_similar(a, c, &f, (size_t)-1, 1, similar_one, &s, NULL);
 	}
 	stet_fp_dispose(&f);
 	return error;

@@ -155,7 +155,7 @@ static const char *verb_of(const stet_event *ev)
 /* One commit of one event: write the files' blobs, the updated tree, the
  * commit; stage every new object for the pack. */
 static int commit_files(stet_archive *a, upsert *u, size_t nu, const stet_canon *c, const char *source,
-			const char *key, const char *hash, const stet_event *ev)
+			const char *key, const char *hash, const char *fp, const stet_event *ev)
 {
 	stet_buf msg = STET_BUF_INIT, email = STET_BUF_INIT, dir = STET_BUF_INIT;
 	git_commit *parent = NULL;
@@ -164,7 +164,6 @@ static int commit_files(stet_archive *a, upsert *u, size_t nu, const stet_canon 
 	git_tree_update upd[2];
 	git_oid tree_id, commit_id;
 	long long when = a->run_time, t;
-	char fp[33];
 	const char *slash;
 	size_t i;
 	int error;
@@ -213,8 +212,6 @@ static int commit_files(stet_archive *a, upsert *u, size_t nu, const stet_canon 
 	subject_text(&msg, c->title ? c->title : ev->path, 120);
 	if (ev->verdict == STET_V_REVISION)
 		stet_buf_printf(&msg, " (%s)", stet_grade_name(ev->grade));
-	if ((error = stet_fp_exact(fp, c->body, strlen(c->body))) < 0)
-		goto done;
 	stet_buf_printf(&msg, "\n\nStet-Key: %s\nStet-Fingerprint: %s\nStet-Document: %s\nStet-Canon: %d\n", key, fp,
 			hash, STET_CANON_VERSION);
 	if (ev->verdict == STET_V_REVISION)
@@ -295,7 +292,8 @@ static void unobserve(stet_archive *a, const stet_fingerprint *f)
 		}
 }
 
-int stet_archive_put(stet_archive *a, const stet_canon *c_in, const char *source_override, stet_event *ev)
+int stet_archive_put(stet_archive *a, const stet_canon *c_in, const char *source_override, stet_prepared *p,
+		     stet_event *ev)
 {
 	stet_canon c = *c_in, *dc = NULL;
 	stet_fingerprint f;
@@ -320,9 +318,15 @@ int stet_archive_put(stet_archive *a, const stet_canon *c_in, const char *source
 	if (source_override && *source_override)
 		c.source = (char *)source_override;
 	source = c.source;
-	if ((error = stet_store_key(&ev->key, &c, source)) < 0 || (error = canon_hash(hash, &c)) < 0 ||
-	    (error = stet_fp_compute(&f, c.body)) < 0)
+	if ((error = stet_store_key(&ev->key, &c, source)) < 0)
 		goto done;
+	if (p) { /* prepared ahead: take its fingerprint */
+		memcpy(hash, p->hash, sizeof(hash));
+		f = p->fp;
+		memset(&p->fp, 0, sizeof(p->fp));
+	} else if ((error = canon_hash(hash, &c)) < 0 || (error = stet_fp_compute(&f, c.body)) < 0) {
+		goto done;
+	}
 	/* the input counts among the stories that hold its sentences while it
 	 * is judged; it leaves the observed counts when decided (done:) or
 	 * moves into the index as an article */
@@ -350,7 +354,7 @@ int stet_archive_put(stet_archive *a, const stet_canon *c_in, const char *source
 		}
 		/* a repost or alias key whose text changed: decided again below */
 	}
-	if ((error = find_duplicate(&m, a, &c, source, &f, e ? (size_t)-1 : (size_t)-1)) < 0)
+	if ((error = find_duplicate(&m, a, &c, source, &f, (size_t)-1, p && p->have_text ? &p->text : NULL)) < 0)
 		goto done;
 	if (m.verdict == STET_V_REPOST || m.verdict == STET_V_ALIAS) {
 		d = &a->keys.v[m.of];
@@ -376,7 +380,7 @@ int stet_archive_put(stet_archive *a, const stet_canon *c_in, const char *source
 			goto done;
 		u[0].path = d->path;
 		if ((error = afields_render(&u[0].content, dc, &df)) < 0 ||
-		    (error = commit_files(a, u, 1, &c, source, ev->key, hash, ev)) < 0)
+		    (error = commit_files(a, u, 1, &c, source, ev->key, hash, f.exact, ev)) < 0)
 			goto done;
 		git_oid_cpy(&d->blob, &u[0].blob);
 		d->dirty = 1;
@@ -430,7 +434,7 @@ write:
 			goto done;
 		nu = 2;
 	}
-	if ((error = commit_files(a, u, nu, &c, source, ev->key, hash, ev)) < 0)
+	if ((error = commit_files(a, u, nu, &c, source, ev->key, hash, f.exact, ev)) < 0)
 		goto done;
 	if (nu == 2) {
 		git_oid_cpy(&d->blob, &u[1].blob);
@@ -441,7 +445,7 @@ write:
 	if ((error = keymap_add(&a->keys, ev->key, ev->path, c.title, &u[0].blob, hash)) < 0)
 		goto done;
 	e = keymap_by_key(&a->keys, ev->key);
-	text_keep(a, (size_t)(e - a->keys.v), c.body);
+	text_keep(a, (size_t)(e - a->keys.v), c.body, p && p->have_text ? &p->text : NULL);
 	unobserve(a, &f);
 	keyent_set_fp(e, &f);
 	if (ev->verdict == STET_V_NEAR && (error = keyent_set_near(e, ev->of, m.distance, m.containment)) < 0)

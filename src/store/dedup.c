@@ -190,11 +190,13 @@ int observe(stet_archive *a, const stet_fingerprint *f, int sign)
 	return error;
 }
 
-int stet_archive_observe(stet_archive *a, const stet_canon *c)
+int stet_archive_observe(stet_archive *a, const stet_canon *c, const stet_prepared *p)
 {
 	stet_fingerprint f;
 	int error;
 
+	if (p)
+		return observe(a, &p->fp, +1);
 	if ((error = stet_fp_compute(&f, c->body)) < 0)
 		return error;
 	error = observe(a, &f, +1);
@@ -258,11 +260,14 @@ static int text_put(stet_archive *a, size_t entry, stet_fp_text *t)
 	return 0;
 }
 
-void text_keep(stet_archive *a, size_t entry, const char *body)
+void text_keep(stet_archive *a, size_t entry, const char *body, stet_fp_text *prepared)
 {
 	stet_fp_text t;
 	text_drop(a, entry);
-	if (!body || stet_fp_text_prepare(&t, body) < 0) {
+	if (body && prepared) {
+		t = *prepared;
+		memset(prepared, 0, sizeof(*prepared));
+	} else if (!body || stet_fp_text_prepare(&t, body) < 0) {
 		stet_error_clear();
 		return;
 	}
@@ -344,7 +349,7 @@ static int common_cb(uint64_t s, void *payload)
 static int near_cb(size_t entry, const stet_fp_overlap *o, int distance, void *payload);
 
 int find_duplicate(dup_match *m, stet_archive *a, const stet_canon *c, const char *source, const stet_fingerprint *f,
-		   size_t self)
+		   size_t self, const stet_fp_text *mine)
 {
 	const uint32_t *ids;
 	size_t n, i;
@@ -369,7 +374,7 @@ int find_duplicate(dup_match *m, stet_archive *a, const stet_canon *c, const cha
 		stet_canon_free(dc);
 		return 0;
 	}
-	return find_similar(a, c, f, self, 0, near_cb, m);
+	return find_similar(a, c, f, self, 0, near_cb, m, mine);
 }
 
 static int near_cb(size_t entry, const stet_fp_overlap *o, int distance, void *payload)
@@ -385,12 +390,13 @@ static int near_cb(size_t entry, const stet_fp_overlap *o, int distance, void *p
 }
 
 int find_similar(stet_archive *a, const stet_canon *c, const stet_fingerprint *f, size_t self, int all, match_cb cb,
-		 void *payload)
+		 void *payload, const stet_fp_text *prepared)
 {
 	const uint32_t *ids;
 	size_t n, i, j;
 	cands cs;
-	stet_fp_text mine;
+	stet_fp_text self_text;
+	const stet_fp_text *mine = prepared;
 	int error = 0;
 
 	/* candidates by shared sentences and by simhash. Sentences that are
@@ -419,8 +425,11 @@ int find_similar(stet_archive *a, const stet_canon *c, const stet_fingerprint *f
 	qsort(cs.v, cs.n, sizeof(cs.v[0]), by_score);
 	if (!cs.n)
 		return 0;
-	if ((error = stet_fp_text_prepare(&mine, c->body)) < 0)
-		return error;
+	if (!mine) {
+		if ((error = stet_fp_text_prepare(&self_text, c->body)) < 0)
+			return error;
+		mine = &self_text;
+	}
 	for (i = 0; i < cs.n && i < MAX_CANDIDATES && !error; i++) {
 		keyent *d = &a->keys.v[cs.v[i].id];
 		const stet_fp_text *theirs;
@@ -428,13 +437,14 @@ int find_similar(stet_archive *a, const stet_canon *c, const stet_fingerprint *f
 		if (cs.v[i].id == self || d->kind != KE_ARTICLE)
 			continue;
 		if ((error = text_of(&theirs, a, cs.v[i].id)) < 0 ||
-		    (error = stet_fp_overlap_texts(&o, &mine, theirs, common_cb, a)) < 0)
+		    (error = stet_fp_overlap_texts(&o, mine, theirs, common_cb, a)) < 0)
 			break;
 		if (all || o.jaccard >= NEAR_JACCARD || o.containment >= NEAR_CONTAINMENT) {
 			int distance = f->too_short || d->fp.too_short ? -1 : stet_fp_hamming(f->simhash, d->fp.simhash);
 			error = cb(cs.v[i].id, &o, distance, payload);
 		}
 	}
-	stet_fp_text_dispose(&mine);
+	if (mine == &self_text)
+		stet_fp_text_dispose(&self_text);
 	return error;
 }

@@ -116,20 +116,22 @@ typedef struct {
 	int distance;
 	double containment;
 } dup_match;
+/* `mine`: the input's prepared text, or NULL to prepare it when needed */
 int find_duplicate(dup_match *m, stet_archive *a, const stet_canon *c, const char *source, const stet_fingerprint *f,
-		   size_t self);
+		   size_t self, const stet_fp_text *mine);
 /* every verified near match of a text (stet similar) */
 typedef int (*match_cb)(size_t entry, const stet_fp_overlap *o, int distance, void *payload);
 int find_similar(stet_archive *a, const stet_canon *c, const stet_fingerprint *f, size_t self, int all, match_cb cb,
-		 void *payload);
+		 void *payload, const stet_fp_text *mine);
 int keyent_set_near(keyent *e, const char *of, int distance, double containment);
 /* read an archived file: its canonical form and fields (dedup.c) */
 int read_archived(stet_canon **c, afields *f, stet_archive *a, const git_oid *blob);
 /* an article entry's body prepared for overlaps (borrowed: valid until
  * the next call) */
 int text_of(const stet_fp_text **out, stet_archive *a, size_t entry);
-/* remember an entry's body, prepared; forget it when body is NULL */
-void text_keep(stet_archive *a, size_t entry, const char *body);
+/* remember an entry's body, prepared (taken from `prepared` when not
+ * NULL, emptied); forget it when body is NULL */
+void text_keep(stet_archive *a, size_t entry, const char *body, stet_fp_text *prepared);
 
 /* git error -> stet error with context */
 int stet_git_error(int code, const char *what);
@@ -149,6 +151,14 @@ int canon_hash(char out[33], const stet_canon *c);
 /* work tree (commit.c): a marker set while main is ahead of the work tree */
 int stet_store_mark_checkout(stet_archive *a, int on);
 int stet_store_sync_worktree(stet_archive *a);
+
+/* prepared inputs (prepare.c) */
+struct stet_prepared {
+	stet_fingerprint fp;
+	stet_fp_text text;
+	int have_text;
+	char hash[33]; /* canon_hash with the source put will use */
+};
 
 /* config (config.c) */
 int config_load(stet_archive *a);

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Every performance figure of docs/performance.md in one run, side by side
+# with its goal (issue 5). Needs ../shared (or STET_SHARED), git, python3,
+# xmllint (libxml2-utils), bc and GNU time; a Release build is fairest:
+#   cmake -S . -B build -DCMAKE_BUILD_TYPE=Release && cmake --build build -j2
+#   bench/run-all.sh [build]
+# STET_BENCH_BIG sets the large archive of the scaling benchmark (default
+# 1000000 articles: over an hour to fill; 100000 takes about ten minutes).
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+BUILD=$(realpath "${1:-build}")
+BIG=${STET_BENCH_BIG:-1000000}
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+# a copy, so that rebuilding during a long run cannot change the binary
+cp "$BUILD/stet" "$out/stet"
+
+section() { printf '\n== %s\n' "$1"; }
+section "canonicalize pages vs libxml2's parse alone"
+"$HERE/canon-vs-parse.sh" "$out/stet" 7 | tee "$out/canon"
+section "stet ingest vs git fast-import (the 2,906 corpus posts)"
+"$HERE/ingest-vs-fast-import.sh" "$out/stet" 3 | tee "$out/ingest"
+section "simhash index"
+"$BUILD/stet-bench-index" 1000000 10000000 | tee "$out/index"
+section "cost per article: archive of $BIG vs 10,000 articles"
+"$HERE/scaling.sh" "$out/stet" 10000 "$BIG" 2000 | tee "$out/scaling"
+
+field() { grep -m1 "$2" "$out/$1" | grep -oE "$3" | head -1; }
+section "summary"
+printf '%-44s %12s   %s\n' "figure" "measured" "goal"
+printf '%-44s %12s   %s\n' "canon / libxml2 parse" "$(field canon 'ratio' '[0-9]+\.[0-9]+')x" "<= 1.5x"
+printf '%-44s %12s   %s\n' "stet ingest / git fast-import" "$(field ingest 'ratio' '[0-9]+\.[0-9]+')x" "<= 0.5x"
+printf '%-44s %12s   %s\n' "ingest of the corpus, seconds" "$(field ingest 'stet ingest' '[0-9]+\.[0-9]+ s')" ""
+printf '%-44s %12s   %s\n' "peak memory, ingest of the corpus" "$(field ingest 'peak memory' '[0-9]+ MB')" ""
+printf '%-44s %12s   %s\n' "per-article cost, $BIG vs 10,000" "$(field scaling 'per-article cost' '[0-9]+\.[0-9]+$')x" "<= 1.2x"
+printf '%-44s %12s   %s\n' "peak memory, batch into $BIG" "$(grep 'peak memory' "$out/scaling" | tail -1 | grep -oE '[0-9]+ MB$')" ""
+printf '%-44s %12s   %s\n' "index lookup at 1M (median)" "$(awk '$1==1000000 {print $2" µs"}' "$out/index")" "<= 5 µs"
+printf '%-44s %12s   %s\n' "index lookup at 10M (median)" "$(awk '$1==10000000 {print $2" µs"}' "$out/index")" "<= 20 µs"
+printf '%-44s %12s   %s\n' "index bytes per article at 10M" "$(awk '$1==10000000 {print $NF}' "$out/index")" "<= 48"

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Does a run cost more per article when the archive is large? Fills two
+# archives with synthetic posts (bench/synthetic-articles.py, in chunks),
+# then ingests the same batch of new synthetic posts into each and prints
+# the cost per article, the fixed cost of a run that changes nothing (what
+# loading the archive's state costs) and peak memory. Goal (issue 5): big
+# per-article cost <= 1.2x small.
+#   bench/scaling.sh [build/stet] [SMALL=10000] [BIG=1000000] [BATCH=2000]
+# Filling takes time: about 4 ms an article on a 2-core machine.
+set -euo pipefail
+STET=$(realpath "${1:-build/stet}")
+SMALL=${2:-10000}
+BIG=${3:-1000000}
+BATCH=${4:-2000}
+HERE=$(cd "$(dirname "$0")" && pwd)
+GEN="$HERE/synthetic-articles.py"
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/stet-scaling.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+CHUNK=20000
+
+now() { date +%s.%N; }
+fill() { # archive count
+	local a=$1 n=$2 done=0 k
+	"$STET" init "$a" >/dev/null 2>&1
+	while [ "$done" -lt "$n" ]; do
+		k=$((n - done < CHUNK ? n - done : CHUNK))
+		rm -rf "$tmp/chunk"
+		python3 "$GEN" "$tmp/chunk" "$k" --start "$done"
+		"$STET" -C "$a" ingest "$tmp/chunk" >/dev/null 2>&1
+		done=$((done + k))
+	done
+	rm -rf "$tmp/chunk"
+}
+
+python3 "$GEN" "$tmp/batch" "$BATCH" --start 100000000
+python3 "$GEN" "$tmp/probe" 1 --start 0
+declare -A per fixed rss
+for n in "$SMALL" "$BIG"; do
+	s=$(now); fill "$tmp/a$n" "$n"; e=$(now)
+	printf 'archive of %d synthetic articles filled in %.0f s\n' "$n" "$(echo "$e - $s" | bc)"
+	# a run that changes nothing: the archive's state loaded and checked
+	s=$(now); "$STET" -C "$tmp/a$n" ingest "$tmp/probe" >/dev/null 2>&1; e=$(now)
+	fixed[$n]=$(echo "$e - $s" | bc)
+	s=$(now)
+	/usr/bin/time -f '%M' -o "$tmp/rss" "$STET" -C "$tmp/a$n" ingest "$tmp/batch" >/dev/null 2>&1
+	e=$(now)
+	t=$(echo "$e - $s" | bc)
+	per[$n]=$(echo "scale=6; $t * 1000 / $BATCH" | bc)
+	rss[$n]=$(cat "$tmp/rss")
+	printf '  batch of %d new articles: %.2f s, %.2f ms/article; empty run %.2f s; peak memory %d MB\n' \
+		"$BATCH" "$t" "${per[$n]}" "${fixed[$n]}" "$((rss[$n] / 1024))"
+	rm -rf "$tmp/a$n"
+done
+printf 'per-article cost at %d vs %d articles: %.2f (goal <= 1.2)\n' "$BIG" "$SMALL" \
+	"$(echo "${per[$BIG]} / ${per[$SMALL]}" | bc -l)"

@@ -1,0 +1,80 @@
+/*
+ * What stet_archive_put() and stet_archive_observe() compute from an input
+ * before they look at the archive: the fingerprints, the text prepared for
+ * verification and the document hash. None of it needs the archive, so a
+ * batch is prepared on several threads while the decisions and commits,
+ * which must follow the archive's order, stay on one.
+ */
+#include "internal.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+static stet_prepared *prepare_one(const stet_canon *c_in, const char *source)
+{
+	stet_canon c = *c_in;
+	stet_prepared *p = stet_calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	if (source && *source)
+		c.source = (char *)source;
+	if (canon_hash(p->hash, &c) < 0 || stet_fp_compute(&p->fp, c.body) < 0) {
+		stet_prepared_free(p);
+		stet_error_clear(); /* put computes it again and reports the error */
+		return NULL;
+	}
+	p->have_text = c.body && stet_fp_text_prepare(&p->text, c.body) == 0;
+	stet_error_clear();
+	return p;
+}
+
+void stet_prepared_free(stet_prepared *p)
+{
+	if (!p)
+		return;
+	stet_fp_dispose(&p->fp);
+	if (p->have_text)
+		stet_fp_text_dispose(&p->text);
+	free(p);
+}
+
+typedef struct {
+	stet_prepared **out;
+	stet_canon *const *in;
+	const char *source;
+	size_t n, next;
+	pthread_mutex_t lock;
+} job;
+
+static void *worker(void *arg)
+{
+	job *j = arg;
+	for (;;) {
+		size_t i;
+		pthread_mutex_lock(&j->lock);
+		i = j->next++;
+		pthread_mutex_unlock(&j->lock);
+		if (i >= j->n)
+			return NULL;
+		j->out[i] = j->in[i] ? prepare_one(j->in[i], j->source) : NULL;
+	}
+}
+
+void stet_archive_prepare(stet_prepared **out, stet_canon *const *c, size_t n, const char *source, int threads)
+{
+	job j = { out, c, source, n, 0, PTHREAD_MUTEX_INITIALIZER };
+	pthread_t tids[16];
+	int k, started = 0;
+
+	if (threads > 16)
+		threads = 16;
+	for (k = 0; k < threads - 1 && n > 1; k++) /* this thread is the last worker */
+		if (pthread_create(&tids[k], NULL, worker, &j) == 0)
+			started++;
+	worker(&j);
+	for (k = 0; k < started; k++)
+		pthread_join(tids[k], NULL);
+	pthread_mutex_destroy(&j.lock);
+}
