@@ -53,8 +53,11 @@ static int needs_escape(const char *s)
 	return s[0] == '#' || s[0] == '\\' || ((s[0] == '-' || s[0] == '>') && (s[1] == ' ' || alone));
 }
 
-/* Emit `lines` (each ending "\n") with a prefix on the first and another on the rest. */
-static void prefixed(stet_buf *out, const char *lines, size_t len, const char *first, const char *rest)
+/* Emit `lines` (each ending "\n") with a prefix on the first and another
+ * on the rest; with escape_rest, a later line that would read as a block
+ * marker once its indent is gone ("- ", a backslash...) gets a backslash. */
+static void prefixed(stet_buf *out, const char *lines, size_t len, const char *first, const char *rest,
+		     int escape_rest)
 {
 	const char *p = lines, *end = lines + len;
 	int n = 0;
@@ -63,6 +66,8 @@ static void prefixed(stet_buf *out, const char *lines, size_t len, const char *f
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *le = nl ? nl : end;
 		stet_buf_puts(out, n++ ? rest : first);
+		if (n > 1 && escape_rest && needs_escape(p))
+			stet_buf_putc(out, '\\');
 		stet_buf_put(out, p, (size_t)(le - p));
 		stet_buf_putc(out, '\n');
 		p = nl ? nl + 1 : end;
@@ -97,16 +102,16 @@ void stet_canon_render(stet_buf *out, const blk_list *l)
 		}
 		case BLK_LI:
 			stet_canon_sentences(&sent, b->text, len);
-			prefixed(out, sent.ptr, sent.size, "- ", "  ");
+			prefixed(out, sent.ptr, sent.size, "- ", "  ", 1);
 			break;
 		case BLK_QUOTE:
 			stet_canon_sentences(&sent, b->text, len);
-			prefixed(out, sent.ptr, sent.size, "> ", "> ");
+			prefixed(out, sent.ptr, sent.size, "> ", "> ", 0);
 			break;
 		case BLK_P:
 		case BLK_PRE:
 			stet_canon_sentences(&sent, b->text, len);
-			prefixed(out, sent.ptr, sent.size, needs_escape(sent.ptr) ? "\\" : "", "");
+			prefixed(out, sent.ptr, sent.size, needs_escape(sent.ptr) ? "\\" : "", "", 0);
 			break;
 		}
 	}
@@ -193,7 +198,8 @@ int stet_canon_parse_body(blk_list *out, const char *text)
 				level = list_no;
 				stet_buf_puts(&block, line.ptr + 1 + (line.ptr[1] == ' '));
 			} else {
-				stet_buf_puts(&block, line.ptr);
+				/* a continuation line; "\\" escapes a marker */
+				stet_buf_puts(&block, line.ptr + (line.ptr[0] == '\\'));
 			}
 			break;
 		case BLK_QUOTE:
