@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
 
@@ -507,6 +508,15 @@ int stet_store_sync_worktree(stet_archive *a)
 		git_commit *commit = NULL;
 		git_tree *tree = NULL;
 		git_reference *head = NULL;
+		stet_buf lock = STET_BUF_INIT;
+		struct stat ms, ls;
+		/* its index.lock, if it died holding it: made after the marker */
+		stet_buf_printf(&lock, "%s/index.lock", a->gitdir);
+		if (stet_buf_check(&lock, "index.lock") == 0 && stat(path.ptr, &ms) == 0 && stat(lock.ptr, &ls) == 0 &&
+		    ls.st_mtime >= ms.st_mtime)
+			unlink(lock.ptr);
+		stet_buf_dispose(&lock);
+		stet_error_clear();
 		if (git_repository_head(&head, a->repo) == 0 && !strcmp(git_reference_name(head), MAIN_REF)) {
 			if ((error = git_repository_index(&index, a->repo)) < 0 ||
 			    (error = git_commit_lookup(&commit, a->repo, &a->tip)) < 0 ||

@@ -137,6 +137,13 @@ t "the key cache grows by what a run changed; an unclosed batch is cut off" sh -
 	"$1" -C "$2" ingest "$3/j2" 2>/dev/null || exit 1
 	! grep -q half-written "$k" && "$1" -C "$2" fsck >/dev/null 2>&1' _ "$STET" "$A" "$TMP" "$EX"
 
+t "an index.lock left by a run killed while updating the work tree is taken over" sh -c '
+	touch "$2/.git/stet/checkout-pending" && touch "$2/.git/index.lock"
+	mkdir -p "$3/il" && sed "s/^title: .*/title: Index lock/; s/图书馆/博物馆/g" "$4/hexo-library.md" > "$3/il/c.md"
+	"$1" -C "$2" ingest "$3/il" 2>"$3/il.err" || { cat "$3/il.err"; exit 1; }
+	[ ! -e "$2/.git/index.lock" ] && [ ! -e "$2/.git/stet/checkout-pending" ] &&
+	[ -z "$(git -C "$2" status --porcelain)" ]' _ "$STET" "$A" "$TMP" "$EX"
+
 t "help for each archive command" sh -c 'for c in init ingest log show diff dups similar reindex fsck canon; do "$1" $c --help | grep -q "^usage: stet $c" || exit 1; done' _ "$STET"
 t "usage errors exit 2" sh -c '"$1" -C "$2" ingest 2>/dev/null; [ $? = 2 ] && "$1" -C "$2" ingest --wait x . 2>/dev/null; [ $? = 2 ] && "$1" -C "$2" show 2>/dev/null; [ $? = 2 ]' _ "$STET" "$A"
 finish
