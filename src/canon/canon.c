@@ -257,7 +257,7 @@ int stet_canon_write_ext(stet_buf *out, const stet_canon *c, const char *const *
 	}
 	yaml_emitter_flush(&w.em);
 	/* libyaml writes "---\n...mapping...\n...\n"; the form closes with "---" */
-	if (fm.size >= 4 && !memcmp(fm.ptr + fm.size - 4, "...\n", 4))
+	if (fm.size >= 5 && !memcmp(fm.ptr + fm.size - 5, "\n...\n", 5)) /* a line of its own: not a value's dots */
 		stet_buf_truncate(&fm, fm.size - 4);
 	if (!stet_starts_with(fm.ptr, "---"))
 		stet_buf_puts(out, "---\n");

@@ -172,6 +172,21 @@ static stet_canon *canon_of(const char *doc)
 	return c;
 }
 
+/* found by fuzz_page: the writer took a title's own trailing dots for
+ * libyaml's document end marker and cut them */
+static void test_canon__title_ending_in_dots(void **state)
+{
+	stet_canon *c = canon_of("<html><head><title>Wait for it...</title></head><body>"
+				 "<p>A story that is long enough to be the article, with commas, and a full stop.</p>"
+				 "<p>...</p></body></html>");
+	stet_buf out = STET_BUF_INIT;
+	(void)state;
+	assert_int_equal(stet_canon_write(&out, c), 0);
+	assert_non_null(strstr(out.ptr, "\ntitle: Wait for it...\n---\n"));
+	stet_buf_dispose(&out);
+	stet_canon_free(c);
+}
+
 static void test_canon__page_boilerplate_goes(void **state)
 {
 	stet_canon *c = canon_of(
@@ -306,6 +321,7 @@ int main(void)
 		cmocka_unit_test(test_canon__structure_is_kept),
 		cmocka_unit_test(test_canon__lone_markers_are_escaped),
 		cmocka_unit_test(test_canon__idempotent),
+		cmocka_unit_test(test_canon__title_ending_in_dots),
 		cmocka_unit_test(test_canon__front_matter_is_yaml),
 		cmocka_unit_test(test_canon__empty_body_is_an_error),
 		cmocka_unit_test(test_canon__media_only_post),
