@@ -231,7 +231,9 @@ int stet_archive_open(stet_archive **out, const char *dir, int for_writing, doub
 	if ((error = read_tip(a)) < 0 || (error = keys_load(a)) < 0)
 		goto done;
 	if (for_writing) {
-		if ((error = git_repository_odb(&a->odb, a->repo)) < 0 || (error = git_mempack_new(&a->mempack)) < 0 ||
+		if ((error = odb_open(a)) < 0)
+			goto done;
+		if ((error = git_mempack_new(&a->mempack)) < 0 ||
 		    (error = git_odb_add_backend(a->odb, a->mempack, 1000)) < 0) {
 			error = stet_git_error(error, "preparing the object store");
 			goto done;

@@ -585,7 +585,7 @@ int stet_archive_finish(stet_archive *a)
 		goto done;
 	}
 	git_mempack_reset(a->mempack);
-	git_odb_refresh(a->odb);
+	odb_packs_changed(a);
 	/* only now, with every object on disk, does main move */
 	if ((error = git_reference_name_to_id(&old, a->repo, MAIN_REF)) < 0) {
 		error = stet_git_error(error, "reading main");

@@ -59,6 +59,7 @@ struct stet_archive {
 	git_repository *repo;
 	git_odb *odb;
 	git_odb_backend *mempack;
+	git_odb_backend *packs; /* the wrapped pack backend (odb.c), or NULL */
 	char *root;        /* work tree, with a trailing '/' removed */
 	char *gitdir;
 	int writer;
@@ -159,6 +160,11 @@ struct stet_prepared {
 	int have_text;
 	char hash[33]; /* canon_hash with the source put will use */
 };
+
+/* the object store of a writing run (odb.c): a->odb, set as the
+ * repository's; the packs are re-read only after odb_packs_changed */
+int odb_open(stet_archive *a);
+int odb_packs_changed(stet_archive *a);
 
 /* config (config.c) */
 int config_load(stet_archive *a);
