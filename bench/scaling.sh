@@ -6,7 +6,9 @@
 # loading the archive's state costs) and peak memory. Goal (issue 5): big
 # per-article cost <= 1.2x small.
 #   bench/scaling.sh [build/stet] [SMALL=10000] [BIG=1000000] [BATCH=2000]
-# Filling takes time: about 4 ms an article on a 2-core machine.
+# Filling takes time: about 5 to 10 ms an article on a 2-core machine. With
+# STET_BENCH_ARCHIVES=DIR the filled archives are kept in DIR/aN and reused
+# by later runs (the batch always goes into a fresh copy).
 set -euo pipefail
 STET=$(realpath "${1:-build/stet}")
 SMALL=${2:-10000}
@@ -35,9 +37,21 @@ fill() { # archive count
 python3 "$GEN" "$tmp/batch" "$BATCH" --start 100000000
 python3 "$GEN" "$tmp/probe" 1 --start 0
 declare -A per fixed rss
+KEEP=${STET_BENCH_ARCHIVES:-}
+[ -z "$KEEP" ] || mkdir -p "$KEEP"
 for n in "$SMALL" "$BIG"; do
-	s=$(now); fill "$tmp/a$n" "$n"; e=$(now)
-	printf 'archive of %d synthetic articles filled in %.0f s\n' "$n" "$(echo "$e - $s" | bc)"
+	if [ -n "$KEEP" ] && [ -e "$KEEP/a$n.filled" ]; then
+		printf 'archive of %d synthetic articles: kept in %s\n' "$n" "$KEEP/a$n"
+	else
+		rm -rf "${KEEP:-$tmp}/a$n"
+		s=$(now); fill "${KEEP:-$tmp}/a$n" "$n"; e=$(now)
+		[ -z "$KEEP" ] || touch "$KEEP/a$n.filled"
+		printf 'archive of %d synthetic articles filled in %.0f s\n' "$n" "$(echo "$e - $s" | bc)"
+	fi
+	if [ -n "$KEEP" ]; then
+		rm -rf "$tmp/a$n"
+		cp -a "$KEEP/a$n" "$tmp/a$n"
+	fi
 	# a run that changes nothing: the archive's state loaded and checked
 	s=$(now); "$STET" -C "$tmp/a$n" ingest "$tmp/probe" >/dev/null 2>&1; e=$(now)
 	fixed[$n]=$(echo "$e - $s" | bc)

@@ -2,7 +2,8 @@
  * libxml2's HTML parser, locked down: no network, no external entities,
  * no DTD loading, errors silenced (the parser recovers; its complaints
  * about tag soup are not the user's problem), and no HUGE option so the
- * parser's own depth and size limits stay in force.
+ * parser's own depth and size limits stay in force; an input that hits
+ * them is refused, never archived cut short.
  */
 #include "internal.h"
 
@@ -10,14 +11,30 @@
 
 int stet_html_parse(htmlDocPtr *out, const char *name, const char *html, size_t len)
 {
+	htmlParserCtxtPtr ctxt;
 	htmlDocPtr doc;
+	int stopped;
 
 	*out = NULL;
 	if (len > (size_t)INT32_MAX)
 		return stet_error_set(STET_ETOOBIG, "%s: too large to parse", name);
-	doc = htmlReadMemory(len ? html : " ", len ? (int)len : 1, NULL, "UTF-8",
-			     HTML_PARSE_NONET | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
-				     HTML_PARSE_RECOVER | HTML_PARSE_COMPACT);
+	if (!(ctxt = htmlNewParserCtxt()))
+		return stet_error_oom();
+	doc = htmlCtxtReadMemory(ctxt, len ? html : " ", len ? (int)len : 1, NULL, "UTF-8",
+				 HTML_PARSE_NONET | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
+					 HTML_PARSE_RECOVER | HTML_PARSE_COMPACT);
+	/* libxml2 stops at a text node over its limit (10,000,000 bytes without
+	 * HUGE) and reports it as out of memory: the rest would be lost, so the
+	 * input is refused instead of archived cut short */
+	stopped = ctxt->errNo == XML_ERR_NO_MEMORY;
+	htmlFreeParserCtxt(ctxt);
+	if (stopped) {
+		xmlFreeDoc(doc);
+		return stet_error_set(STET_ETOOBIG,
+				      "%s: a run of text over 10,000,000 bytes without markup (the HTML "
+				      "parser's limit), or out of memory",
+				      name);
+	}
 	if (!doc)
 		return stet_error_set(STET_EINVALID, "%s: not parseable as HTML", name);
 	*out = doc;

@@ -43,8 +43,12 @@ printf '\xef\xbb\xbf---\r\ntitle: BOM and CRLF\r\n---\r\n<p>Windows line ends ar
 printf '<meta charset="x-unknown-9"><p>\xff\xfe\xfd not text</p>' > "$H/unknown-charset.html"
 python3 -c '
 import sys
-p = "<p>" + ("Twenty megabytes of article text, sentence after sentence. " * 350000) + "</p>"
-open(sys.argv[1], "w").write("---\ntitle: Huge\n---\n" + p)' "$H/huge.md"
+# 20 MB in paragraphs of a few sentences: archived whole
+p = ("<p>" + "Twenty megabytes of article text, sentence after sentence. " * 6 + "</p>\n") * 58000
+open(sys.argv[1], "w").write("---\ntitle: Huge\n---\n" + p)
+# one run of text over libxml2 limit of 10,000,000 bytes: refused, not cut short
+p = "<p>" + "One paragraph of eleven megabytes, never closed by markup. " * 190000 + "</p>"
+open(sys.argv[2], "w").write("---\ntitle: Giant text\n---\n" + p)' "$H/huge.md" "$H/giant-text.md"
 head -c 40000000 /dev/zero | tr '\0' 'a' > "$H/over-limit.md"
 
 t "hostile inputs: errors or documents, never a crash; exit 3" sh -c '
@@ -59,21 +63,53 @@ t "hostile inputs: errors or documents, never a crash; exit 3" sh -c '
 	grep -q "^stet: error: empty.md: empty input" "$3/err" &&
 	grep -q "^stet: error: blank.md: empty input" "$3/err" &&
 	grep -q "^stet: error: unknown-charset.html: unknown character set .x-unknown-9." "$3/err" &&
-	grep -q "^stet: error: over-limit.md: .* over the limit" "$3/err" || { cat "$3/err"; exit 1; }
+	grep -q "^stet: error: over-limit.md: .* over the limit" "$3/err" &&
+	grep -q "^stet: error: deep.html:1:1: no article text found" "$3/err" &&
+	grep -q "^stet: error: giant-text.md: a run of text over 10,000,000 bytes" "$3/err" || { cat "$3/err"; exit 1; }
 	python3 - "$3/out" <<"PY"
 import json, sys
 rows = {r["input"]: r for r in map(json.loads, open(sys.argv[1], encoding="utf-8"))}
-assert set(rows) == {"alias-bomb.md", "deep.html", "xxe.html", "lol.html", "dotdot.md", "bom-crlf.md", "huge.md"}, sorted(rows)
+assert set(rows) == {"alias-bomb.md", "xxe.html", "lol.html", "dotdot.md", "bom-crlf.md", "huge.md"}, sorted(rows)
 assert "survives" in rows["alias-bomb.md"]["body"]
 assert "root:" not in rows["xxe.html"]["body"] and "article text" in rows["xxe.html"]["body"]
 assert rows["lol.html"]["body"].count("lol") < 1000
 assert rows["dotdot.md"]["title"] == "../../etc/passwd"
 assert rows["bom-crlf.md"]["title"] == "BOM and CRLF" and "\r" not in rows["bom-crlf.md"]["body"]
-assert len(rows["huge.md"]["body"]) > 20000000
+assert len(rows["huge.md"]["body"].encode()) > 20000000 and rows["huge.md"]["body"].endswith("after sentence.\n")
 PY
+	[ $? = 0 ] || exit 1
 	rss=$(sed -n "s/.*Maximum resident set size (kbytes): //p" "$3/err")
 	# sanitizers multiply memory use; the bound holds for the plain build
 	[ "${STET_SANITIZED:-0}" = 1 ] || [ "$rss" -lt 1500000 ] || { echo "peak memory ${rss} kB"; exit 1; }' _ "$H" "$STET" "$TMP"
 
-t "no file is written beside the inputs" sh -c '[ "$(ls "$1" | wc -l)" = 17 ]' _ "$H"
+t "no file is written beside the inputs" sh -c '[ "$(ls "$1" | wc -l)" = 18 ]' _ "$H"
+
+# the same inputs into an archive, with a good post and one whose source
+# and title are paths
+mkdir -p "$TMP/good"
+cp "$STET_SRC/examples/hexo-library.md" "$TMP/good/"
+printf -- '---\ntitle: /etc/passwd\nauthor: ../../../%s/evil\ndate: 2021-06-08 10:00:00\n---\n<p>A story with enough text to be the article, and commas, and a full stop.</p>\n' \
+	"${TMP#/}" > "$TMP/good/paths.md"
+t "hostile inputs into an archive: the rest is archived, exit 3, nothing outside" sh -c '
+	"$1" init "$2/ar" >/dev/null 2>&1 && mkdir -p "$2/io" || exit 1
+	snap() { cd "$2" && find . \( -path ./ar -o -path ./io -o -path ./t.out \) -prune -o -print | sort | md5sum; }
+	before=$(snap "$@")
+	/usr/bin/time -v "$1" -C "$2/ar" ingest --json "$3" "$2/good" > "$2/io/ing" 2> "$2/io/ing.err"; rc=$?
+	[ $rc = 3 ] || { echo "exit $rc"; tail -5 "$2/io/ing.err"; exit 1; }
+	grep -q "^stet: error: .*nul.md: binary data" "$2/io/ing.err" &&
+	grep -q "^stet: error: .*unterminated.md:1:1: " "$2/io/ing.err" || { cat "$2/io/ing.err"; exit 1; }
+	python3 - "$2/io/ing" <<"PY" || exit 1
+import json, os, sys
+rows = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
+ok = {os.path.basename(r["input"]): r for r in rows if r["verdict"] != "rejected"}
+assert {"hexo-library.md", "paths.md", "huge.md", "xxe.html", "dotdot.md"} <= set(ok), sorted(ok)
+for r in ok.values():
+    assert ".." not in r["path"].split("/") and not r["path"].startswith("/"), r["path"]
+assert len([r for r in rows if r["verdict"] == "rejected"]) == 12, rows
+PY
+	after=$(snap "$@")
+	[ "$before" = "$after" ] || { echo "files appeared outside the archive"; exit 1; }
+	git -C "$2/ar" fsck --strict --no-progress 2>/dev/null && [ -z "$(git -C "$2/ar" status --porcelain)" ] || exit 1
+	rss=$(sed -n "s/.*Maximum resident set size (kbytes): //p" "$2/io/ing.err")
+	[ "${STET_SANITIZED:-0}" = 1 ] || [ "$rss" -lt 1500000 ] || { echo "peak memory ${rss} kB"; exit 1; }' _ "$STET" "$TMP" "$H"
 finish
