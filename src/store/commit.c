@@ -548,6 +548,9 @@ static int checkout_changed(stet_archive *a, int all)
 		return 0; /* someone checked out another branch: leave their work tree alone */
 	}
 	git_reference_free(head);
+	/* the files this checkpoint wrote, directly (worktree.c) */
+	if (!all)
+		return worktree_write(a);
 	git_checkout_options_init(&opts, GIT_CHECKOUT_OPTIONS_VERSION);
 	opts.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_DISABLE_PATHSPEC_MATCH;
 	if (!all) {

@@ -166,6 +166,10 @@ struct stet_prepared {
 int odb_open(stet_archive *a);
 int odb_packs_changed(stet_archive *a);
 
+/* write the files a checkpoint changed (a->changed) and their index
+ * entries (worktree.c) */
+int worktree_write(stet_archive *a);
+
 /* config (config.c) */
 int config_load(stet_archive *a);
 /* Parse stet.yaml's text (data NULL: none) into a's settings; errors name path. */

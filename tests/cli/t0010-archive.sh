@@ -144,6 +144,15 @@ t "an index.lock left by a run killed while updating the work tree is taken over
 	[ ! -e "$2/.git/index.lock" ] && [ ! -e "$2/.git/stet/checkout-pending" ] &&
 	[ -z "$(git -C "$2" status --porcelain)" ]' _ "$STET" "$A" "$TMP" "$EX"
 
+t "a symbolic link in the work tree is never written through" sh -c '
+	mkdir -p "$3/outside" "$3/sl" && rm -rf "$2/示例日报/2021/07" && ln -s "$3/outside" "$2/示例日报/2021/07"
+	sed "s/^title: .*/title: Symlink/; s/^date: .*/date: Tue, 06 Jul 2021 03:07:15 GMT/; s/图书馆/美术馆/g" \
+		"$4/hexo-library.md" > "$3/sl/d.md"
+	"$1" -C "$2" ingest "$3/sl" 2>"$3/sl.err" || { cat "$3/sl.err"; exit 1; }
+	[ -z "$(ls -A "$3/outside")" ] || { echo "written outside:"; ls -R "$3/outside"; exit 1; }
+	git -C "$2" -c core.quotePath=false ls-files | grep -q "^示例日报/2021/07/06/" && [ -d "$2/示例日报/2021/07" ] && [ ! -L "$2/示例日报/2021/07" ] &&
+	[ -z "$(git -C "$2" status --porcelain)" ]' _ "$STET" "$A" "$TMP" "$EX"
+
 t "help for each archive command" sh -c 'for c in init ingest log show diff dups similar reindex fsck canon; do "$1" $c --help | grep -q "^usage: stet $c" || exit 1; done' _ "$STET"
 t "usage errors exit 2" sh -c '"$1" -C "$2" ingest 2>/dev/null; [ $? = 2 ] && "$1" -C "$2" ingest --wait x . 2>/dev/null; [ $? = 2 ] && "$1" -C "$2" show 2>/dev/null; [ $? = 2 ]' _ "$STET" "$A"
 finish
