@@ -8,7 +8,6 @@
 #include "canon.h"
 
 #include <libxml/parser.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -17,13 +16,11 @@ typedef struct {
 	stet_canon **out;
 	char **errors;
 	const char *const *paths;
-	size_t n;
-	size_t next;
-	pthread_mutex_t lock;
 } batch;
 
-static void one(batch *b, size_t i)
+static void one(size_t i, void *payload)
 {
+	batch *b = payload;
 	stet_article *a = NULL;
 	int error;
 
@@ -38,46 +35,18 @@ static void one(batch *b, size_t i)
 	stet_article_free(a);
 }
 
-static void *worker(void *arg)
-{
-	batch *b = arg;
-	for (;;) {
-		size_t i;
-		pthread_mutex_lock(&b->lock);
-		i = b->next++;
-		pthread_mutex_unlock(&b->lock);
-		if (i >= b->n)
-			return NULL;
-		one(b, i);
-	}
-}
-
 int stet_canon_files(stet_canon **out, char **errors, const char *const *paths, size_t n, int threads)
 {
-	batch b = { out, errors, paths, n, 0, PTHREAD_MUTEX_INITIALIZER };
-	pthread_t tids[16];
-	int k, started = 0, stdin_used = 0;
+	batch b = { out, errors, paths };
 	size_t i;
 
 	memset(out, 0, n * sizeof(*out));
 	memset(errors, 0, n * sizeof(*errors));
 	for (i = 0; i < n; i++)
-		stdin_used |= !strcmp(paths[i], "-");
-	if (threads > 16)
-		threads = 16;
-	if (threads <= 1 || n < 2 || stdin_used) {
-		for (i = 0; i < n; i++)
-			one(&b, i);
-		return 0;
-	}
-	xmlInitParser();
-	for (k = 0; k < threads; k++)
-		if (pthread_create(&tids[k], NULL, worker, &b) == 0)
-			started++;
-	if (!started)
-		worker(&b);
-	for (k = 0; k < started; k++)
-		pthread_join(tids[k], NULL);
-	pthread_mutex_destroy(&b.lock);
+		if (!strcmp(paths[i], "-"))
+			threads = 1; /* standard input is read once, in order */
+	if (threads > 1 && n > 1)
+		xmlInitParser(); /* once, before the threads */
+	stet_parallel_for(n, threads, one, &b);
 	return 0;
 }

@@ -7,7 +7,6 @@
  */
 #include "internal.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,37 +43,16 @@ typedef struct {
 	stet_prepared **out;
 	stet_canon *const *in;
 	const char *source;
-	size_t n, next;
-	pthread_mutex_t lock;
 } job;
 
-static void *worker(void *arg)
+static void one(size_t i, void *payload)
 {
-	job *j = arg;
-	for (;;) {
-		size_t i;
-		pthread_mutex_lock(&j->lock);
-		i = j->next++;
-		pthread_mutex_unlock(&j->lock);
-		if (i >= j->n)
-			return NULL;
-		j->out[i] = j->in[i] ? prepare_one(j->in[i], j->source) : NULL;
-	}
+	job *j = payload;
+	j->out[i] = j->in[i] ? prepare_one(j->in[i], j->source) : NULL;
 }
 
 void stet_archive_prepare(stet_prepared **out, stet_canon *const *c, size_t n, const char *source, int threads)
 {
-	job j = { out, c, source, n, 0, PTHREAD_MUTEX_INITIALIZER };
-	pthread_t tids[16];
-	int k, started = 0;
-
-	if (threads > 16)
-		threads = 16;
-	for (k = 0; k < threads - 1 && n > 1; k++) /* this thread is the last worker */
-		if (pthread_create(&tids[k], NULL, worker, &j) == 0)
-			started++;
-	worker(&j);
-	for (k = 0; k < started; k++)
-		pthread_join(tids[k], NULL);
-	pthread_mutex_destroy(&j.lock);
+	job j = { out, c, source };
+	stet_parallel_for(n, threads, one, &j);
 }

@@ -22,6 +22,11 @@ int stet_error_set(int code, const char *fmt, ...) __attribute__((format(printf,
 int stet_error_wrap(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int stet_error_oom(void);
 
+/* run fn(i, payload) for i in [0, n) on up to `threads` threads, this one
+ * included; returns when all are done (parallel.c) */
+typedef void (*stet_each_fn)(size_t i, void *payload);
+void stet_parallel_for(size_t n, int threads, stet_each_fn fn, void *payload);
+
 /* allocation; all go through here so tests can fail the Nth one */
 void *stet_malloc(size_t n);
 void *stet_calloc(size_t n, size_t size);
