@@ -764,10 +764,15 @@ static int media_one(xmlNodePtr n, int depth, void *payload)
 
 	(void)depth;
 	if (src && *src && strncmp(src, "data:", 5)) {
+		size_t prefix;
 		stet_buf_clear(&m->line);
 		stet_buf_printf(&m->line, "[%s] ", kind);
-		if ((error = stet_canon_text(&m->line, src, strlen(src))) < 0 ||
-		    (error = blk_add(m->out, BLK_P, 0, m->line.ptr, m->line.size)) < 0)
+		prefix = m->line.size;
+		if ((error = stet_canon_text(&m->line, src, strlen(src))) < 0)
+			return error;
+		/* a source that is only blanks is no source (found by fuzz_page:
+		 * "[image] " lost its space on the second pass) */
+		if (m->line.size > prefix && (error = blk_add(m->out, BLK_P, 0, m->line.ptr, m->line.size)) < 0)
 			return error;
 	}
 	return !tag_is(n, "script") && !tag_is(n, "head");
