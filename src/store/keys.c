@@ -599,20 +599,6 @@ static void put_record(stet_buf *b, const keyent *e)
 			e->title);
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 int keys_save(stet_archive *a)
 {
 	stet_buf b = STET_BUF_INIT, tmp = STET_BUF_INIT;
@@ -637,7 +623,7 @@ int keys_save(stet_archive *a)
 	if (append) {
 		/* cut off whatever a killed run left after the last batch */
 		if ((fd = open(file, O_WRONLY | O_CLOEXEC)) < 0 || ftruncate(fd, (off_t)a->keys.cache_end) < 0 ||
-		    lseek(fd, 0, SEEK_END) != (off_t)a->keys.cache_end || write_all(fd, b.ptr, b.size) < 0 ||
+		    lseek(fd, 0, SEEK_END) != (off_t)a->keys.cache_end || stet_write_all(fd, b.ptr, b.size) < 0 ||
 		    fsync(fd) < 0) {
 			error = stet_error_set(STET_EIO, "%s: %s", file, strerror(errno));
 			if (fd >= 0)
@@ -660,7 +646,7 @@ int keys_save(stet_archive *a)
 			error = stet_error_set(STET_EIO, "%s: %s", tmp.ptr, strerror(errno));
 			goto done;
 		}
-		if (write_all(fd, b.ptr, b.size) < 0 || fsync(fd) < 0) {
+		if (stet_write_all(fd, b.ptr, b.size) < 0 || fsync(fd) < 0) {
 			error = stet_error_set(STET_EIO, "%s: %s", tmp.ptr, strerror(errno));
 			close(fd);
 			unlink(tmp.ptr);

@@ -22,6 +22,9 @@ int stet_error_set(int code, const char *fmt, ...) __attribute__((format(printf,
 int stet_error_wrap(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int stet_error_oom(void);
 
+/* write all n bytes to fd (io.c); 0, or -1 with errno set */
+int stet_write_all(int fd, const void *data, size_t n);
+
 /* run fn(i, payload) for i in [0, n) on up to `threads` threads, this one
  * included; returns when all are done (parallel.c) */
 typedef void (*stet_each_fn)(size_t i, void *payload);
