@@ -51,8 +51,6 @@ static int write_one(stet_archive *a, git_index *index, git_tree *tree, const ch
 	git_blob *blob = NULL;
 	git_index_entry e;
 	struct stat st;
-	const char *p;
-	size_t left;
 	int fd = -1, error = 0;
 
 	if (rel[0] == '/' || strstr(rel, "/../") || !strncmp(rel, "../", 3)) {
@@ -68,24 +66,20 @@ static int write_one(stet_archive *a, git_index *index, git_tree *tree, const ch
 	}
 	stet_buf_clear(&full);
 	stet_buf_printf(&full, "%s/%s", a->root, rel);
-	stet_buf_printf(&tmp, "%s.stet-tmp-%d", full.ptr, (int)getpid());
+	/* the temporary file lives under .git (same file system as stet init
+	 * makes it), so a run killed mid-write leaves nothing in the work tree;
+	 * one writer holds the lock, so one name serves */
+	stet_buf_printf(&tmp, "%s/stet/worktree-tmp", a->gitdir);
 	if ((error = stet_buf_check(&full, "path")) < 0 || (error = stet_buf_check(&tmp, "path")) < 0)
 		goto done;
-	unlink(tmp.ptr); /* one a killed run of this pid left */
+	unlink(tmp.ptr); /* one a killed run left */
 	if ((fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666)) < 0) {
 		error = stet_error_set(STET_EIO, "%s: %s", tmp.ptr, strerror(errno));
 		goto done;
 	}
-	for (p = git_blob_rawcontent(blob), left = (size_t)git_blob_rawsize(blob); left;) {
-		ssize_t w = write(fd, p, left);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			error = stet_error_set(STET_EIO, "%s: %s", tmp.ptr, strerror(errno));
-			goto done;
-		}
-		p += w;
-		left -= (size_t)w;
+	if (stet_write_all(fd, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob)) < 0) {
+		error = stet_error_set(STET_EIO, "%s: %s", tmp.ptr, strerror(errno));
+		goto done;
 	}
 	if (close(fd) < 0) {
 		fd = -1;
