@@ -74,7 +74,9 @@ int stet_canon_is_furniture(const char *s, size_t len)
 		for (i = 0; short_contains[i]; i++) {
 			size_t n = strlen(short_contains[i]);
 			const char *p = s, *end = s + len;
-			while ((size_t)(end - p) >= n) {
+			/* look only where the first byte matches */
+			while ((size_t)(end - p) >= n &&
+			       (p = memchr(p, short_contains[i][0], (size_t)(end - p) - n + 1)) != NULL) {
 				if (!memcmp(p, short_contains[i], n))
 					return 1;
 				p++;

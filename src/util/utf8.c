@@ -113,6 +113,8 @@ void stet_utf8_sanitize(stet_buf *out, const char *s, size_t len)
 
 int stet_is_cjk(int32_t c)
 {
+	if (c < 0x2E80)
+		return 0;
 	return (c >= 0x2E80 && c <= 0x2FDF) ||   /* radicals */
 	       (c >= 0x3000 && c <= 0x303F) ||   /* CJK symbols and punctuation */
 	       (c >= 0x3040 && c <= 0x30FF) ||   /* kana */
@@ -146,6 +148,8 @@ int stet_is_space(int32_t c)
 
 int stet_is_invisible(int32_t c)
 {
+	if (c >= 0x20 && c < 0x7F)
+		return 0; /* printable ASCII: the common case */
 	return c == 0x200B || c == 0x200C || c == 0x200D || c == 0x2060 || c == 0xFEFF ||
 	       c == 0xAD || c == 0x180E || (c < 0x20 && c != '\t' && c != '\n' && c != '\r') ||
 	       (c >= 0x7F && c < 0xA0 && c != 0x85) || (c >= 0x200E && c <= 0x200F) ||
