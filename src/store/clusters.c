@@ -31,13 +31,13 @@ int stet_archive_dups(stet_archive *a, const char *path, stet_dup_cb cb, void *p
 	for (i = 0; i < n; i++)
 		parent[i] = i;
 	for (i = 0; i < n; i++) {
-		keyent *e = &a->keys.v[i], *t = NULL;
+		keyent *e = a->keys.v[i], *t = NULL;
 		if (e->kind != KE_ARTICLE)
 			t = keymap_by_path(&a->keys, e->path);
 		else if (e->near_of)
 			t = keymap_by_path(&a->keys, e->near_of);
 		if (t) {
-			size_t x = uf_find(parent, i), y = uf_find(parent, (size_t)(t - a->keys.v));
+			size_t x = uf_find(parent, i), y = uf_find(parent, t->idx);
 			/* the original stays the root */
 			if (x != y)
 				parent[x] = y;
@@ -51,10 +51,10 @@ int stet_archive_dups(stet_archive *a, const char *path, stet_dup_cb cb, void *p
 			error = stet_error_set(STET_ENOTFOUND, "%s: not an article of the archive", path);
 			goto done;
 		}
-		want = uf_find(parent, (size_t)(e - a->keys.v));
+		want = uf_find(parent, e->idx);
 	}
 	for (i = 0; i < n && !error; i++) {
-		keyent *root = &a->keys.v[i];
+		keyent *root = a->keys.v[i];
 		stet_canon *rc = NULL;
 		afields rf;
 		if (parent[i] != i || size[i] < 2 || (want != (size_t)-1 && want != i))
@@ -71,7 +71,7 @@ int stet_archive_dups(stet_archive *a, const char *path, stet_dup_cb cb, void *p
 		if (read_archived(&rc, &rf, a, &root->blob) < 0)
 			stet_error_clear(); /* the lists below fall back to the keys alone */
 		for (j = 0; j < n && !error; j++) {
-			keyent *e = &a->keys.v[j];
+			keyent *e = a->keys.v[j];
 			stet_dup d;
 			size_t k;
 			if (j == i || uf_find(parent, j) != i)
@@ -116,7 +116,7 @@ typedef struct {
 static int similar_one(size_t entry, const stet_fp_overlap *o, int distance, void *payload)
 {
 	sim_ctx *s = payload;
-	keyent *e = &s->a->keys.v[entry];
+	keyent *e = s->a->keys.v[entry];
 	stet_similar r;
 
 	memset(&r, 0, sizeof(r));
@@ -141,7 +141,7 @@ int stet_archive_similar(stet_archive *a, const stet_canon *c, stet_similar_cb c
 	if ((error = find_duplicate(&m, a, c, c->source, &f, (size_t)-1, NULL)) == 0 &&
 	    (m.verdict == STET_V_REPOST || m.verdict == STET_V_ALIAS)) {
 		stet_similar r;
-		keyent *e = &a->keys.v[m.of];
+		keyent *e = a->keys.v[m.of];
 		memset(&r, 0, sizeof(r));
 		r.path = e->path;
 		r.title = e->title;
@@ -178,7 +178,7 @@ int stet_archive_reindex(stet_archive *a, size_t *articles)
 		return error;
 	*articles = 0;
 	for (i = 0; i < a->keys.n; i++)
-		*articles += a->keys.v[i].kind == KE_ARTICLE;
+		*articles += a->keys.v[i]->kind == KE_ARTICLE;
 	return 0;
 }
 
@@ -217,7 +217,7 @@ int stet_archive_fsck(stet_archive *a, stet_problem_cb cb, void *payload)
 		return error;
 	}
 	for (i = 0; i < cached.n; i++) {
-		keyent *c = &cached.v[i], *r = keymap_by_key(&a->keys, c->key);
+		keyent *c = cached.v[i], *r = keymap_by_key(&a->keys, c->key);
 		stet_buf_clear(&msg);
 		if (!r)
 			stet_buf_printf(&msg, "the index knows key %s (%s), the repository does not", c->key, c->path);
@@ -236,7 +236,7 @@ int stet_archive_fsck(stet_archive *a, stet_problem_cb cb, void *payload)
 		}
 	}
 	for (i = 0; i < a->keys.n && !error; i++) {
-		keyent *r = &a->keys.v[i];
+		keyent *r = a->keys.v[i];
 		if (keymap_by_key(&cached, r->key))
 			continue;
 		stet_buf_clear(&msg);

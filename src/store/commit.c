@@ -303,7 +303,7 @@ int stet_archive_put(stet_archive *a, const stet_canon *c_in, const char *source
 	size_t nu = 0, i, self = (size_t)-1;
 	const char *source;
 	char hash[33];
-	keyent *e, *d = NULL;
+	keyent *e, *d = NULL, *taken = NULL;
 	dup_match m;
 	int error;
 
@@ -331,7 +331,9 @@ int stet_archive_put(stet_archive *a, const stet_canon *c_in, const char *source
 	/* the input counts among the stories that hold its sentences while it
 	 * is judged; it leaves the observed counts when decided (done:) or
 	 * moves into the index as an article */
-	if ((e = keymap_by_key(&a->keys, ev->key))) {
+	if ((error = keymap_find_key(&e, &a->keys, ev->key)) < 0)
+		goto done;
+	if (e) {
 		if (!strcmp(e->hash, hash) || keyent_has_seen(e, hash)) {
 			ev->verdict = STET_V_UNCHANGED;
 			if (!(ev->path = stet_strdup(e->path)) || (e->kind != KE_ARTICLE && !(ev->of = stet_strdup(e->path))))
@@ -350,7 +352,7 @@ int stet_archive_put(stet_archive *a, const stet_canon *c_in, const char *source
 				goto done;
 			stet_canon_free(dc);
 			dc = NULL;
-			self = (size_t)(e - a->keys.v);
+			self = e->idx;
 			goto write;
 		}
 		/* a repost or alias key whose text changed: decided again below */
@@ -358,7 +360,7 @@ int stet_archive_put(stet_archive *a, const stet_canon *c_in, const char *source
 	if ((error = find_duplicate(&m, a, &c, source, &f, (size_t)-1, p && p->have_text ? &p->text : NULL)) < 0)
 		goto done;
 	if (m.verdict == STET_V_REPOST || m.verdict == STET_V_ALIAS) {
-		d = &a->keys.v[m.of];
+		d = a->keys.v[m.of];
 		ev->verdict = m.verdict;
 		ev->distance = 0;
 		if (!(ev->path = stet_strdup(d->path)) || !(ev->of = stet_strdup(d->path))) {
@@ -389,26 +391,31 @@ int stet_archive_put(stet_archive *a, const stet_canon *c_in, const char *source
 			memcpy(e->hash, hash, 33);
 			error = keymap_set_kind(&a->keys, e, m.verdict == STET_V_ALIAS ? KE_ALIAS : KE_REPOST, d->path);
 		} else if ((error = keymap_add(&a->keys, ev->key, d->path, c.title, &u[0].blob, hash)) == 0) {
-			error = keymap_set_kind(&a->keys, keymap_by_key(&a->keys, ev->key),
-						m.verdict == STET_V_ALIAS ? KE_ALIAS : KE_REPOST, d->path);
+			keyent *k = NULL;
+			if ((error = keymap_find_key(&k, &a->keys, ev->key)) == 0)
+				error = keymap_set_kind(&a->keys, k, m.verdict == STET_V_ALIAS ? KE_ALIAS : KE_REPOST,
+							d->path);
 		}
 		goto checkpoint;
 	}
 	ev->verdict = m.verdict == STET_V_NEAR ? STET_V_NEAR : STET_V_NEW;
 	if ((error = stet_store_path(&ev->path, &c, source, ev->key, a->run_time, 0)) < 0)
 		goto done;
-	if (keymap_by_path(&a->keys, ev->path)) {
+	if ((error = keymap_find_path(&taken, &a->keys, ev->path)) < 0)
+		goto done;
+	if (taken) {
 		free(ev->path);
 		ev->path = NULL;
-		if ((error = stet_store_path(&ev->path, &c, source, ev->key, a->run_time, 1)) < 0)
+		if ((error = stet_store_path(&ev->path, &c, source, ev->key, a->run_time, 1)) < 0 ||
+		    (error = keymap_find_path(&taken, &a->keys, ev->path)) < 0)
 			goto done;
-		if (keymap_by_path(&a->keys, ev->path)) {
+		if (taken) {
 			error = stet_error_set(STET_EEXISTS, "%s: path taken by another article", ev->path);
 			goto done;
 		}
 	}
 	if (m.verdict == STET_V_NEAR) {
-		d = &a->keys.v[m.of];
+		d = a->keys.v[m.of];
 		ev->distance = m.distance;
 		if (!(ev->of = stet_strdup(d->path)) || !(xf.near_of = stet_strdup(d->path))) {
 			error = stet_error_oom();
@@ -443,15 +450,15 @@ write:
 	}
 	if (e && e->kind != KE_ARTICLE && (error = keymap_set_kind(&a->keys, e, KE_ARTICLE, ev->path)) < 0)
 		goto done;
-	if ((error = keymap_add(&a->keys, ev->key, ev->path, c.title, &u[0].blob, hash)) < 0)
+	if ((error = keymap_add(&a->keys, ev->key, ev->path, c.title, &u[0].blob, hash)) < 0 ||
+	    (error = keymap_find_key(&e, &a->keys, ev->key)) < 0)
 		goto done;
-	e = keymap_by_key(&a->keys, ev->key);
-	text_keep(a, (size_t)(e - a->keys.v), c.body, p && p->have_text ? &p->text : NULL);
+	text_keep(a, e->idx, c.body, p && p->have_text ? &p->text : NULL);
 	unobserve(a, &f);
 	keyent_set_fp(e, &f);
 	if (ev->verdict == STET_V_NEAR && (error = keyent_set_near(e, ev->of, m.distance, m.containment)) < 0)
 		goto done;
-	if ((error = index_add(a, (size_t)(e - a->keys.v))) < 0)
+	if ((error = index_add(a, e->idx)) < 0)
 		goto done;
 	(void)self;
 checkpoint:

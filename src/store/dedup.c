@@ -96,12 +96,16 @@ static int counter_get(const struct counter *c, uint64_t k)
 	return c->vals[i] == INT32_MIN ? 0 : c->vals[i];
 }
 
-static uint64_t exact64(const char *hex)
+static uint64_t exact64(const char *hex) { return snap_exact64(hex); }
+
+static void counter_free(struct counter **c)
 {
-	char part[17];
-	memcpy(part, hex, 16);
-	part[16] = '\0';
-	return strtoull(part, NULL, 16);
+	if (*c) {
+		free((*c)->keys);
+		free((*c)->vals);
+		free(*c);
+		*c = NULL;
+	}
 }
 
 /* ---- the index ---- */
@@ -119,19 +123,15 @@ void index_free(stet_archive *a)
 	stet_simindex_free(a->sim);
 	stet_postings_free(a->sentences);
 	stet_postings_free(a->exacts);
-	if (a->observed) {
-		free(a->observed->keys);
-		free(a->observed->vals);
-		free(a->observed);
-	}
+	counter_free(&a->observed);
+	counter_free(&a->unposted);
 	a->sim = NULL;
 	a->sentences = a->exacts = NULL;
-	a->observed = NULL;
 }
 
 int index_add(stet_archive *a, size_t entry)
 {
-	keyent *e = &a->keys.v[entry];
+	keyent *e = a->keys.v[entry];
 	size_t i;
 	int error = 0;
 
@@ -146,6 +146,10 @@ int index_add(stet_archive *a, size_t entry)
 	return error;
 }
 
+/* The index in memory holds the entries read from the journal and those
+ * a run adds; the snapshot's tables hold the rest. Entries the journal
+ * changed are in both: their sentences in the snapshot are counted out
+ * (unposted) and their ids there skipped (stale). */
 int index_build(stet_archive *a)
 {
 	size_t i, nsent = 0;
@@ -156,22 +160,66 @@ int index_build(stet_archive *a)
 	    (error = stet_postings_new(&a->exacts)) < 0)
 		return error;
 	for (i = 0; i < a->keys.n; i++)
-		nsent += a->keys.v[i].fp.nsent;
+		nsent += a->keys.v[i]->fp.nsent;
 	if ((error = stet_postings_reserve(a->sentences, nsent)) < 0 ||
 	    (error = stet_postings_reserve(a->exacts, a->keys.n)) < 0)
 		return error;
 	for (i = 0; i < a->keys.n && !error; i++)
 		error = index_add(a, i);
+	for (i = 0; i < a->keys.n && !error && a->keys.snap; i++) {
+		const keyent *e = a->keys.v[i];
+		const snap_ent *s;
+		size_t j;
+		if (!e->snap || !e->stale)
+			continue;
+		if ((error = snap_get(&s, a->keys.snap, e->snap - 1)) < 0)
+			break;
+		if (!snap_indexed(s))
+			continue;
+		for (j = 0; j < s->nsent && !error; j++)
+			error = counter_add(&a->unposted, snap_num(a->keys.snap, s->sent)[j], 1);
+	}
 	if (!error)
 		stet_simindex_compact(a->sim);
 	return error;
+}
+
+/* is snapshot entry id's posting its own (not replaced by the journal) */
+static int snap_live(stet_archive *a, uint32_t id)
+{
+	uint32_t at = id < snap_count(a->keys.snap) ? a->keys.shadow[id] : 0;
+	return !at || !a->keys.v[at - 1]->stale;
+}
+
+/* how many postings a sentence has: in memory, and in the snapshot
+ * without the stale ones */
+static int sentence_postings(stet_archive *a, uint64_t s, size_t *count)
+{
+	size_t n = 0, sn = 0;
+	const uint32_t *ids;
+	int error;
+
+	stet_postings_get(a->sentences, s, &n);
+	if (a->keys.snap) {
+		if ((error = snap_sentences(a->keys.snap, s, &ids, &sn)) < 0)
+			return error;
+		if (sn) {
+			int un = counter_get(a->unposted, s);
+			sn -= un > 0 && (size_t)un <= sn ? (size_t)un : 0;
+		}
+	}
+	*count = n + sn;
+	return 0;
 }
 
 size_t sentence_df(stet_archive *a, uint64_t s)
 {
 	size_t n = 0;
 	int obs = counter_get(a->observed, s);
-	stet_postings_get(a->sentences, s, &n);
+	if (sentence_postings(a, s, &n) < 0) {
+		/* a damaged snapshot: the error is set; count what memory has */
+		stet_postings_get(a->sentences, s, &n);
+	}
 	return n + (obs > 0 ? (size_t)obs : 0);
 }
 
@@ -286,7 +334,7 @@ int text_of(const stet_fp_text **out, stet_archive *a, size_t entry)
 		*out = a->texts[entry];
 		return 0;
 	}
-	if ((error = read_archived(&c, NULL, a, &a->keys.v[entry].blob)) < 0)
+	if ((error = read_archived(&c, NULL, a, &a->keys.v[entry]->blob)) < 0)
 		return error;
 	error = stet_fp_text_prepare(&t, c->body);
 	stet_canon_free(c);
@@ -305,40 +353,62 @@ int text_of(const stet_fp_text **out, stet_archive *a, size_t entry)
 /* ---- finding a duplicate ---- */
 
 typedef struct {
-	uint32_t id;
+	uint32_t id;  /* entry */
+	uint32_t gid; /* its place in the archive's order: ties go to the older */
 	int score;
 } cand;
 
 typedef struct {
 	cand v[256];
 	size_t n;
+	stet_archive *a;
+	size_t self;
+	int error;
 } cands;
 
-static void bump(cands *cs, uint32_t id, int by)
+static void bump(cands *cs, const keyent *e, int by)
 {
 	size_t i;
+	if (e->idx == cs->self || e->kind != KE_ARTICLE)
+		return;
 	for (i = 0; i < cs->n; i++)
-		if (cs->v[i].id == id) {
+		if (cs->v[i].id == e->idx) {
 			cs->v[i].score += by;
 			return;
 		}
 	if (cs->n < sizeof(cs->v) / sizeof(cs->v[0])) {
-		cs->v[cs->n].id = id;
+		cs->v[cs->n].id = (uint32_t)e->idx;
+		cs->v[cs->n].gid = e->gid;
 		cs->v[cs->n++].score = by;
 	}
 }
 
 static int sim_cb(uint32_t id, uint64_t fp, int distance, void *payload)
 {
+	cands *cs = payload;
 	(void)fp;
-	bump(payload, id, SIMHASH_K + 1 - distance);
+	bump(cs, cs->a->keys.v[id], SIMHASH_K + 1 - distance);
+	return 0;
+}
+
+static int snap_sim_cb(uint32_t id, uint64_t fp, int distance, void *payload)
+{
+	cands *cs = payload;
+	keyent *e;
+	int error;
+	(void)fp;
+	if (!snap_live(cs->a, id))
+		return 0;
+	if ((error = keymap_from_snap(&e, &cs->a->keys, id)) < 0)
+		return error;
+	bump(cs, e, SIMHASH_K + 1 - distance);
 	return 0;
 }
 
 static int by_score(const void *x, const void *y)
 {
 	const cand *a = x, *b = y;
-	return a->score != b->score ? b->score - a->score : (a->id > b->id) - (a->id < b->id);
+	return a->score != b->score ? b->score - a->score : (a->gid > b->gid) - (a->gid < b->gid);
 }
 
 static int common_cb(uint64_t s, void *payload)
@@ -348,33 +418,71 @@ static int common_cb(uint64_t s, void *payload)
 
 static int near_cb(size_t entry, const stet_fp_overlap *o, int distance, void *payload);
 
+static int by_gid(const void *x, const void *y)
+{
+	const cand *a = x, *b = y;
+	return (a->gid > b->gid) - (a->gid < b->gid);
+}
+
 int find_duplicate(dup_match *m, stet_archive *a, const stet_canon *c, const char *source, const stet_fingerprint *f,
 		   size_t self, const stet_fp_text *mine)
 {
 	const uint32_t *ids;
 	size_t n, i;
+	cand *list = NULL;
+	size_t nlist = 0;
 	int error = 0;
 
 	memset(m, 0, sizeof(*m));
 	m->verdict = STET_V_NEW;
 	m->distance = -1;
-	/* exact: the same text (after the harsh normalization) */
-	ids = stet_postings_get(a->exacts, exact64(f->exact), &n);
-	for (i = 0; i < n; i++) {
-		keyent *d = &a->keys.v[ids[i]];
+	/* exact: the same text (after the harsh normalization); the archive's
+	 * older entry first */
+	{
+		size_t sn = 0;
+		const uint32_t *sids = NULL;
+		ids = stet_postings_get(a->exacts, exact64(f->exact), &n);
+		if (a->keys.snap && (error = snap_exacts(a->keys.snap, exact64(f->exact), &sids, &sn)) < 0)
+			return error;
+		if (n + sn && !(list = stet_malloc((n + sn) * sizeof(*list))))
+			return stet_error_oom();
+		for (i = 0; i < sn; i++) {
+			keyent *e;
+			if (!snap_live(a, sids[i]))
+				continue;
+			if ((error = keymap_from_snap(&e, &a->keys, sids[i])) < 0)
+				goto done;
+			list[nlist].id = (uint32_t)e->idx;
+			list[nlist++].gid = e->gid;
+		}
+		/* (the memory's ids: read again, taking over may not add to them) */
+		ids = stet_postings_get(a->exacts, exact64(f->exact), &n);
+		for (i = 0; i < n; i++) {
+			list[nlist].id = ids[i];
+			list[nlist++].gid = a->keys.v[ids[i]]->gid;
+		}
+		if (a->keys.snap)
+			qsort(list, nlist, sizeof(*list), by_gid);
+	}
+	for (i = 0; i < nlist; i++) {
+		keyent *d = a->keys.v[list[i].id];
 		stet_canon *dc = NULL;
-		if (ids[i] == self || d->kind != KE_ARTICLE || strcmp(d->fp.exact, f->exact))
+		if (list[i].id == self || d->kind != KE_ARTICLE || strcmp(d->fp.exact, f->exact))
 			continue;
 		if ((error = read_archived(&dc, NULL, a, &d->blob)) < 0)
-			return error;
+			goto done;
 		m->verdict = dc->source && source && !strcmp(dc->source, source) ? STET_V_ALIAS : STET_V_REPOST;
-		m->of = ids[i];
+		m->of = list[i].id;
 		m->distance = 0;
 		m->containment = 1.0;
 		stet_canon_free(dc);
-		return 0;
+		goto done;
 	}
+	free(list);
 	return find_similar(a, c, f, self, 0, near_cb, m, mine);
+done:
+	free(list);
+	return error;
 }
 
 static int near_cb(size_t entry, const stet_fp_overlap *o, int distance, void *payload)
@@ -405,21 +513,39 @@ int find_similar(stet_archive *a, const stet_canon *c, const stet_fingerprint *f
 	 * cannot pass the verification, which leaves them out */
 	size_t own = 0;
 	cs.n = 0;
+	cs.a = a;
+	cs.self = self;
+	cs.error = 0;
 	for (i = 0; i < f->nsent; i++)
 		own += sentence_df(a, f->sent[i]) < COMMON_DF;
 	for (i = 0; i < f->nsent; i++) {
 		int repeat = 0;
+		size_t sn = 0;
+		const uint32_t *sids = NULL;
 		for (j = 0; j < i && !repeat; j++)
 			repeat = f->sent[j] == f->sent[i];
 		if (repeat)
 			continue;
-		ids = stet_postings_get(a->sentences, f->sent[i], &n);
+		if ((error = sentence_postings(a, f->sent[i], &n)) < 0)
+			return error;
 		if (!n || n > CANDIDATE_DF_MAX || (own >= 2 && sentence_df(a, f->sent[i]) >= COMMON_DF))
 			continue;
+		if (a->keys.snap && (error = snap_sentences(a->keys.snap, f->sent[i], &sids, &sn)) < 0)
+			return error;
+		for (j = 0; j < sn; j++) {
+			keyent *e;
+			if (!snap_live(a, sids[j]))
+				continue;
+			if ((error = keymap_from_snap(&e, &a->keys, sids[j])) < 0)
+				return error;
+			bump(&cs, e, 1);
+		}
+		ids = stet_postings_get(a->sentences, f->sent[i], &n);
 		for (j = 0; j < n; j++)
-			if (ids[j] != self && a->keys.v[ids[j]].kind == KE_ARTICLE)
-				bump(&cs, ids[j], 1);
+			bump(&cs, a->keys.v[ids[j]], 1);
 	}
+	if (!f->too_short && a->keys.snap && (error = snap_sim_query(a->keys.snap, f->simhash, SIMHASH_K, snap_sim_cb, &cs)) < 0)
+		return error;
 	if (!f->too_short && (error = stet_simindex_query(a->sim, f->simhash, SIMHASH_K, sim_cb, &cs)) < 0)
 		return error;
 	qsort(cs.v, cs.n, sizeof(cs.v[0]), by_score);
@@ -431,7 +557,7 @@ int find_similar(stet_archive *a, const stet_canon *c, const stet_fingerprint *f
 		mine = &self_text;
 	}
 	for (i = 0; i < cs.n && i < MAX_CANDIDATES && !error; i++) {
-		keyent *d = &a->keys.v[cs.v[i].id];
+		keyent *d = a->keys.v[cs.v[i].id];
 		const stet_fp_text *theirs;
 		stet_fp_overlap o;
 		if (cs.v[i].id == self || d->kind != KE_ARTICLE)

@@ -58,9 +58,9 @@ int stet_archive_resolve(char **out, stet_archive *a, const char *article)
 		goto found;
 	/* a title fragment that names one article */
 	for (i = 0; i < a->keys.n; i++) {
-		if (stet_ascii_casestr(a->keys.v[i].title, article)) {
+		if (stet_ascii_casestr(a->keys.v[i]->title, article)) {
 			if (!nmatch++)
-				match = &a->keys.v[i];
+				match = a->keys.v[i];
 		}
 	}
 	if (nmatch == 1) {

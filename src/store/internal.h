@@ -30,16 +30,60 @@ typedef struct {
 	uint64_t *seen;  /* earlier versions: the first 64 bits of their hashes */
 	size_t nseen;
 	int dirty;       /* changed since the key cache was read: to be appended */
+	size_t idx;      /* its place in keymap.v */
+	uint32_t gid;    /* its place in the archive's order (snapshot id, then new ones) */
+	uint32_t snap;   /* the snapshot entry it continues + 1, or 0 */
+	int stale;       /* the snapshot's postings of it are not its own (changed before this run) */
 } keyent;
 
+/* the snapshot (snapshot.c): a memory-mapped, read-only file */
+typedef struct snap snap;
 typedef struct {
-	keyent *v;
+	uint64_t simhash;
+	double containment;
+	uint64_t key, path, title, near_of; /* offsets into the strings (near_of 0: none) */
+	uint64_t sent, seen;                /* offsets into the numbers */
+	uint32_t nsent, nseen;
+	int32_t kind, distance, too_short;
+	unsigned char blob[20];
+	char hash[33];
+	char exact[33];
+} snap_ent;
+/* 0 opened, 1 missing or not a snapshot, or an error */
+int snap_open(snap **out, const char *file);
+void snap_close(snap *s);
+uint64_t snap_id(const snap *s);
+size_t snap_count(const snap *s);
+int snap_get(const snap_ent **out, const snap *s, uint32_t id);
+const char *snap_str(const snap *s, uint64_t off);
+const uint64_t *snap_num(const snap *s, uint64_t off);
+/* *id: the entry, or -1 */
+int snap_by_key(const snap *s, const char *key, int64_t *id);
+int snap_by_path(const snap *s, const char *path, int64_t *id);
+int snap_sentences(const snap *s, uint64_t sentence, const uint32_t **ids, size_t *n);
+int snap_exacts(const snap *s, uint64_t exact, const uint32_t **ids, size_t *n);
+int snap_sim_query(const snap *s, uint64_t fp, int k, stet_simindex_cb cb, void *payload);
+/* does the entry have postings (an article with an exact fingerprint) */
+int snap_indexed(const snap_ent *s);
+/* the first 64 bits of a hex exact fingerprint */
+uint64_t snap_exact64(const char *hex);
+/* entry i for the writer: *out may point at scratch */
+typedef int (*snap_view_fn)(const keyent **out, size_t i, keyent *scratch, void *payload);
+int snap_write(const char *file, uint64_t id, size_t n, snap_view_fn view, void *payload);
+
+typedef struct {
+	keyent **v;      /* entries never move: pointers stay valid */
 	size_t n, cap;
 	size_t *by_key, *by_path; /* open addressing: index + 1, 0 empty */
 	size_t slots;
 	/* the key cache file as read: where its last complete batch ends
 	 * (0: rewrite it whole) and how many records it holds */
 	size_t cache_end, cache_records;
+	/* the snapshot the journal continues (NULL: none); by snapshot id,
+	 * the entry that took it over + 1 */
+	snap *snap;
+	uint32_t *shadow;
+	uint32_t next_gid;
 } keymap;
 
 int keymap_add(keymap *m, const char *key, const char *path, const char *title, const git_oid *blob,
@@ -48,11 +92,20 @@ int keymap_add(keymap *m, const char *key, const char *path, const char *title, 
 int keymap_set_kind(keymap *m, keyent *e, int kind, const char *path);
 /* take over a fingerprint (f is emptied) */
 void keyent_set_fp(keyent *e, stet_fingerprint *f);
+/* the entry of a key, or of the article at a path (*out NULL: none),
+ * taken over from the snapshot when it is there */
+int keymap_find_key(keyent **out, keymap *m, const char *key);
+int keymap_find_path(keyent **out, keymap *m, const char *path);
+/* the entry that holds snapshot entry id (taken over on first use) */
+int keymap_from_snap(keyent **out, keymap *m, uint32_t id);
+/* take over every snapshot entry and close it (commands that read all) */
+int keymap_load_all(keymap *m);
+/* in memory only: for maps without a snapshot (after keymap_load_all) */
 keyent *keymap_by_key(keymap *m, const char *key);
+keyent *keymap_by_path(keymap *m, const char *path);
 /* record an earlier version's document hash (hex) for an entry */
 int keyent_saw(keyent *e, const char *hash);
 int keyent_has_seen(const keyent *e, const char *hash);
-keyent *keymap_by_path(keymap *m, const char *path);
 void keymap_dispose(keymap *m);
 
 struct stet_archive {
@@ -84,6 +137,7 @@ struct stet_archive {
 	stet_postings *sentences;  /* sentence -> article entries */
 	stet_postings *exacts;     /* first 64 bits of the exact fingerprint -> entries */
 	struct counter *observed;  /* sentences of inputs observed but not yet put */
+	struct counter *unposted;  /* sentences of the snapshot's stale entries (not to count) */
 	stet_fp_text **texts;      /* prepared bodies by entry, kept for verification */
 	size_t ntexts, text_bytes;
 };

@@ -13,16 +13,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <time.h>
 #include <unistd.h>
 #include <xxhash.h>
 
-/* Format 5 is a journal: records (one entry's whole state a line; a later
- * record of a key replaces an earlier one), each batch closed by a line
+/* Format 6 is a journal over a snapshot (snapshot.c): its second line
+ * "@base ID" names the snapshot it continues ("none": it holds everything);
+ * then records (one entry's whole state a line; a later record of a key
+ * replaces an earlier one and the snapshot's), each batch closed by a line
  * "@tip COMMIT". A run appends only what it changed, so saving costs what
  * the run did, not what the archive holds; a batch left unclosed by a
- * killed run is ignored and cut off. When stale records outnumber live
- * ones the file is written anew. */
-#define CACHE_MAGIC "stet-keys 5"
+ * killed run is ignored and cut off. When the journal grows past
+ * compact_at() records, everything goes into a new snapshot and the
+ * journal starts again. */
+#define CACHE_MAGIC "stet-keys 6"
+#define BASE_MARK "@base "
 #define TIP_MARK "@tip "
 
 static size_t slot_of(const char *s, size_t slots)
@@ -40,13 +46,13 @@ static int rehash(keymap *m, size_t slots)
 		return stet_error_oom();
 	}
 	for (i = 0; i < m->n; i++) {
-		size_t s = slot_of(m->v[i].key, slots);
+		size_t s = slot_of(m->v[i]->key, slots);
 		while (bk[s])
 			s = (s + 1) & (slots - 1);
 		bk[s] = i + 1;
-		if (m->v[i].kind != KE_ARTICLE)
+		if (m->v[i]->kind != KE_ARTICLE)
 			continue;
-		s = slot_of(m->v[i].path, slots);
+		s = slot_of(m->v[i]->path, slots);
 		while (bp[s])
 			s = (s + 1) & (slots - 1);
 		bp[s] = i + 1;
@@ -65,8 +71,8 @@ keyent *keymap_by_key(keymap *m, const char *key)
 	if (!m->slots)
 		return NULL;
 	for (s = slot_of(key, m->slots); m->by_key[s]; s = (s + 1) & (m->slots - 1))
-		if (!strcmp(m->v[m->by_key[s] - 1].key, key))
-			return &m->v[m->by_key[s] - 1];
+		if (!strcmp(m->v[m->by_key[s] - 1]->key, key))
+			return m->v[m->by_key[s] - 1];
 	return NULL;
 }
 
@@ -76,8 +82,8 @@ keyent *keymap_by_path(keymap *m, const char *path)
 	if (!m->slots)
 		return NULL;
 	for (s = slot_of(path, m->slots); m->by_path[s]; s = (s + 1) & (m->slots - 1))
-		if (!strcmp(m->v[m->by_path[s] - 1].path, path) && m->v[m->by_path[s] - 1].kind == KE_ARTICLE)
-			return &m->v[m->by_path[s] - 1];
+		if (!strcmp(m->v[m->by_path[s] - 1]->path, path) && m->v[m->by_path[s] - 1]->kind == KE_ARTICLE)
+			return m->v[m->by_path[s] - 1];
 	return NULL;
 }
 
@@ -135,13 +141,202 @@ int keyent_saw(keyent *e, const char *hash)
 	return strcmp(hash, e->hash) ? seen_push(e, hash) : 0;
 }
 
-int keymap_add(keymap *m, const char *key, const char *path, const char *title, const git_oid *blob,
-	       const char *hash)
+static void keyent_free(keyent *e)
 {
-	keyent *e = keymap_by_key(m, key);
+	if (!e)
+		return;
+	stet_fp_dispose(&e->fp);
+	free(e->near_of);
+	free(e->seen);
+	free(e->key);
+	free(e->path);
+	free(e->title);
+	free(e);
+}
+
+/* a new entry, in memory only (its key not known yet) */
+static int new_entry(keyent **out, keymap *m, const char *key, const char *path, const char *title,
+		     const git_oid *blob, const char *hash)
+{
+	keyent *e;
 	size_t s;
 	int error;
 
+	*out = NULL;
+	if (m->n == m->cap) {
+		size_t cap = m->cap ? m->cap * 2 : 1024;
+		keyent **v = stet_realloc(m->v, cap * sizeof(*v));
+		if (!v)
+			return stet_error_oom();
+		m->v = v;
+		m->cap = cap;
+	}
+	if ((m->n + 1) * 2 > m->slots && (error = rehash(m, m->slots ? m->slots * 2 : 2048)) < 0)
+		return error;
+	if (!(e = stet_calloc(1, sizeof(*e))))
+		return stet_error_oom();
+	e->key = stet_strdup(key);
+	e->path = stet_strdup(path);
+	e->title = stet_strdup(title ? title : "");
+	e->distance = -1;
+	e->dirty = 1;
+	if (!e->key || !e->path || !e->title) {
+		keyent_free(e);
+		return stet_error_oom();
+	}
+	git_oid_cpy(&e->blob, blob);
+	memcpy(e->hash, hash, 33);
+	e->idx = m->n;
+	e->gid = m->next_gid++;
+	m->v[m->n++] = e;
+	for (s = slot_of(key, m->slots); m->by_key[s]; s = (s + 1) & (m->slots - 1))
+		;
+	m->by_key[s] = m->n;
+	for (s = slot_of(path, m->slots); m->by_path[s]; s = (s + 1) & (m->slots - 1))
+		;
+	m->by_path[s] = m->n;
+	*out = e;
+	return 0;
+}
+
+int keymap_from_snap(keyent **out, keymap *m, uint32_t id)
+{
+	const snap_ent *s;
+	keyent *e;
+	git_oid blob;
+	int error;
+
+	*out = NULL;
+	if (!m->snap || id >= snap_count(m->snap))
+		return stet_error_set(STET_ECORRUPT, "key cache: no snapshot entry %u", (unsigned)id);
+	if (m->shadow[id]) {
+		*out = m->v[m->shadow[id] - 1];
+		return 0;
+	}
+	if ((error = snap_get(&s, m->snap, id)) < 0)
+		return error;
+	if (s->hash[32] || s->exact[32])
+		return stet_error_set(STET_ECORRUPT, "key cache: snapshot entry %u is damaged; run 'stet index'", (unsigned)id);
+	git_oid_fromraw(&blob, s->blob);
+	if ((error = new_entry(&e, m, snap_str(m->snap, s->key), snap_str(m->snap, s->path),
+			       snap_str(m->snap, s->title), &blob, s->hash)) < 0)
+		return error;
+	m->next_gid--; /* it keeps its place in the order */
+	e->gid = id;
+	e->snap = id + 1;
+	e->kind = s->kind;
+	e->distance = s->distance;
+	e->containment = s->containment;
+	if (s->near_of && !(e->near_of = stet_strdup(snap_str(m->snap, s->near_of))))
+		return stet_error_oom();
+	memcpy(e->fp.exact, s->exact, 33);
+	e->fp.simhash = s->simhash;
+	e->fp.too_short = s->too_short;
+	if (s->nsent) {
+		if (!(e->fp.sent = stet_malloc(s->nsent * sizeof(uint64_t))))
+			return stet_error_oom();
+		memcpy(e->fp.sent, snap_num(m->snap, s->sent), s->nsent * sizeof(uint64_t));
+		e->fp.nsent = s->nsent;
+	}
+	if (s->nseen) {
+		if (!(e->seen = stet_malloc(s->nseen * sizeof(uint64_t))))
+			return stet_error_oom();
+		memcpy(e->seen, snap_num(m->snap, s->seen), s->nseen * sizeof(uint64_t));
+		e->nseen = s->nseen;
+	}
+	e->dirty = 0;
+	m->shadow[id] = (uint32_t)e->idx + 1;
+	*out = e;
+	return 0;
+}
+
+int keymap_find_key(keyent **out, keymap *m, const char *key)
+{
+	int64_t id;
+	int error;
+
+	if ((*out = keymap_by_key(m, key)) || !m->snap)
+		return 0;
+	if ((error = snap_by_key(m->snap, key, &id)) < 0 || id < 0)
+		return error;
+	return keymap_from_snap(out, m, (uint32_t)id);
+}
+
+int keymap_find_path(keyent **out, keymap *m, const char *path)
+{
+	int64_t id;
+	int error;
+
+	if ((*out = keymap_by_path(m, path)) || !m->snap)
+		return 0;
+	if ((error = snap_by_path(m->snap, path, &id)) < 0 || id < 0)
+		return error;
+	if (m->shadow[id]) { /* taken over, and no longer the article there */
+		return 0;
+	}
+	if ((error = keymap_from_snap(out, m, (uint32_t)id)) < 0)
+		return error;
+	if ((*out)->kind != KE_ARTICLE || strcmp((*out)->path, path))
+		*out = NULL;
+	return 0;
+}
+
+static void snap_drop(keymap *m)
+{
+	snap_close(m->snap);
+	free(m->shadow);
+	m->snap = NULL;
+	m->shadow = NULL;
+}
+
+int keymap_load_all(keymap *m)
+{
+	size_t i, n = snap_count(m->snap);
+	keyent *e;
+	int error;
+
+	for (i = 0; i < n; i++)
+		if ((error = keymap_from_snap(&e, m, (uint32_t)i)) < 0)
+			return error;
+	if (m->snap) { /* in the archive's order, as if read from the journal */
+		size_t k;
+		keyent **v = m->v;
+		size_t *order = stet_calloc(m->next_gid + 1, sizeof(*order));
+		if (!order)
+			return stet_error_oom();
+		for (k = 0; k < m->n; k++)
+			order[v[k]->gid] = k + 1;
+		{
+			keyent **nv = stet_malloc((m->cap ? m->cap : 1) * sizeof(*nv));
+			size_t j = 0;
+			if (!nv) {
+				free(order);
+				return stet_error_oom();
+			}
+			for (k = 0; k <= m->next_gid; k++)
+				if (order[k])
+					nv[j++] = v[order[k] - 1];
+			free(order);
+			for (k = 0; k < j; k++)
+				nv[k]->idx = k;
+			free(m->v);
+			m->v = nv;
+		}
+		if ((error = rehash(m, m->slots)) < 0)
+			return error;
+		snap_drop(m);
+	}
+	return 0;
+}
+
+int keymap_add(keymap *m, const char *key, const char *path, const char *title, const git_oid *blob,
+	       const char *hash)
+{
+	keyent *e;
+	int error;
+
+	if ((error = keymap_find_key(&e, m, key)) < 0)
+		return error;
 	if (e) { /* an update of a known key: same path; the old version is remembered */
 		if (strcmp(e->hash, hash) && (error = seen_push(e, e->hash)) < 0)
 			return error;
@@ -157,39 +352,7 @@ int keymap_add(keymap *m, const char *key, const char *path, const char *title, 
 		}
 		return 0;
 	}
-	if (m->n == m->cap) {
-		size_t cap = m->cap ? m->cap * 2 : 1024;
-		keyent *v = stet_realloc(m->v, cap * sizeof(*v));
-		if (!v)
-			return stet_error_oom();
-		m->v = v;
-		m->cap = cap;
-	}
-	if ((m->n + 1) * 2 > m->slots && (error = rehash(m, m->slots ? m->slots * 2 : 2048)) < 0)
-		return error;
-	e = &m->v[m->n];
-	memset(e, 0, sizeof(*e));
-	e->key = stet_strdup(key);
-	e->path = stet_strdup(path);
-	e->title = stet_strdup(title ? title : "");
-	e->distance = -1;
-	e->dirty = 1;
-	if (!e->key || !e->path || !e->title) {
-		free(e->key);
-		free(e->path);
-		free(e->title);
-		return stet_error_oom();
-	}
-	git_oid_cpy(&e->blob, blob);
-	memcpy(e->hash, hash, 33);
-	m->n++;
-	for (s = slot_of(key, m->slots); m->by_key[s]; s = (s + 1) & (m->slots - 1))
-		;
-	m->by_key[s] = m->n;
-	for (s = slot_of(path, m->slots); m->by_path[s]; s = (s + 1) & (m->slots - 1))
-		;
-	m->by_path[s] = m->n;
-	return 0;
+	return new_entry(&e, m, key, path, title, blob, hash);
 }
 
 int keyent_set_near(keyent *e, const char *of, int distance, double containment)
@@ -215,7 +378,7 @@ void keyent_set_fp(keyent *e, stet_fingerprint *f)
 
 int keymap_set_kind(keymap *m, keyent *e, int kind, const char *path)
 {
-	size_t s, idx = (size_t)(e - m->v) + 1;
+	size_t s, idx = e->idx + 1;
 	if (path && strcmp(path, e->path)) {
 		char *p = stet_strdup(path);
 		if (!p)
@@ -238,15 +401,10 @@ int keymap_set_kind(keymap *m, keyent *e, int kind, const char *path)
 void keymap_dispose(keymap *m)
 {
 	size_t i;
-	for (i = 0; i < m->n; i++) {
-		stet_fp_dispose(&m->v[i].fp);
-		free(m->v[i].near_of);
-		free(m->v[i].seen);
-		free(m->v[i].key);
-		free(m->v[i].path);
-		free(m->v[i].title);
-	}
+	for (i = 0; i < m->n; i++)
+		keyent_free(m->v[i]);
 	free(m->v);
+	snap_drop(m);
 	free(m->by_key);
 	free(m->by_path);
 	memset(m, 0, sizeof(*m));
@@ -270,6 +428,13 @@ static char *cache_path(stet_archive *a)
 {
 	stet_buf b = STET_BUF_INIT;
 	stet_buf_printf(&b, "%s/stet/keys", a->gitdir);
+	return stet_buf_detach(&b);
+}
+
+static char *snapshot_path(stet_archive *a, uint64_t id)
+{
+	stet_buf b = STET_BUF_INIT;
+	stet_buf_printf(&b, "%s/stet/snapshot-%016llx", a->gitdir, (unsigned long long)id);
 	return stet_buf_detach(&b);
 }
 
@@ -444,15 +609,18 @@ static int load_record(keymap *m, char *line)
 	}
 	if (k < 14 || git_oid_fromstr(&blob, fld[2]) < 0 || strlen(fld[3]) != 32)
 		return 1;
-	if ((e = keymap_by_key(m, fld[0]))) { /* a later record of the key: its whole state anew */
+	if ((error = keymap_find_key(&e, m, fld[0])) < 0)
+		return error;
+	if (e) { /* a later record of the key: its whole state anew */
+		e->stale = e->snap != 0;
 		free(e->seen);
 		e->seen = NULL;
 		e->nseen = 0;
 		memcpy(e->hash, fld[3], 33);
 	}
-	if ((error = keymap_add(m, fld[0], fld[1], fld[13], &blob, fld[3])) < 0)
+	if ((error = keymap_add(m, fld[0], fld[1], fld[13], &blob, fld[3])) < 0 ||
+	    (error = keymap_find_key(&e, m, fld[0])) < 0)
 		return error;
-	e = keymap_by_key(m, fld[0]);
 	kind = atoi(fld[5]);
 	if ((error = keyent_set_near(e, strcmp(fld[10], "-") ? fld[10] : NULL, atoi(fld[11]),
 				     strtod(fld[12], NULL))) < 0 ||
@@ -539,7 +707,35 @@ static int load_cache(stet_archive *a, const char *file)
 	if (strncmp(b.ptr, CACHE_MAGIC "\n", sizeof(CACHE_MAGIC)) || !last || strncmp(last, want, strlen(want)))
 		goto done; /* another commit, or another format: stale */
 	end = last + strlen(want);
-	for (p = b.ptr + sizeof(CACHE_MAGIC); p < end && !error; p++) {
+	/* the snapshot it continues */
+	p = b.ptr + sizeof(CACHE_MAGIC);
+	if (strncmp(p, BASE_MARK, strlen(BASE_MARK)))
+		goto done;
+	p += strlen(BASE_MARK);
+	if (strncmp(p, "none\n", 5)) {
+		int okhex = 1;
+		uint64_t base = hex16(p, &okhex);
+		char *sf;
+		if (!okhex || p[16] != '\n' || !(sf = snapshot_path(a, base)))
+			goto done;
+		error = snap_open(&a->keys.snap, sf);
+		free(sf);
+		if (error) { /* missing or not a snapshot: rebuild */
+			error = error < 0 ? error : 0;
+			goto done;
+		}
+		if (snap_id(a->keys.snap) != base || snap_count(a->keys.snap) >= UINT32_MAX ||
+		    !(a->keys.shadow = stet_calloc(snap_count(a->keys.snap) + 1, sizeof(uint32_t)))) {
+			snap_close(a->keys.snap);
+			a->keys.snap = NULL;
+			goto done;
+		}
+		a->keys.next_gid = (uint32_t)snap_count(a->keys.snap);
+		p += 17;
+	} else {
+		p += 5;
+	}
+	for (; p < end && !error; p++) {
 		char *nl = strchr(p, '\n');
 		if (!nl || nl >= end) { /* a NUL inside: damaged */
 			keymap_dispose(&a->keys);
@@ -558,7 +754,7 @@ static int load_cache(stet_archive *a, const char *file)
 	if (error < 0)
 		goto done;
 	for (i = 0; i < a->keys.n; i++)
-		a->keys.v[i].dirty = 0;
+		a->keys.v[i]->dirty = 0;
 	a->keys.cache_end = (size_t)(end - b.ptr);
 	a->keys.cache_records = records;
 	ok = 1;
@@ -582,6 +778,9 @@ int keys_load(stet_archive *a)
 		keymap_dispose(&a->keys);
 		r = rebuild(a);
 	}
+	/* a command that reads (not ingest) may look at every entry */
+	if (r == 0 && !a->writer)
+		r = keymap_load_all(&a->keys);
 	return r < 0 ? r : index_build(a);
 }
 
@@ -599,24 +798,155 @@ static void put_record(stet_buf *b, const keyent *e)
 			e->title);
 }
 
+/* journal records that call for a new snapshot: a balance between
+ * reading the journal at every run (its records) and writing the snapshot
+ * (the archive) now and then; STET_SNAPSHOT_AFTER overrides (tests) */
+static size_t compact_at(size_t total)
+{
+	const char *env = getenv("STET_SNAPSHOT_AFTER");
+	size_t at = 40, r = 1;
+	if (env && *env) {
+		char *end;
+		unsigned long long v = strtoull(env, &end, 10);
+		if (!*end)
+			return (size_t)v;
+	}
+	while (r * r < total)
+		r++;
+	at *= r;
+	return at < 4096 ? 4096 : at;
+}
+
+/* snapshot entry i of the archive as it is now: taken over, the snapshot's, or new */
+typedef struct {
+	keymap *m;
+	keyent **news; /* the entries without a snapshot entry, by gid - snapshot count */
+} view_ctx;
+
+static int view_entry(const keyent **out, size_t i, keyent *scratch, void *payload)
+{
+	view_ctx *vc = payload;
+	keymap *m = vc->m;
+	size_t n = snap_count(m->snap);
+	const snap_ent *s;
+	int error;
+
+	if (i >= n) {
+		*out = vc->news[i - n];
+		return 0;
+	}
+	if (m->shadow[i]) {
+		*out = m->v[m->shadow[i] - 1];
+		return 0;
+	}
+	if ((error = snap_get(&s, m->snap, (uint32_t)i)) < 0)
+		return error;
+	memset(scratch, 0, sizeof(*scratch));
+	scratch->key = (char *)snap_str(m->snap, s->key);
+	scratch->path = (char *)snap_str(m->snap, s->path);
+	scratch->title = (char *)snap_str(m->snap, s->title);
+	scratch->near_of = s->near_of ? (char *)snap_str(m->snap, s->near_of) : NULL;
+	scratch->kind = s->kind;
+	scratch->distance = s->distance;
+	scratch->containment = s->containment;
+	memcpy(scratch->fp.exact, s->exact, 32);
+	scratch->fp.simhash = s->simhash;
+	scratch->fp.too_short = s->too_short;
+	scratch->fp.sent = (uint64_t *)snap_num(m->snap, s->sent);
+	scratch->fp.nsent = s->nsent;
+	scratch->seen = (uint64_t *)snap_num(m->snap, s->seen);
+	scratch->nseen = s->nseen;
+	git_oid_fromraw(&scratch->blob, s->blob);
+	memcpy(scratch->hash, s->hash, 32);
+	*out = scratch;
+	return 0;
+}
+
+/* remove snapshots other than keep (older ones, a killed run's) */
+static void remove_snapshots(stet_archive *a, uint64_t keep)
+{
+	stet_buf dir = STET_BUF_INIT, f = STET_BUF_INIT;
+	char name[64];
+	DIR *d;
+	struct dirent *de;
+
+	snprintf(name, sizeof(name), "snapshot-%016llx", (unsigned long long)keep);
+	stet_buf_printf(&dir, "%s/stet", a->gitdir);
+	if (stet_buf_check(&dir, "key cache") == 0 && (d = opendir(dir.ptr))) {
+		while ((de = readdir(d)))
+			if (!strncmp(de->d_name, "snapshot-", 9) && strcmp(de->d_name, name)) {
+				stet_buf_clear(&f);
+				stet_buf_printf(&f, "%s/%s", dir.ptr, de->d_name);
+				if (stet_buf_check(&f, "key cache") == 0)
+					unlink(f.ptr);
+			}
+		closedir(d);
+	}
+	stet_error_clear();
+	stet_buf_dispose(&dir);
+	stet_buf_dispose(&f);
+}
+
+/* everything into a new snapshot; *id its id */
+static int compact(stet_archive *a, uint64_t *id)
+{
+	keymap *m = &a->keys;
+	size_t nsnap = snap_count(m->snap), total = m->next_gid, i;
+	view_ctx vc = { m, NULL };
+	char *file;
+	int error;
+
+	*id = XXH3_64bits_withSeed(&a->tip, sizeof(a->tip), (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ (uint64_t)nsnap);
+	if (!*id)
+		*id = 1;
+	if (total < nsnap || !(vc.news = stet_calloc(total - nsnap + 1, sizeof(*vc.news))))
+		return stet_error_oom();
+	for (i = 0; i < m->n; i++)
+		if (!m->v[i]->snap && m->v[i]->gid >= nsnap && m->v[i]->gid < total)
+			vc.news[m->v[i]->gid - nsnap] = m->v[i];
+	for (i = 0; i < total - nsnap; i++)
+		if (!vc.news[i]) {
+			free(vc.news);
+			return stet_error_set(STET_ECORRUPT, "key cache: entry %zu missing in memory", nsnap + i);
+		}
+	if (!(file = snapshot_path(a, *id))) {
+		free(vc.news);
+		return stet_error_oom();
+	}
+	error = snap_write(file, *id, total, view_entry, &vc);
+	free(file);
+	free(vc.news);
+	return error;
+}
+
 int keys_save(stet_archive *a)
 {
 	stet_buf b = STET_BUF_INIT, tmp = STET_BUF_INIT;
 	char *file = cache_path(a);
-	size_t i, dirty = 0;
-	int fd = -1, error = 0, append;
+	size_t i, dirty = 0, limit = compact_at(a->keys.next_gid);
+	uint64_t base = 0;
+	int fd = -1, error = 0, append, whole = 0;
 
 	if (!file)
 		return stet_error_oom();
 	for (i = 0; i < a->keys.n; i++)
-		dirty += a->keys.v[i].dirty != 0;
-	/* append, unless the journal would hold more stale records than live */
-	append = a->keys.cache_end > 0 && a->keys.cache_records + dirty <= 2 * a->keys.n + 1024;
-	if (!append)
+		dirty += a->keys.v[i]->dirty != 0;
+	/* append; or, while the archive is small, write the journal whole;
+	 * or put everything into a new snapshot and start the journal again */
+	append = a->keys.cache_end > 0 && a->keys.cache_records + dirty <= limit;
+	if (!append) {
+		whole = !a->keys.snap && a->keys.n <= limit;
+		if (!whole && (error = compact(a, &base)) < 0)
+			goto done;
 		stet_buf_puts(&b, CACHE_MAGIC "\n");
+		if (whole)
+			stet_buf_puts(&b, BASE_MARK "none\n");
+		else
+			stet_buf_printf(&b, BASE_MARK "%016llx\n", (unsigned long long)base);
+	}
 	for (i = 0; i < a->keys.n; i++)
-		if (!append || a->keys.v[i].dirty)
-			put_record(&b, &a->keys.v[i]);
+		if (append ? a->keys.v[i]->dirty : whole)
+			put_record(&b, a->keys.v[i]);
 	stet_buf_printf(&b, TIP_MARK "%s\n", a->have_tip ? git_oid_tostr_s(&a->tip) : "none");
 	if ((error = stet_buf_check(&b, "key cache")) < 0)
 		goto done;
@@ -658,10 +988,11 @@ int keys_save(stet_archive *a)
 			goto done;
 		}
 		a->keys.cache_end = b.size;
-		a->keys.cache_records = a->keys.n;
+		a->keys.cache_records = whole ? a->keys.n : 0;
+		remove_snapshots(a, base); /* base 0: no snapshot is named */
 	}
 	for (i = 0; i < a->keys.n; i++)
-		a->keys.v[i].dirty = 0;
+		a->keys.v[i]->dirty = 0;
 done:
 	free(file);
 	stet_buf_dispose(&b);

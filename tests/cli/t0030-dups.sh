@@ -82,7 +82,7 @@ assert rows[0][\"containment\"] > 0.99 and rows[0][\"duplicate\"] is True, rows
 
 t "fsck agrees; a damaged index is found; reindex repairs it" sh -c '
 	"$1" -C "$2" fsck 2>/dev/null || exit 1
-	sed -i "2s/\t[0-9a-f]\{40\}\t/\t0000000000000000000000000000000000000000\t/" "$2/.git/stet/keys"
+	sed -i "0,/\t[0-9a-f]\{40\}\t/s//\t0000000000000000000000000000000000000000\t/" "$2/.git/stet/keys"
 	"$1" -C "$2" fsck > "$3/f" 2>/dev/null; [ $? = 1 ] && grep -q "the index has blob 000000000000" "$3/f" &&
 	"$1" -C "$2" reindex 2>/dev/null && "$1" -C "$2" fsck 2>/dev/null' _ "$STET" "$A" "$TMP"
 

@@ -1,0 +1,620 @@
+/*
+ * The snapshot: the key cache and the duplicate index of every archived
+ * article, as one memory-mapped file (.git/stet/snapshot-ID) that a run
+ * reads only where it looks. The key cache journal (keys.c) names the
+ * snapshot it continues and holds what changed since; so opening an
+ * archive costs what changed since the last snapshot, not what the
+ * archive holds. docs/format.md describes the layout.
+ *
+ * The file is written once (temporary name, fsync, rename) and never
+ * edited. Every offset read from it is checked against the file before
+ * use: a damaged snapshot gives STET_ECORRUPT, never a wild read.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#define SNAP_MAGIC "stetsnp1"
+#define SNAP_VERSION 1
+#define SNAP_ENDIAN 0x01020304u
+
+typedef struct {
+	uint64_t off, size; /* bytes */
+} section;
+
+enum { S_ENT, S_STR, S_NUM, S_BYKEY, S_BYPATH, S_SKEY, S_SID, S_SDIR, S_XKEY, S_XID, S_XDIR,
+       S_SIMFP0, S_SIMID0 = S_SIMFP0 + 4, S_SIMDIR0 = S_SIMID0 + 4, S_COUNT = S_SIMDIR0 + 4 };
+
+typedef struct {
+	char magic[8];
+	uint32_t version, endian;
+	uint64_t id;
+	uint64_t n;         /* entries */
+	uint64_t slots;     /* of each string table, a power of two */
+	uint32_t sbits, xbits; /* directory bits of the sentence and exact postings */
+	section sec[S_COUNT];
+} header;
+
+struct snap {
+	unsigned char *map;
+	size_t size;
+	const header *h;
+	const snap_ent *ent;
+	const char *str;
+	const uint64_t *num;
+	const uint32_t *bykey, *bypath;
+	const uint64_t *skey, *xkey, *simfp[4];
+	const uint32_t *sid, *sdir, *xid, *xdir, *simid[4], *simdir[4];
+	uint64_t nstr, nnum, nsent, nexact, nsim[4];
+	char *file;
+};
+
+static size_t slot_of(const char *s, uint64_t slots)
+{
+	return (size_t)(XXH3_64bits(s, strlen(s)) & (slots - 1));
+}
+
+static unsigned block(uint64_t fp, int t) { return (unsigned)((fp >> (16 * t)) & 0xFFFF); }
+
+static int damaged(const snap *s)
+{
+	return stet_error_set(STET_ECORRUPT, "%s: the key cache's snapshot is damaged; run 'stet index' to rebuild it",
+			      s->file);
+}
+
+/* ---- reading ---- */
+
+int snap_open(snap **out, const char *file)
+{
+	struct stat st;
+	snap *s;
+	const header *h;
+	int fd, i;
+
+	*out = NULL;
+	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) < 0)
+		return 1;
+	if (fstat(fd, &st) < 0 || (size_t)st.st_size < sizeof(header)) {
+		close(fd);
+		return 1;
+	}
+	if (!(s = stet_calloc(1, sizeof(*s))) || !(s->file = stet_strdup(file))) {
+		free(s);
+		close(fd);
+		return stet_error_oom();
+	}
+	s->size = (size_t)st.st_size;
+	s->map = mmap(NULL, s->size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (s->map == MAP_FAILED) {
+		s->map = NULL;
+		snap_close(s);
+		return 1;
+	}
+	s->h = h = (const header *)s->map;
+	if (memcmp(h->magic, SNAP_MAGIC, 8) || h->version != SNAP_VERSION || h->endian != SNAP_ENDIAN ||
+	    h->slots == 0 || (h->slots & (h->slots - 1)) || h->sbits > 40 || h->xbits > 40)
+		goto bad;
+	for (i = 0; i < S_COUNT; i++)
+		if (h->sec[i].off % 8 || h->sec[i].off > s->size || h->sec[i].size > s->size - h->sec[i].off)
+			goto bad;
+#define SEC(k) (s->map + h->sec[k].off)
+	s->ent = (const snap_ent *)SEC(S_ENT);
+	s->str = (const char *)SEC(S_STR);
+	s->num = (const uint64_t *)SEC(S_NUM);
+	s->bykey = (const uint32_t *)SEC(S_BYKEY);
+	s->bypath = (const uint32_t *)SEC(S_BYPATH);
+	s->skey = (const uint64_t *)SEC(S_SKEY);
+	s->sid = (const uint32_t *)SEC(S_SID);
+	s->sdir = (const uint32_t *)SEC(S_SDIR);
+	s->xkey = (const uint64_t *)SEC(S_XKEY);
+	s->xid = (const uint32_t *)SEC(S_XID);
+	s->xdir = (const uint32_t *)SEC(S_XDIR);
+	s->nstr = h->sec[S_STR].size;
+	s->nnum = h->sec[S_NUM].size / 8;
+	s->nsent = h->sec[S_SKEY].size / 8;
+	s->nexact = h->sec[S_XKEY].size / 8;
+	if (h->sec[S_ENT].size != h->n * sizeof(snap_ent) || h->sec[S_BYKEY].size != h->slots * 4 ||
+	    h->sec[S_BYPATH].size != h->slots * 4 || h->sec[S_SID].size != s->nsent * 4 ||
+	    h->sec[S_SDIR].size != (((uint64_t)1 << h->sbits) + 1) * 4 || h->sec[S_XID].size != s->nexact * 4 ||
+	    h->sec[S_XDIR].size != (((uint64_t)1 << h->xbits) + 1) * 4 || !s->nstr || s->str[s->nstr - 1] != '\0')
+		goto bad;
+	for (i = 0; i < 4; i++) {
+		s->simfp[i] = (const uint64_t *)SEC(S_SIMFP0 + i);
+		s->simid[i] = (const uint32_t *)SEC(S_SIMID0 + i);
+		s->simdir[i] = (const uint32_t *)SEC(S_SIMDIR0 + i);
+		s->nsim[i] = h->sec[S_SIMFP0 + i].size / 8;
+		if (h->sec[S_SIMID0 + i].size != s->nsim[i] * 4 || h->sec[S_SIMDIR0 + i].size != 65537 * 4)
+			goto bad;
+	}
+#undef SEC
+	*out = s;
+	return 0;
+bad:
+	snap_close(s);
+	return 1;
+}
+
+void snap_close(snap *s)
+{
+	if (!s)
+		return;
+	if (s->map)
+		munmap(s->map, s->size);
+	free(s->file);
+	free(s);
+}
+
+uint64_t snap_id(const snap *s) { return s->h->id; }
+size_t snap_count(const snap *s) { return s ? (size_t)s->h->n : 0; }
+
+/* an entry, its offsets checked */
+int snap_get(const snap_ent **out, const snap *s, uint32_t id)
+{
+	const snap_ent *e;
+	if (id >= s->h->n)
+		return damaged(s);
+	e = &s->ent[id];
+	if (e->key >= s->nstr || e->path >= s->nstr || e->title >= s->nstr || e->near_of >= s->nstr ||
+	    e->sent > s->nnum || e->nsent > s->nnum - e->sent || e->seen > s->nnum || e->nseen > s->nnum - e->seen)
+		return damaged(s);
+	*out = e;
+	return 0;
+}
+
+const char *snap_str(const snap *s, uint64_t off) { return s->str + off; }
+const uint64_t *snap_num(const snap *s, uint64_t off) { return s->num + off; }
+
+static int find_string(const snap *s, const uint32_t *table, const char *str, int paths, int64_t *id)
+{
+	size_t i;
+	*id = -1;
+	for (i = slot_of(str, s->h->slots); table[i]; i = (i + 1) & (s->h->slots - 1)) {
+		const snap_ent *e;
+		int error;
+		if ((error = snap_get(&e, s, table[i] - 1)) < 0)
+			return error;
+		if (!strcmp(snap_str(s, paths ? e->path : e->key), str) && (!paths || e->kind == KE_ARTICLE)) {
+			*id = table[i] - 1;
+			return 0;
+		}
+	}
+	return 0;
+}
+
+int snap_by_key(const snap *s, const char *key, int64_t *id) { return find_string(s, s->bykey, key, 0, id); }
+int snap_by_path(const snap *s, const char *path, int64_t *id) { return find_string(s, s->bypath, path, 1, id); }
+
+/* the ids stored under key in a sorted (key, id) list with a directory by
+ * the key's top bits */
+static int postings(const snap *s, const uint64_t *keys, const uint32_t *ids, const uint32_t *dir, uint64_t n,
+		    unsigned bits, uint64_t key, const uint32_t **out, size_t *count)
+{
+	uint64_t d = bits ? key >> (64 - bits) : 0, lo = dir[d], hi = dir[d + 1];
+	*out = NULL;
+	*count = 0;
+	if (lo > hi || hi > n)
+		return damaged(s);
+	{ /* the run of key in [lo, hi): binary searches (a common
+	   * sentence's run can be long) */
+		uint64_t a = lo, b = hi;
+		while (a < b) {
+			uint64_t mid = a + (b - a) / 2;
+			if (keys[mid] < key)
+				a = mid + 1;
+			else
+				b = mid;
+		}
+		lo = a;
+		b = hi;
+		while (a < b) {
+			uint64_t mid = a + (b - a) / 2;
+			if (keys[mid] <= key)
+				a = mid + 1;
+			else
+				b = mid;
+		}
+		*out = ids + lo;
+		*count = (size_t)(a - lo);
+	}
+	return 0;
+}
+
+int snap_sentences(const snap *s, uint64_t sentence, const uint32_t **ids, size_t *n)
+{
+	return postings(s, s->skey, s->sid, s->sdir, s->nsent, s->h->sbits, sentence, ids, n);
+}
+
+int snap_exacts(const snap *s, uint64_t exact, const uint32_t **ids, size_t *n)
+{
+	return postings(s, s->xkey, s->xid, s->xdir, s->nexact, s->h->xbits, exact, ids, n);
+}
+
+int snap_sim_query(const snap *s, uint64_t fp, int k, stet_simindex_cb cb, void *payload)
+{
+	int t, u, r;
+	for (t = 0; t < 4; t++) {
+		unsigned b = block(fp, t);
+		uint64_t lo = s->simdir[t][b], hi = s->simdir[t][b + 1], i;
+		if (lo > hi || hi > s->nsim[t])
+			return damaged(s);
+		for (i = lo; i < hi; i++) {
+			uint64_t other = s->simfp[t][i];
+			int d = __builtin_popcountll(other ^ fp), seen = 0;
+			if (d > k)
+				continue;
+			/* reported from an earlier table if an earlier block matches */
+			for (u = 0; u < t; u++)
+				seen |= block(other, u) == block(fp, u);
+			if (seen)
+				continue;
+			if (s->simid[t][i] >= s->h->n)
+				return damaged(s);
+			if ((r = cb(s->simid[t][i], other, d, payload)) != 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+/* ---- writing ---- */
+
+typedef struct {
+	uint64_t key;
+	uint32_t id;
+} pair;
+
+/* pairs sorted by key, ids in their given order within a key, and the
+ * directory of the keys' top `bits` bits: a counting sort, then an
+ * insertion sort of each (small) bucket */
+static int sort_pairs(pair *v, size_t n, unsigned bits, uint32_t **dir_out)
+{
+	size_t nb = (size_t)1 << bits, i;
+	uint32_t *dir = stet_calloc(nb + 1, sizeof(*dir));
+	pair *tmp = stet_malloc((n ? n : 1) * sizeof(*tmp));
+
+	if (!dir || !tmp) {
+		free(dir);
+		free(tmp);
+		return stet_error_oom();
+	}
+	for (i = 0; i < n; i++)
+		dir[(bits ? v[i].key >> (64 - bits) : 0) + 1]++;
+	for (i = 0; i < nb; i++)
+		dir[i + 1] += dir[i];
+	{
+		uint32_t *at = stet_malloc(nb * sizeof(*at));
+		if (!at) {
+			free(dir);
+			free(tmp);
+			return stet_error_oom();
+		}
+		memcpy(at, dir, nb * sizeof(*at));
+		for (i = 0; i < n; i++)
+			tmp[at[bits ? v[i].key >> (64 - bits) : 0]++] = v[i];
+		free(at);
+	}
+	for (i = 0; i < nb; i++) {
+		size_t lo = dir[i], hi = dir[i + 1], j, k;
+		for (j = lo + 1; j < hi; j++) {
+			pair x = tmp[j];
+			for (k = j; k > lo && tmp[k - 1].key > x.key; k--)
+				tmp[k] = tmp[k - 1];
+			tmp[k] = x;
+		}
+	}
+	memcpy(v, tmp, n * sizeof(*v));
+	free(tmp);
+	*dir_out = dir;
+	return 0;
+}
+
+static unsigned bits_for(size_t n)
+{
+	unsigned b = 0;
+	while (b < 32 && ((size_t)1 << b) * 4 < n)
+		b++;
+	return b;
+}
+
+typedef struct {
+	FILE *f;
+	uint64_t at;
+	int failed;
+} out_file;
+
+static void put(out_file *o, const void *p, size_t n)
+{
+	static const char zero[8];
+	if (!o->failed && n && fwrite(p, 1, n, o->f) != n)
+		o->failed = 1;
+	o->at += n;
+	if (o->at % 8) { /* every section starts 8-aligned */
+		size_t pad = 8 - o->at % 8;
+		if (!o->failed && fwrite(zero, 1, pad, o->f) != pad)
+			o->failed = 1;
+		o->at += pad;
+	}
+}
+
+static int table_of(uint32_t **out, size_t slots, size_t n, const char *const *strs)
+{
+	uint32_t *t = stet_calloc(slots, sizeof(*t));
+	size_t i, j;
+	*out = t;
+	if (!t)
+		return stet_error_oom();
+	for (i = 0; i < n; i++) {
+		if (!strs[i])
+			continue;
+		for (j = slot_of(strs[i], slots); t[j]; j = (j + 1) & (slots - 1))
+			;
+		t[j] = (uint32_t)i + 1;
+	}
+	return 0;
+}
+
+int snap_write(const char *file, uint64_t id, size_t n, snap_view_fn view, void *payload)
+{
+	header h;
+	stet_buf strs = STET_BUF_INIT, tmpname = STET_BUF_INIT;
+	snap_ent *ent = NULL;
+	uint64_t *num = NULL;
+	size_t nnum = 0, capnum = 0, nsent = 0, nexact = 0, i, j, slots = 2048;
+	pair *sp = NULL, *xp = NULL, *simp[4] = { 0 };
+	uint32_t *sdir = NULL, *xdir = NULL, *simdir[4] = { 0 }, *bykey = NULL, *bypath = NULL;
+	const char **keys = NULL, **paths = NULL;
+	out_file o = { 0 };
+	int error = 0, t, fd;
+
+	if (n >= UINT32_MAX)
+		return stet_error_set(STET_ETOOBIG, "%s: too many entries for a snapshot", file);
+	while (slots < 2 * n)
+		slots *= 2;
+	memset(&h, 0, sizeof(h));
+	stet_buf_init(&strs, SIZE_MAX / 2);
+	stet_buf_putc(&strs, '\0'); /* offset 0: the empty string */
+	if (!(ent = stet_calloc(n ? n : 1, sizeof(*ent))) || !(keys = stet_calloc(n ? n : 1, sizeof(*keys))) ||
+	    !(paths = stet_calloc(n ? n : 1, sizeof(*paths)))) {
+		error = stet_error_oom();
+		goto done;
+	}
+	/* entries, strings, numbers; count the postings */
+	for (i = 0; i < n && !error; i++) {
+		keyent scratch;
+		const keyent *e;
+		snap_ent *s = &ent[i];
+		if ((error = view(&e, i, &scratch, payload)) < 0)
+			break;
+		keys[i] = e->key;
+		paths[i] = e->kind == KE_ARTICLE ? e->path : NULL;
+		s->simhash = e->fp.simhash;
+		{ /* as the journal keeps it: three decimals */
+			char c[32];
+			snprintf(c, sizeof(c), "%.3f", e->containment);
+			s->containment = strtod(c, NULL);
+		}
+		s->kind = e->kind;
+		s->distance = e->distance;
+		s->too_short = e->fp.too_short;
+		memcpy(s->blob, e->blob.id, 20);
+		memcpy(s->hash, e->hash, 32);
+		memcpy(s->exact, e->fp.exact, strnlen(e->fp.exact, sizeof(s->exact) - 1));
+		s->key = strs.size;
+		stet_buf_put(&strs, e->key, strlen(e->key) + 1);
+		s->path = strs.size;
+		stet_buf_put(&strs, e->path, strlen(e->path) + 1);
+		s->title = strs.size;
+		stet_buf_put(&strs, e->title, strlen(e->title) + 1);
+		if (e->near_of && *e->near_of) {
+			s->near_of = strs.size;
+			stet_buf_put(&strs, e->near_of, strlen(e->near_of) + 1);
+		}
+		if (nnum + e->fp.nsent + e->nseen > capnum) {
+			size_t cap = capnum ? capnum * 2 : 1 << 16;
+			uint64_t *v;
+			while (cap < nnum + e->fp.nsent + e->nseen)
+				cap *= 2;
+			if (!(v = stet_realloc(num, cap * sizeof(*v)))) {
+				error = stet_error_oom();
+				break;
+			}
+			num = v;
+			capnum = cap;
+		}
+		s->sent = nnum;
+		s->nsent = (uint32_t)e->fp.nsent;
+		memcpy(num + nnum, e->fp.sent, e->fp.nsent * sizeof(*num));
+		nnum += e->fp.nsent;
+		s->seen = nnum;
+		s->nseen = (uint32_t)e->nseen;
+		memcpy(num + nnum, e->seen, e->nseen * sizeof(*num));
+		nnum += e->nseen;
+		if (snap_indexed(s)) {
+			nsent += s->nsent;
+			nexact++;
+		}
+	}
+	if (error < 0 || (error = stet_buf_check(&strs, "snapshot")) < 0)
+		goto done;
+	if (nsent >= UINT32_MAX || nnum >= UINT32_MAX || strs.size >= UINT32_MAX) {
+		error = stet_error_set(STET_ETOOBIG, "%s: too many sentences for a snapshot", file);
+		goto done;
+	}
+	/* postings and simhash tables (paths, keys borrowed from the view are
+	 * no longer valid: use the copies in strs) */
+	for (i = 0; i < n; i++) {
+		keys[i] = strs.ptr + ent[i].key;
+		paths[i] = ent[i].kind == KE_ARTICLE ? strs.ptr + ent[i].path : NULL;
+	}
+	if (!(sp = stet_malloc((nsent ? nsent : 1) * sizeof(*sp))) ||
+	    !(xp = stet_malloc((nexact ? nexact : 1) * sizeof(*xp)))) {
+		error = stet_error_oom();
+		goto done;
+	}
+	for (t = 0; t < 4; t++)
+		if (!(simp[t] = stet_malloc((nexact ? nexact : 1) * sizeof(pair)))) {
+			error = stet_error_oom();
+			goto done;
+		}
+	{
+		size_t ks = 0, kx = 0, kh = 0;
+		for (i = 0; i < n; i++) {
+			const snap_ent *s = &ent[i];
+			if (!snap_indexed(s))
+				continue;
+			xp[kx].key = snap_exact64(s->exact);
+			xp[kx++].id = (uint32_t)i;
+			for (j = 0; j < s->nsent; j++) {
+				sp[ks].key = num[s->sent + j];
+				sp[ks++].id = (uint32_t)i;
+			}
+			if (!s->too_short) {
+				for (t = 0; t < 4; t++) {
+					/* sorted by the block: kept whole in key's low bits,
+					 * the block in the top 16 */
+					simp[t][kh].key = (uint64_t)block(s->simhash, t) << 48;
+					simp[t][kh].id = (uint32_t)i;
+				}
+				kh++;
+			}
+		}
+		nexact = kx;
+		nsent = ks;
+		h.sbits = bits_for(nsent);
+		h.xbits = bits_for(nexact);
+		if ((error = sort_pairs(sp, nsent, h.sbits, &sdir)) < 0 || (error = sort_pairs(xp, nexact, h.xbits, &xdir)) < 0)
+			goto done;
+		for (t = 0; t < 4 && !error; t++) {
+			error = sort_pairs(simp[t], kh, 16, &simdir[t]);
+			h.sec[S_SIMFP0 + t].size = kh * 8;
+		}
+		if (error < 0)
+			goto done;
+	}
+	if ((error = table_of(&bykey, slots, n, keys)) < 0 || (error = table_of(&bypath, slots, n, paths)) < 0)
+		goto done;
+	/* the file */
+	memcpy(h.magic, SNAP_MAGIC, 8);
+	h.version = SNAP_VERSION;
+	h.endian = SNAP_ENDIAN;
+	h.id = id;
+	h.n = n;
+	h.slots = slots;
+	stet_buf_printf(&tmpname, "%s.tmp.%d", file, (int)getpid());
+	if ((error = stet_buf_check(&tmpname, "snapshot")) < 0)
+		goto done;
+	if ((fd = open(tmpname.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0 || !(o.f = fdopen(fd, "wb"))) {
+		error = stet_error_set(STET_EIO, "%s: %s", tmpname.ptr, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		goto done;
+	}
+	put(&o, &h, sizeof(h)); /* again at the end, with the sections */
+#define SECTION(k, p, bytes)                                                                                           \
+	do {                                                                                                           \
+		h.sec[k].off = o.at;                                                                                   \
+		h.sec[k].size = (bytes);                                                                               \
+		put(&o, (p), (bytes));                                                                                 \
+	} while (0)
+	SECTION(S_ENT, ent, n * sizeof(*ent));
+	SECTION(S_STR, strs.ptr, strs.size);
+	SECTION(S_NUM, num, nnum * sizeof(*num));
+	SECTION(S_BYKEY, bykey, slots * 4);
+	SECTION(S_BYPATH, bypath, slots * 4);
+	/* postings: keys, then ids */
+	{
+		uint64_t *k64 = stet_malloc(((nsent > nexact ? nsent : nexact) + 1) * sizeof(*k64));
+		uint32_t *k32 = stet_malloc(((nsent > nexact ? nsent : nexact) + 1) * sizeof(*k32));
+		if (!k64 || !k32) {
+			free(k64);
+			free(k32);
+			error = stet_error_oom();
+			fclose(o.f);
+			unlink(tmpname.ptr);
+			goto done;
+		}
+		for (i = 0; i < nsent; i++) {
+			k64[i] = sp[i].key;
+			k32[i] = sp[i].id;
+		}
+		SECTION(S_SKEY, k64, nsent * 8);
+		SECTION(S_SID, k32, nsent * 4);
+		SECTION(S_SDIR, sdir, (((size_t)1 << h.sbits) + 1) * 4);
+		for (i = 0; i < nexact; i++) {
+			k64[i] = xp[i].key;
+			k32[i] = xp[i].id;
+		}
+		SECTION(S_XKEY, k64, nexact * 8);
+		SECTION(S_XID, k32, nexact * 4);
+		SECTION(S_XDIR, xdir, (((size_t)1 << h.xbits) + 1) * 4);
+		for (t = 0; t < 4; t++) {
+			size_t kh = h.sec[S_SIMFP0 + t].size / 8;
+			for (i = 0; i < kh; i++) {
+				k64[i] = ent[simp[t][i].id].simhash;
+				k32[i] = simp[t][i].id;
+			}
+			SECTION(S_SIMFP0 + t, k64, kh * 8);
+			SECTION(S_SIMID0 + t, k32, kh * 4);
+			SECTION(S_SIMDIR0 + t, simdir[t], 65537 * 4);
+		}
+		free(k64);
+		free(k32);
+	}
+#undef SECTION
+	if (!o.failed && (fseek(o.f, 0, SEEK_SET) != 0 || fwrite(&h, 1, sizeof(h), o.f) != sizeof(h)))
+		o.failed = 1;
+	if (o.failed || fflush(o.f) != 0 || fsync(fileno(o.f)) < 0) {
+		error = stet_error_set(STET_EIO, "%s: %s", tmpname.ptr, strerror(errno));
+		fclose(o.f);
+		unlink(tmpname.ptr);
+		goto done;
+	}
+	if (fclose(o.f) != 0 || rename(tmpname.ptr, file) < 0) {
+		error = stet_error_set(STET_EIO, "%s: %s", file, strerror(errno));
+		unlink(tmpname.ptr);
+	}
+done:
+	for (t = 0; t < 4; t++) {
+		free(simp[t]);
+		free(simdir[t]);
+	}
+	free(sp);
+	free(xp);
+	free(sdir);
+	free(xdir);
+	free(bykey);
+	free(bypath);
+	free(keys);
+	free(paths);
+	free(ent);
+	free(num);
+	stet_buf_dispose(&strs);
+	stet_buf_dispose(&tmpname);
+	return error;
+}
+
+int snap_indexed(const snap_ent *s)
+{
+	return s->kind == KE_ARTICLE && s->exact[0] && !(s->exact[0] == '-' && (s->exact[1] == '\0'));
+}
+
+uint64_t snap_exact64(const char *hex)
+{
+	uint64_t v = 0;
+	int i;
+	for (i = 0; i < 16 && hex[i]; i++) {
+		unsigned c = (unsigned char)hex[i];
+		unsigned d = c >= '0' && c <= '9' ? c - '0' : ((c | 0x20) >= 'a' && (c | 0x20) <= 'f') ? (c | 0x20) - 'a' + 10 : 0;
+		v = v << 4 | d;
+	}
+	return v;
+}
