@@ -578,8 +578,10 @@ int stet_archive_finish(stet_archive *a)
 	size_t i, commits = a->commits_since_checkpoint;
 	int error = 0;
 
-	if (!a->writer || !a->npending)
+	if (!a->writer)
 		return 0;
+	if (!a->npending) /* nothing new; but a key cache rebuilt from main is kept */
+		return a->keys.cache_end == 0 ? keys_save(a) : 0;
 	if ((error = git_packbuilder_new(&pb, a->repo)) < 0) {
 		error = stet_git_error(error, "packing");
 		goto done;
