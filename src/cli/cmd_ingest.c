@@ -43,8 +43,9 @@ static const char help[] =
 	"\n"
 	"After a run that committed something, the post-ingest hook set in\n"
 	"stet.yaml runs with the run's JSON lines on its standard input.\n"
-	"Exit status: 0 ok, 1 failure (nothing of the failed checkpoint is\n"
-	"committed), 2 usage, 3 some inputs rejected (the rest archived).\n";
+	"Exit status: 0 ok, 1 failure (the archive could not be read or written:\n"
+	"the run stops there, and nothing of the failed checkpoint is committed),\n"
+	"2 usage, 3 some inputs rejected (the rest archived).\n";
 
 typedef struct {
 	char **v;
@@ -118,7 +119,7 @@ int cmd_ingest(cli_ctx *ctx, int argc, char **argv)
 {
 	const char *source = NULL, *dir = ctx->archive ? ctx->archive : ".";
 	double wait = 0;
-	int json = 0, i, rejected = 0, rc = EXIT_OK, tty, nargs = 0;
+	int json = 0, i, rejected = 0, rc = EXIT_OK, tty, nargs = 0, stop = 0;
 	size_t k, counts[STET_V_REJECTED + 1] = { 0 };
 	pathlist inputs = { 0 };
 	stet_archive *a = NULL;
@@ -181,7 +182,7 @@ int cmd_ingest(cli_ctx *ctx, int argc, char **argv)
 	}
 	tty = isatty(STDERR_FILENO) && !json;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (k = 0; k < inputs.n;) {
+	for (k = 0; k < inputs.n && !stop;) {
 		/* a batch: canonicalize and observe every input first, so that
 		 * sentences many of them share are known as boilerplate before
 		 * the first is judged */
@@ -223,6 +224,13 @@ int cmd_ingest(cli_ctx *ctx, int argc, char **argv)
 		stet_event ev;
 		int error = 0;
 
+		if (stop) { /* the archive failed: the rest is not looked at */
+			stet_canon_free(c);
+			stet_prepared_free(preps[q - start]);
+			free(errors[q - start]);
+			continue;
+		}
+
 		memset(&ev, 0, sizeof(ev));
 		if (in[0] == '\x01') {
 			error = -1;
@@ -231,7 +239,13 @@ int cmd_ingest(cli_ctx *ctx, int argc, char **argv)
 			error = -1;
 			cli_error("%s", errors[q - start]);
 		} else if ((error = stet_archive_put(a, c, source, preps[q - start], &ev)) < 0) {
+			int code = stet_error_code();
 			cli_lib_error();
+			/* the archive's fault, not the input's: stop, keep what is done */
+			if (code == STET_ECORRUPT || code == STET_EIO || code == STET_ENOMEM) {
+				stop = 1;
+				rc = EXIT_FAIL;
+			}
 		}
 		stet_buf_clear(&line);
 		stet_buf_putc(&line, '{');

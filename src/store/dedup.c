@@ -461,7 +461,7 @@ int find_duplicate(dup_match *m, stet_archive *a, const stet_canon *c, const cha
 			list[nlist].id = ids[i];
 			list[nlist++].gid = a->keys.v[ids[i]]->gid;
 		}
-		if (a->keys.snap)
+		if (a->keys.snap && nlist > 1)
 			qsort(list, nlist, sizeof(*list), by_gid);
 	}
 	for (i = 0; i < nlist; i++) {

@@ -311,7 +311,8 @@ static int sort_pairs(pair *v, size_t n, unsigned bits, uint32_t **dir_out)
 			tmp[k] = x;
 		}
 	}
-	memcpy(v, tmp, n * sizeof(*v));
+	if (n)
+		memcpy(v, tmp, n * sizeof(*v));
 	free(tmp);
 	*dir_out = dir;
 	return 0;
@@ -432,11 +433,13 @@ int snap_write(const char *file, uint64_t id, size_t n, snap_view_fn view, void 
 		}
 		s->sent = nnum;
 		s->nsent = (uint32_t)e->fp.nsent;
-		memcpy(num + nnum, e->fp.sent, e->fp.nsent * sizeof(*num));
+		if (e->fp.nsent)
+			memcpy(num + nnum, e->fp.sent, e->fp.nsent * sizeof(*num));
 		nnum += e->fp.nsent;
 		s->seen = nnum;
 		s->nseen = (uint32_t)e->nseen;
-		memcpy(num + nnum, e->seen, e->nseen * sizeof(*num));
+		if (e->nseen)
+			memcpy(num + nnum, e->seen, e->nseen * sizeof(*num));
 		nnum += e->nseen;
 		if (snap_indexed(s)) {
 			nsent += s->nsent;

@@ -7,7 +7,7 @@ set -u
 STET_SHARED=${STET_SHARED:-$STET_SRC/../shared}
 export NO_COLOR=1 LC_ALL=C.UTF-8
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/stet-test.XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
+[ -n "${KEEP_TMP:-}" ] || trap 'rm -rf "$TMP"' EXIT
 pass=0
 fail=0
 

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# The key cache's snapshot (docs/format.md): runs over a snapshot decide
+# exactly as runs over the journal alone; old snapshots go; a damaged or
+# missing snapshot costs a rebuild from git, never a wrong answer.
+# STET_SNAPSHOT_AFTER=N writes a snapshot whenever the journal would hold
+# more than N records (0: at every checkpoint).
+. "$(dirname "$0")/lib.sh"
+IN=$TMP/in
+
+post() { # post FILE SOURCE URL TITLE BODY-HTML
+	mkdir -p "$(dirname "$1")"
+	printf -- '---\ntitle: "%s"\nauthor: %s\nfrom: %s\ndate: 2021-06-08T03:00:00.000Z\n---\n<div>%s</div>\n' "$4" "$2" "$3" "$5" > "$1"
+}
+P1='<p>The city council adopted next year'"'"'s budget on Tuesday, adding three bus lines and extending library hours, after a debate that lasted until midnight.</p><p>The budget, worth 1.2 billion dollars, passed by nine votes to four. The mayor called it a budget for people who do not drive, while opponents said it leaves too little for road repairs.</p>'
+P2='<p>The new lines will run from March. Fares stay at 2 dollars, and children under 12 ride free, the transport office said in a statement.</p><p>Council members also voted to review the parking fees in the old town, a question that has divided shop owners for years.</p>'
+P3='<p>The harbour authority will dredge the northern channel this summer so that larger ferries can dock, a project planned since 2015.</p><p>Work starts in June and should end before the autumn storms, the authority said, with night shifts to keep the port open by day.</p>'
+CAP='<p>Photo one of the gallery shows the old harbour at dawn with fishing boats coming home after the night.</p><p>Photo two of the gallery shows the market square filled with stalls selling fruit, fish and flowers.</p>'
+# run 1: originals, a repost, stories sharing captions
+post "$IN/1/a1.md" "Wire A" https://a.example/budget "Council adopts budget" "$P1$P2"
+post "$IN/1/a2.md" "Portal B" https://b.example/news/77 "Council adopts budget (repost)" "$P1$P2"
+post "$IN/1/h1.md" "Wire A" https://a.example/harbour "Harbour dredging" "$P3"
+for i in 1 2 3; do
+	post "$IN/1/g$i.md" "Site G" "https://g.example/story$i" "Story $i" "<p>Story number $i of the week is about a different street, house $i, and its neighbours.</p>$CAP"
+done
+# run 2: a revision, an alias, a near-duplicate, a new story
+post "$IN/2/a1.md" "Wire A" https://a.example/budget "Council adopts budget" "$P1$P2<p>Update: the mayor will sign the budget on Friday.</p>"
+post "$IN/2/a3.md" "Wire A" https://a.example/2021/06/08/budget "Council adopts budget" "$P1$P2<p>Update: the mayor will sign the budget on Friday.</p>"
+post "$IN/2/a4.md" "Mirror C" https://c.example/x "Budget adopted" "$P1<p>Read the rest on our site.</p>"
+post "$IN/2/h2.md" "Portal B" https://b.example/news/78 "Ferries" "$P3<p>Portal B adds that the ferry company welcomed the plan.</p>"
+# run 3: the repost's text changes, a revision of a near-duplicate, another gallery story
+post "$IN/3/a2.md" "Portal B" https://b.example/news/77 "Council adopts budget (repost)" "$P2"
+post "$IN/3/a4.md" "Mirror C" https://c.example/x "Budget adopted" "$P1<p>Read the rest on our site, or in print.</p>"
+post "$IN/3/g4.md" "Site G" https://g.example/story4 "Story 4" "<p>Story number 4 of the week is about a different street, house 4, and its neighbours.</p>$CAP"
+
+runs() { # archive STET_SNAPSHOT_AFTER
+	"$STET" init "$1" >/dev/null 2>&1 || return 1
+	for r in 1 2 3; do
+		STET_SNAPSHOT_AFTER=$2 "$STET" -C "$1" ingest --json "$IN/$r" > "$1.$r.json" 2>/dev/null || return 1
+	done
+}
+
+{ declare -f post runs; declare -p IN STET P1 P2; } > "$TMP/funcs"
+
+t "runs over a snapshot decide as runs over the journal" bash -c '
+	. "$1"
+	runs "$2/journal" "" && runs "$2/snap" 0 && runs "$2/mixed" 2 || exit 1
+	ls "$2/snap/.git/stet" | grep -q "^snapshot-" || { echo "no snapshot written"; exit 1; }
+	ls "$2/journal/.git/stet" | grep -q "^snapshot-" && { echo "small archive wrote a snapshot"; exit 1; }
+	for x in snap mixed; do
+		[ "$(git -C "$2/journal" rev-parse "main^{tree}")" = "$(git -C "$2/$x" rev-parse "main^{tree}")" ] ||
+			{ echo "$x: another tree"; exit 1; }
+		[ "$(git -C "$2/journal" log --format=%B main)" = "$(git -C "$2/$x" log --format=%B main)" ] ||
+			{ echo "$x: other commits"; exit 1; }
+		for r in 1 2 3; do cmp -s "$2/journal.$r.json" "$2/$x.$r.json" || { echo "$x: run $r decided otherwise"; exit 1; }; done
+		[ "$("$3" -C "$2/journal" dups)" = "$("$3" -C "$2/$x" dups)" ] || { echo "$x: dups differ"; exit 1; }
+		"$3" -C "$2/$x" fsck >/dev/null 2>&1 || { echo "$x: fsck"; exit 1; }
+	done
+	# the runs saw every kind of verdict
+	cat "$2"/journal.?.json | grep -o "\"verdict\":\"[a-z-]*\"" | sort -u | tr -d "\n" |
+		grep -q "alias.*near.*new.*repost.*revision" || { echo "not every verdict"; exit 1; }' _ "$TMP/funcs" "$TMP" "$STET"
+
+t "one snapshot stays: older ones and a killed run's are removed" bash -c '
+	. "$1/funcs"
+	s="$1/snap/.git/stet"
+	[ "$(ls "$s" | grep -c "^snapshot-")" = 1 ] || exit 1
+	touch "$s/snapshot-0000000000000001" "$s/snapshot-0000000000000002.tmp.99"
+	post "$1/in4/n.md" "Wire D" https://d.example/n "Night market" "<p>The night market opens again on Saturday with forty stalls and music until one in the morning, the organisers said.</p>"
+	STET_SNAPSHOT_AFTER=0 "$2" -C "$1/snap" ingest "$1/in4" >/dev/null 2>&1 || exit 1
+	[ "$(ls "$s" | grep -c "^snapshot-")" = 1 ] && grep -q "^@base $(ls "$s" | sed -n "s/^snapshot-//p")\$" "$s/keys"' \
+	_ "$TMP" "$STET"
+
+t "a missing snapshot is rebuilt from git" bash -c '
+	rm -f "$1/snap/.git/stet"/snapshot-*
+	"$2" -C "$1/snap" ingest --json "$1/in/3" 2>/dev/null | grep -vc "\"verdict\":\"unchanged\"" | grep -qx 0 &&
+	"$2" -C "$1/snap" fsck >/dev/null 2>&1' _ "$TMP" "$STET"
+
+t "a damaged snapshot is an error that names it, or a rebuild; reindex repairs it" bash -c '
+	. "$1/funcs"
+	STET_SNAPSHOT_AFTER=0 "$2" -C "$1/snap" reindex >/dev/null 2>&1 || exit 1
+	f=$(ls "$1/snap/.git/stet"/snapshot-*)
+	size=$(stat -c %s "$f")
+	# garbage over the second half: tables and directories
+	head -c $((size / 2)) /dev/urandom | dd of="$f" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
+	post "$1/in5/a5.md" "Mirror E" https://e.example/y "Budget" "$P1$P2<p>Mirror E.</p>"
+	"$2" -C "$1/snap" ingest "$1/in5" 2>"$1/err"; rc=$?
+	[ $rc = 0 ] || { [ $rc = 1 ] && grep -q "snapshot-.* is damaged" "$1/err"; } || { cat "$1/err"; exit 1; }
+	"$2" -C "$1/snap" reindex >/dev/null 2>&1 && "$2" -C "$1/snap" fsck >/dev/null 2>&1 &&
+	# a header that is not a snapshot: rebuilt without a word
+	printf "garbage" | dd of="$(ls "$1/snap/.git/stet"/snapshot-* | head -1)" conv=notrunc 2>/dev/null
+	"$2" -C "$1/snap" ingest --json "$1/in/3" 2>/dev/null | grep -vc "\"verdict\":\"unchanged\"" | grep -qx 0' \
+	_ "$TMP" "$STET"
+finish
