@@ -162,10 +162,17 @@ static void split_line(stet_buf *out, const char *s, size_t len)
 			cut = j;
 		} else if (c == '.' || c == '!' || c == '?' || c == 0x2026) {
 			size_t k = j, a2;
-			int32_t d;
+			int32_t d, before = c;
+			/* the run of closers and stops after it; it stops at a ! or ?
+			 * after a CJK closer (》?), where the CJK rule above cuts:
+			 * taking it whole here would give a line that rule cuts
+			 * again when the document is read back */
 			while (k < len && (d = stet_utf8_decode(s + k, len - k, &a2)) >= 0 &&
-			       (is_closer(d) || d == '.' || d == '!' || d == '?'))
+			       (is_closer(d) || d == '.' || d == '!' || d == '?') &&
+			       !((d == '!' || d == '?') && stet_is_cjk(before))) {
+				before = d;
 				k += a2;
+			}
 			if (k < len && s[k] == ' ' && k + 1 < len) {
 				d = stet_utf8_decode(s + k + 1, len - k - 1, &a2);
 				if (is_upper_start(d) && !(c == '.' && abbreviation_before(s, i)))
