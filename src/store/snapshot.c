@@ -175,13 +175,13 @@ const uint64_t *snap_num(const snap *s, uint64_t off) { return s->num + off; }
 
 static int find_string(const snap *s, const uint32_t *table, const char *str, int paths, int64_t *id)
 {
-	size_t i;
+	size_t i, probes = 0;
 	*id = -1;
 	for (i = slot_of(str, s->h->slots); table[i]; i = (i + 1) & (s->h->slots - 1)) {
 		const snap_ent *e;
 		int error;
-		if ((error = snap_get(&e, s, table[i] - 1)) < 0)
-			return error;
+		if (++probes > s->h->slots || (error = snap_get(&e, s, table[i] - 1)) < 0)
+			return probes > s->h->slots ? damaged(s) : error;
 		if (!strcmp(snap_str(s, paths ? e->path : e->key), str) && (!paths || e->kind == KE_ARTICLE)) {
 			*id = table[i] - 1;
 			return 0;
