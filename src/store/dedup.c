@@ -164,8 +164,10 @@ int index_build(stet_archive *a)
 	if ((error = stet_postings_reserve(a->sentences, nsent)) < 0 ||
 	    (error = stet_postings_reserve(a->exacts, a->keys.n)) < 0)
 		return error;
+	/* not the entries whose postings in the snapshot are still theirs */
 	for (i = 0; i < a->keys.n && !error; i++)
-		error = index_add(a, i);
+		if (!a->keys.v[i]->snap || a->keys.v[i]->stale)
+			error = index_add(a, i);
 	for (i = 0; i < a->keys.n && !error && a->keys.snap; i++) {
 		const keyent *e = a->keys.v[i];
 		const snap_ent *s;

@@ -317,8 +317,11 @@ int keymap_load_all(keymap *m)
 				if (order[k])
 					nv[j++] = v[order[k] - 1];
 			free(order);
-			for (k = 0; k < j; k++)
+			for (k = 0; k < j; k++) {
 				nv[k]->idx = k;
+				nv[k]->snap = 0; /* the snapshot goes: everything is in memory */
+				nv[k]->stale = 0;
+			}
 			free(m->v);
 			m->v = nv;
 		}
@@ -445,23 +448,23 @@ typedef struct {
 	int error;
 } walk_ctx;
 
-static int rebuild_entry(const char *root, const git_tree_entry *entry, void *payload)
+/* the entry of an archived file (and the keys that point at it) from
+ * the file itself */
+static int entry_from_file(stet_archive *a, const char *file, const git_oid *id)
 {
-	walk_ctx *w = payload;
-	stet_archive *a = w->a;
 	stet_buf path = STET_BUF_INIT;
 	git_blob *blob = NULL;
 	stet_article *art = NULL;
 	stet_canon *c = NULL;
-	const char *name = git_tree_entry_name(entry), *key = NULL;
+	const char *key = NULL;
 	char hash[33];
-	size_t i, nl = strlen(name);
+	size_t i;
 	int error;
 
-	if (git_tree_entry_type(entry) != GIT_OBJECT_BLOB || nl < 4 || strcmp(name + nl - 3, ".md"))
-		return 0;
-	stet_buf_printf(&path, "%s%s", root, name);
-	if ((error = git_blob_lookup(&blob, a->repo, git_tree_entry_id(entry))) < 0) {
+	stet_buf_puts(&path, file);
+	if ((error = stet_buf_check(&path, "path")) < 0)
+		goto done;
+	if ((error = git_blob_lookup(&blob, a->repo, id)) < 0) {
 		error = stet_git_error(error, path.ptr);
 		goto done;
 	}
@@ -476,14 +479,14 @@ static int rebuild_entry(const char *root, const git_tree_entry *entry, void *pa
 	if (!key)
 		goto done;
 	if ((error = stet_canon_new(&c, art)) < 0 || (error = canon_hash(hash, c)) < 0 ||
-	    (error = keymap_add(&a->keys, key, path.ptr, c->title, git_tree_entry_id(entry), hash)) < 0)
+	    (error = keymap_add(&a->keys, key, path.ptr, c->title, id, hash)) < 0)
 		goto done;
 	{
 		stet_fingerprint f;
 		afields fl;
-		keyent *e = keymap_by_key(&a->keys, key);
+		keyent *e;
 		size_t k;
-		if ((error = stet_fp_compute(&f, c->body)) < 0)
+		if ((error = keymap_find_key(&e, &a->keys, key)) < 0 || (error = stet_fp_compute(&f, c->body)) < 0)
 			goto done;
 		keyent_set_fp(e, &f);
 		/* the keys that point here: aliases and reposts */
@@ -493,12 +496,14 @@ static int rebuild_entry(const char *root, const git_tree_entry *entry, void *pa
 			for (k = 0; k < fl.aliases.n + fl.repost_key.n && !error; k++) {
 				const char *pk = k < fl.aliases.n ? fl.aliases.v[k] : fl.repost_key.v[k - fl.aliases.n];
 				keyent *pe;
-				if (keymap_by_key(&a->keys, pk))
-					continue;
-				if ((error = keymap_add(&a->keys, pk, path.ptr, c->title, git_tree_entry_id(entry),
-							"00000000000000000000000000000000")) < 0)
+				if ((error = keymap_find_key(&pe, &a->keys, pk)) < 0)
 					break;
-				pe = keymap_by_key(&a->keys, pk);
+				if (pe)
+					continue;
+				if ((error = keymap_add(&a->keys, pk, path.ptr, c->title, id,
+							"00000000000000000000000000000000")) < 0 ||
+				    (error = keymap_find_key(&pe, &a->keys, pk)) < 0)
+					break;
 				error = keymap_set_kind(&a->keys, pe, k < fl.aliases.n ? KE_ALIAS : KE_REPOST, path.ptr);
 			}
 			afields_dispose(&fl);
@@ -510,6 +515,24 @@ done:
 	stet_article_free(art);
 	git_blob_free(blob);
 	stet_buf_dispose(&path);
+	return error;
+}
+
+static int rebuild_entry(const char *root, const git_tree_entry *entry, void *payload)
+{
+	walk_ctx *w = payload;
+	stet_buf path = STET_BUF_INIT;
+	const char *name = git_tree_entry_name(entry);
+	size_t nl = strlen(name);
+	int error;
+
+	if (git_tree_entry_type(entry) != GIT_OBJECT_BLOB || nl < 4 || strcmp(name + nl - 3, ".md"))
+		return 0;
+	stet_buf_printf(&path, "%s%s", root, name);
+	error = stet_buf_check(&path, "path");
+	if (!error)
+		error = entry_from_file(w->a, path.ptr, git_tree_entry_id(entry));
+	stet_buf_dispose(&path);
 	if (error < 0) {
 		w->error = error;
 		return -1;
@@ -518,13 +541,14 @@ done:
 }
 
 /* Earlier versions from the commits' trailers (Stet-Key, Stet-Document). */
-static int rebuild_seen(stet_archive *a)
+static int rebuild_seen(stet_archive *a, const git_oid *hide)
 {
 	git_revwalk *walk = NULL;
 	git_oid id;
 	int error;
 
-	if ((error = git_revwalk_new(&walk, a->repo)) < 0 || (error = git_revwalk_push(walk, &a->tip)) < 0) {
+	if ((error = git_revwalk_new(&walk, a->repo)) < 0 || (error = git_revwalk_push(walk, &a->tip)) < 0 ||
+	    (hide && (error = git_revwalk_hide(walk, hide)) < 0)) {
 		error = stet_git_error(error, "walking main");
 		goto done;
 	}
@@ -546,7 +570,11 @@ static int rebuild_seen(stet_archive *a)
 				key[n] = '\0';
 				memcpy(doc, d, 32);
 				doc[32] = '\0';
-				if ((e = keymap_by_key(&a->keys, key)) && e->kind != KE_ARTICLE &&
+				if ((error = keymap_find_key(&e, &a->keys, key)) < 0) {
+					git_commit_free(c);
+					goto done;
+				}
+				if (e && e->kind != KE_ARTICLE &&
 				    !strcmp(e->hash, "00000000000000000000000000000000")) {
 					/* newest first: the first commit of a pointer key is its latest document */
 					memcpy(e->hash, doc, 33);
@@ -582,7 +610,7 @@ static int rebuild(stet_archive *a)
 	if (git_tree_walk(tree, GIT_TREEWALK_PRE, rebuild_entry, &w) < 0)
 		error = w.error ? w.error : stet_git_error(-1, "walking main's tree");
 	else
-		error = rebuild_seen(a);
+		error = rebuild_seen(a, NULL);
 done:
 	git_tree_free(tree);
 	git_commit_free(commit);
@@ -675,7 +703,7 @@ static int load_record(keymap *m, char *line)
 }
 
 /* 0 loaded, 1 absent/stale/damaged (rebuild), or an error */
-static int load_cache(stet_archive *a, const char *file)
+static int load_cache(stet_archive *a, const char *file, git_oid *behind, int *is_behind)
 {
 	stet_buf b = STET_BUF_INIT;
 	char want[64], *p, *end, *last = NULL;
@@ -704,9 +732,24 @@ static int load_cache(stet_archive *a, const char *file)
 		if (memchr(p + 1, '\n', b.size - (size_t)(p + 1 - b.ptr)))
 			last = p + 1;
 	snprintf(want, sizeof(want), TIP_MARK "%s\n", a->have_tip ? git_oid_tostr_s(&a->tip) : "none");
-	if (strncmp(b.ptr, CACHE_MAGIC "\n", sizeof(CACHE_MAGIC)) || !last || strncmp(last, want, strlen(want)))
-		goto done; /* another commit, or another format: stale */
-	end = last + strlen(want);
+	if (strncmp(b.ptr, CACHE_MAGIC "\n", sizeof(CACHE_MAGIC)) || !last)
+		goto done; /* another format: stale */
+	if (strncmp(last, want, strlen(want))) {
+		/* another commit: loaded as it is, then brought up to main
+		 * (catch_up) when main descends from it */
+		char hex[GIT_OID_HEXSZ + 1];
+		if (!a->have_tip || strlen(last) < strlen(TIP_MARK) + GIT_OID_HEXSZ + 1 ||
+		    last[strlen(TIP_MARK) + GIT_OID_HEXSZ] != '\n')
+			goto done;
+		memcpy(hex, last + strlen(TIP_MARK), GIT_OID_HEXSZ);
+		hex[GIT_OID_HEXSZ] = '\0';
+		if (git_oid_fromstr(behind, hex) < 0)
+			goto done;
+		*is_behind = 1;
+		end = last + strlen(TIP_MARK) + GIT_OID_HEXSZ + 1;
+	} else {
+		end = last + strlen(want);
+	}
 	/* the snapshot it continues */
 	p = b.ptr + sizeof(CACHE_MAGIC);
 	if (strncmp(p, BASE_MARK, strlen(BASE_MARK)))
@@ -765,15 +808,69 @@ done:
 	return ok ? 0 : 1;
 }
 
+/* Bring a cache that names an older commit up to main: the files that
+ * changed between them read again, the earlier versions from the
+ * commits between them. 0 done, 1 not possible (main does not descend
+ * from it, a file was deleted or renamed: rebuild), or an error. */
+static int catch_up(stet_archive *a, const git_oid *from)
+{
+	git_commit *old = NULL, *now = NULL;
+	git_tree *ot = NULL, *nt = NULL;
+	git_diff *diff = NULL;
+	git_diff_options opts;
+	size_t i, n;
+	int error;
+
+	if (git_graph_descendant_of(a->repo, &a->tip, from) != 1)
+		return 1;
+	git_diff_options_init(&opts, GIT_DIFF_OPTIONS_VERSION);
+	if ((error = git_commit_lookup(&old, a->repo, from)) < 0 || (error = git_commit_tree(&ot, old)) < 0 ||
+	    (error = git_commit_lookup(&now, a->repo, &a->tip)) < 0 || (error = git_commit_tree(&nt, now)) < 0 ||
+	    (error = git_diff_tree_to_tree(&diff, a->repo, ot, nt, &opts)) < 0) {
+		error = error == GIT_ENOTFOUND ? 1 : stet_git_error(error, "reading main");
+		goto done;
+	}
+	n = git_diff_num_deltas(diff);
+	for (i = 0; i < n; i++) {
+		const git_diff_delta *d = git_diff_get_delta(diff, i);
+		if (d->status != GIT_DELTA_ADDED && d->status != GIT_DELTA_MODIFIED) {
+			error = 1; /* a deletion: the cache may hold what is gone */
+			goto done;
+		}
+	}
+	for (i = 0; i < n && !error; i++) {
+		const git_diff_delta *d = git_diff_get_delta(diff, i);
+		size_t nl = strlen(d->new_file.path);
+		if (nl >= 4 && !strcmp(d->new_file.path + nl - 3, ".md"))
+			error = entry_from_file(a, d->new_file.path, &d->new_file.id);
+	}
+	if (!error)
+		error = rebuild_seen(a, from);
+	/* their postings in the snapshot are not theirs any more */
+	for (i = 0; i < a->keys.n && !error; i++)
+		if (a->keys.v[i]->dirty && a->keys.v[i]->snap)
+			a->keys.v[i]->stale = 1;
+done:
+	git_diff_free(diff);
+	git_tree_free(ot);
+	git_tree_free(nt);
+	git_commit_free(old);
+	git_commit_free(now);
+	return error;
+}
+
 int keys_load(stet_archive *a)
 {
 	char *file = cache_path(a);
-	int r;
+	git_oid behind;
+	int r, is_behind = 0;
 
 	if (!file)
 		return stet_error_oom();
-	r = load_cache(a, file);
+	r = load_cache(a, file, &behind, &is_behind);
 	free(file);
+	if (r == 0 && is_behind)
+		r = catch_up(a, &behind);
 	if (r > 0) {
 		keymap_dispose(&a->keys);
 		r = rebuild(a);

@@ -89,4 +89,29 @@ t "a damaged snapshot is an error that names it, or a rebuild; reindex repairs i
 	printf "garbage" | dd of="$(ls "$1/snap/.git/stet"/snapshot-* | head -1)" conv=notrunc 2>/dev/null
 	"$2" -C "$1/snap" ingest --json "$1/in/3" 2>/dev/null | grep -vc "\"verdict\":\"unchanged\"" | grep -qx 0' \
 	_ "$TMP" "$STET"
+t "a key cache behind main catches up with what changed (with and without a snapshot)" bash -c '
+	for x in 0 ""; do
+		a="$1/cu$x"; "$2" init "$a" >/dev/null 2>&1 || exit 1
+		STET_SNAPSHOT_AFTER=$x "$2" -C "$a" ingest "$1/in/1" 2>/dev/null || exit 1
+		cp "$a/.git/stet/keys" "$1/keys.1"
+		"$2" -C "$a" ingest "$1/in/2" 2>/dev/null || exit 1
+		# as a run killed between moving main and saving the cache leaves it
+		cp "$1/keys.1" "$a/.git/stet/keys"
+		"$2" -C "$a" ingest --json "$1/in/2" 2>/dev/null | grep -vc "\"verdict\":\"unchanged\"" | grep -qx 0 ||
+			{ echo "cu$x: not unchanged"; exit 1; }
+		# caught up (appended to), not rebuilt (written anew)
+		head -c "$(stat -c %s "$1/keys.1")" "$a/.git/stet/keys" | cmp -s - "$1/keys.1" || { echo "cu$x: rebuilt"; exit 1; }
+		"$2" -C "$a" fsck >/dev/null 2>&1 || { echo "cu$x: fsck"; exit 1; }
+		"$2" -C "$a" ingest --json "$1/in/3" > "$1/cu$x.3.json" 2>/dev/null || exit 1
+	done
+	# and decides as the runs that never fell behind
+	cmp -s "$1/cu.3.json" "$1/journal.3.json" && cmp -s "$1/cu0.3.json" "$1/journal.3.json" &&
+	[ "$(git -C "$1/cu0" rev-parse "main^{tree}")" = "$(git -C "$1/journal" rev-parse "main^{tree}")" ]' _ "$TMP" "$STET"
+
+t "a file deleted from main behind the cache's back: rebuilt, and its key is free again" bash -c '
+	a="$1/cu"
+	f=$(git -C "$a" ls-files "site-g/*story-3*"); git -C "$a" rm -q "$f" &&
+	git -C "$a" -c user.name=t -c user.email=t@localhost commit -qm "remove a story" || exit 1
+	"$2" -C "$a" fsck >/dev/null 2>&1 && "$2" -C "$a" ingest --json "$1/in/1/g3.md" 2>/dev/null | grep -q "\"verdict\":\"near-duplicate\""' \
+	_ "$TMP" "$STET"
 finish
