@@ -10,15 +10,10 @@
 #include <time.h>
 
 #include "stet/index.h"
+#include "xorshift.h"
 
 static uint64_t rng = 0x853c49e6748fea9bull;
-static uint64_t next(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
+static uint64_t next(void) { return xorshift64(&rng); }
 
 static double now(void)
 {

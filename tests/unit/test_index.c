@@ -9,15 +9,10 @@
 #include <string.h>
 
 #include "stet/stet.h"
+#include "xorshift.h"
 
 static uint64_t rng = 88172645463325252ull;
-static uint64_t next(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
+static uint64_t next(void) { return xorshift64(&rng); }
 
 typedef struct {
 	uint32_t ids[4096];

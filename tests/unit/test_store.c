@@ -14,18 +14,13 @@
 #include <unistd.h>
 
 #include "store/internal.h"
+#include "xorshift.h"
 
 #define N 3000
 #define POOL 400
 
 static uint64_t rng = 88172645463325252ull;
-static uint64_t next(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
+static uint64_t next(void) { return xorshift64(&rng); }
 
 static keyent ents[N];
 static uint64_t pool[POOL];
