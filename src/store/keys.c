@@ -703,7 +703,7 @@ static int load_record(keymap *m, char *line)
 }
 
 /* 0 loaded, 1 absent/stale/damaged (rebuild), or an error */
-static int load_cache(stet_archive *a, const char *file, git_oid *behind, int *is_behind)
+static int load_cache(stet_archive *a, const char *file, git_oid *behind, int *is_behind, int *gone)
 {
 	stet_buf b = STET_BUF_INIT;
 	char want[64], *p, *end, *last = NULL;
@@ -764,6 +764,8 @@ static int load_cache(stet_archive *a, const char *file, git_oid *behind, int *i
 		error = snap_open(&a->keys.snap, sf);
 		free(sf);
 		if (error) { /* missing or not a snapshot: rebuild */
+			if (error > 0)
+				*gone = 1;
 			error = error < 0 ? error : 0;
 			goto done;
 		}
@@ -863,11 +865,19 @@ int keys_load(stet_archive *a)
 {
 	char *file = cache_path(a);
 	git_oid behind;
-	int r, is_behind = 0;
+	int r, is_behind = 0, gone, tries;
 
 	if (!file)
 		return stet_error_oom();
-	r = load_cache(a, file, &behind, &is_behind);
+	/* a reader may find the journal naming a snapshot that the writing
+	 * run has just replaced (with the journal): read them again */
+	for (tries = 0; tries < 3; tries++) {
+		gone = is_behind = 0;
+		r = load_cache(a, file, &behind, &is_behind, &gone);
+		if (r <= 0 || !gone || a->writer)
+			break;
+		keymap_dispose(&a->keys);
+	}
 	free(file);
 	if (r == 0 && is_behind)
 		r = catch_up(a, &behind);
