@@ -199,6 +199,18 @@ static int new_entry(keyent **out, keymap *m, const char *key, const char *path,
 	return 0;
 }
 
+/* n numbers of the snapshot from off, into a fresh array */
+static int copy_numbers(uint64_t **v, size_t *count, const snap *sn, uint64_t off, size_t n)
+{
+	if (!n)
+		return 0;
+	if (!(*v = stet_malloc(n * sizeof(**v))))
+		return stet_error_oom();
+	memcpy(*v, snap_num(sn, off), n * sizeof(**v));
+	*count = n;
+	return 0;
+}
+
 int keymap_from_snap(keyent **out, keymap *m, uint32_t id)
 {
 	const snap_ent *s;
@@ -232,18 +244,9 @@ int keymap_from_snap(keyent **out, keymap *m, uint32_t id)
 	memcpy(e->fp.exact, s->exact, 33);
 	e->fp.simhash = s->simhash;
 	e->fp.too_short = s->too_short;
-	if (s->nsent) {
-		if (!(e->fp.sent = stet_malloc(s->nsent * sizeof(uint64_t))))
-			return stet_error_oom();
-		memcpy(e->fp.sent, snap_num(m->snap, s->sent), s->nsent * sizeof(uint64_t));
-		e->fp.nsent = s->nsent;
-	}
-	if (s->nseen) {
-		if (!(e->seen = stet_malloc(s->nseen * sizeof(uint64_t))))
-			return stet_error_oom();
-		memcpy(e->seen, snap_num(m->snap, s->seen), s->nseen * sizeof(uint64_t));
-		e->nseen = s->nseen;
-	}
+	if ((error = copy_numbers(&e->fp.sent, &e->fp.nsent, m->snap, s->sent, s->nsent)) < 0 ||
+	    (error = copy_numbers(&e->seen, &e->nseen, m->snap, s->seen, s->nseen)) < 0)
+		return error;
 	e->dirty = 0;
 	m->shadow[id] = (uint32_t)e->idx + 1;
 	*out = e;
@@ -289,47 +292,33 @@ static void snap_drop(keymap *m)
 	m->shadow = NULL;
 }
 
+static int by_gid(const void *x, const void *y)
+{
+	uint32_t a = (*(keyent *const *)x)->gid, b = (*(keyent *const *)y)->gid;
+	return (a > b) - (a < b);
+}
+
 int keymap_load_all(keymap *m)
 {
 	size_t i, n = snap_count(m->snap);
 	keyent *e;
 	int error;
 
+	if (!m->snap)
+		return 0;
 	for (i = 0; i < n; i++)
 		if ((error = keymap_from_snap(&e, m, (uint32_t)i)) < 0)
 			return error;
-	if (m->snap) { /* in the archive's order, as if read from the journal */
-		size_t k;
-		keyent **v = m->v;
-		size_t *order = stet_calloc(m->next_gid + 1, sizeof(*order));
-		if (!order)
-			return stet_error_oom();
-		for (k = 0; k < m->n; k++)
-			order[v[k]->gid] = k + 1;
-		{
-			keyent **nv = stet_malloc((m->cap ? m->cap : 1) * sizeof(*nv));
-			size_t j = 0;
-			if (!nv) {
-				free(order);
-				return stet_error_oom();
-			}
-			for (k = 0; k <= m->next_gid; k++)
-				if (order[k])
-					nv[j++] = v[order[k] - 1];
-			free(order);
-			for (k = 0; k < j; k++) {
-				nv[k]->idx = k;
-				nv[k]->snap = 0; /* the snapshot goes: everything is in memory */
-				nv[k]->stale = 0;
-			}
-			free(m->v);
-			m->v = nv;
-		}
-		if ((error = rehash(m, m->slots)) < 0)
-			return error;
-		snap_drop(m);
+	/* in the archive's order, as if read from the journal; the snapshot
+	 * goes: everything is in memory */
+	qsort(m->v, m->n, sizeof(*m->v), by_gid);
+	for (i = 0; i < m->n; i++) {
+		m->v[i]->idx = i;
+		m->v[i]->snap = 0;
+		m->v[i]->stale = 0;
 	}
-	return 0;
+	snap_drop(m);
+	return rehash(m, m->slots);
 }
 
 int keymap_add(keymap *m, const char *key, const char *path, const char *title, const git_oid *blob,
@@ -452,7 +441,6 @@ typedef struct {
  * the file itself */
 static int entry_from_file(stet_archive *a, const char *file, const git_oid *id)
 {
-	stet_buf path = STET_BUF_INIT;
 	git_blob *blob = NULL;
 	stet_article *art = NULL;
 	stet_canon *c = NULL;
@@ -461,14 +449,11 @@ static int entry_from_file(stet_archive *a, const char *file, const git_oid *id)
 	size_t i;
 	int error;
 
-	stet_buf_puts(&path, file);
-	if ((error = stet_buf_check(&path, "path")) < 0)
-		goto done;
 	if ((error = git_blob_lookup(&blob, a->repo, id)) < 0) {
-		error = stet_git_error(error, path.ptr);
+		error = stet_git_error(error, file);
 		goto done;
 	}
-	if (stet_input_read(&art, path.ptr, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob)) < 0 ||
+	if (stet_input_read(&art, file, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob)) < 0 ||
 	    art->format != STET_FORMAT_CANON) {
 		error = 0; /* not an article file: a README someone added, say */
 		goto done;
@@ -479,7 +464,7 @@ static int entry_from_file(stet_archive *a, const char *file, const git_oid *id)
 	if (!key)
 		goto done;
 	if ((error = stet_canon_new(&c, art)) < 0 || (error = canon_hash(hash, c)) < 0 ||
-	    (error = keymap_add(&a->keys, key, path.ptr, c->title, id, hash)) < 0)
+	    (error = keymap_add(&a->keys, key, file, c->title, id, hash)) < 0)
 		goto done;
 	{
 		stet_fingerprint f;
@@ -500,11 +485,11 @@ static int entry_from_file(stet_archive *a, const char *file, const git_oid *id)
 					break;
 				if (pe)
 					continue;
-				if ((error = keymap_add(&a->keys, pk, path.ptr, c->title, id,
+				if ((error = keymap_add(&a->keys, pk, file, c->title, id,
 							"00000000000000000000000000000000")) < 0 ||
 				    (error = keymap_find_key(&pe, &a->keys, pk)) < 0)
 					break;
-				error = keymap_set_kind(&a->keys, pe, k < fl.aliases.n ? KE_ALIAS : KE_REPOST, path.ptr);
+				error = keymap_set_kind(&a->keys, pe, k < fl.aliases.n ? KE_ALIAS : KE_REPOST, file);
 			}
 			afields_dispose(&fl);
 		}
@@ -514,7 +499,6 @@ done:
 	stet_canon_free(c);
 	stet_article_free(art);
 	git_blob_free(blob);
-	stet_buf_dispose(&path);
 	return error;
 }
 
