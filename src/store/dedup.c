@@ -186,11 +186,16 @@ int index_build(stet_archive *a)
 	return error;
 }
 
-/* is snapshot entry id's posting its own (not replaced by the journal) */
-static int snap_live(stet_archive *a, uint32_t id)
+/* the entry of snapshot entry id's posting (taken over on first use), or
+ * NULL when that posting is not its own any more (the journal replaced
+ * it: its postings are in memory) */
+static int posting_entry(keyent **out, stet_archive *a, uint32_t id)
 {
 	uint32_t at = id < snap_count(a->keys.snap) ? a->keys.shadow[id] : 0;
-	return !at || !a->keys.v[at - 1]->stale;
+	*out = NULL;
+	if (at && a->keys.v[at - 1]->stale)
+		return 0;
+	return keymap_from_snap(out, &a->keys, id);
 }
 
 /* how many postings a sentence has: in memory, and in the snapshot
@@ -399,11 +404,10 @@ static int snap_sim_cb(uint32_t id, uint64_t fp, int distance, void *payload)
 	keyent *e;
 	int error;
 	(void)fp;
-	if (!snap_live(cs->a, id))
-		return 0;
-	if ((error = keymap_from_snap(&e, &cs->a->keys, id)) < 0)
+	if ((error = posting_entry(&e, cs->a, id)) < 0)
 		return error;
-	bump(cs, e, SIMHASH_K + 1 - distance);
+	if (e)
+		bump(cs, e, SIMHASH_K + 1 - distance);
 	return 0;
 }
 
@@ -448,17 +452,17 @@ int find_duplicate(dup_match *m, stet_archive *a, const stet_canon *c, const cha
 			return error;
 		if (n + sn && !(list = stet_malloc((n + sn) * sizeof(*list))))
 			return stet_error_oom();
+		/* (taking an entry over adds nothing to the memory's postings:
+		 * ids stays valid) */
 		for (i = 0; i < sn; i++) {
 			keyent *e;
-			if (!snap_live(a, sids[i]))
-				continue;
-			if ((error = keymap_from_snap(&e, &a->keys, sids[i])) < 0)
+			if ((error = posting_entry(&e, a, sids[i])) < 0)
 				goto done;
+			if (!e)
+				continue;
 			list[nlist].id = (uint32_t)e->idx;
 			list[nlist++].gid = e->gid;
 		}
-		/* (the memory's ids: read again, taking over may not add to them) */
-		ids = stet_postings_get(a->exacts, exact64(f->exact), &n);
 		for (i = 0; i < n; i++) {
 			list[nlist].id = ids[i];
 			list[nlist++].gid = a->keys.v[ids[i]]->gid;
@@ -536,11 +540,10 @@ int find_similar(stet_archive *a, const stet_canon *c, const stet_fingerprint *f
 			return error;
 		for (j = 0; j < sn; j++) {
 			keyent *e;
-			if (!snap_live(a, sids[j]))
-				continue;
-			if ((error = keymap_from_snap(&e, &a->keys, sids[j])) < 0)
+			if ((error = posting_entry(&e, a, sids[j])) < 0)
 				return error;
-			bump(&cs, e, 1);
+			if (e)
+				bump(&cs, e, 1);
 		}
 		ids = stet_postings_get(a->sentences, f->sent[i], &n);
 		for (j = 0; j < n; j++)
