@@ -318,6 +318,16 @@ static int sort_pairs(pair *v, size_t n, unsigned bits, uint32_t **dir_out)
 	return 0;
 }
 
+/* pairs as the file keeps them: the keys, then the ids */
+static void split_pairs(const pair *v, size_t n, uint64_t *keys, uint32_t *ids)
+{
+	size_t i;
+	for (i = 0; i < n; i++) {
+		keys[i] = v[i].key;
+		ids[i] = v[i].id;
+	}
+}
+
 static unsigned bits_for(size_t n)
 {
 	unsigned b = 0;
@@ -395,8 +405,6 @@ int snap_write(const char *file, uint64_t id, size_t n, snap_view_fn view, void 
 		snap_ent *s = &ent[i];
 		if ((error = view(&e, i, &scratch, payload)) < 0)
 			break;
-		keys[i] = e->key;
-		paths[i] = e->kind == KE_ARTICLE ? e->path : NULL;
 		s->simhash = e->fp.simhash;
 		{ /* as the journal keeps it: three decimals */
 			char c[32];
@@ -452,8 +460,8 @@ int snap_write(const char *file, uint64_t id, size_t n, snap_view_fn view, void 
 		error = stet_error_set(STET_ETOOBIG, "%s: too many sentences for a snapshot", file);
 		goto done;
 	}
-	/* postings and simhash tables (paths, keys borrowed from the view are
-	 * no longer valid: use the copies in strs) */
+	/* postings and simhash tables; the string tables over the copies in
+	 * strs (what the view lent may be gone) */
 	for (i = 0; i < n; i++) {
 		keys[i] = strs.ptr + ent[i].key;
 		paths[i] = ent[i].kind == KE_ARTICLE ? strs.ptr + ent[i].path : NULL;
@@ -499,6 +507,9 @@ int snap_write(const char *file, uint64_t id, size_t n, snap_view_fn view, void 
 		for (t = 0; t < 4 && !error; t++) {
 			error = sort_pairs(simp[t], kh, 16, &simdir[t]);
 			h.sec[S_SIMFP0 + t].size = kh * 8;
+			/* sorted: the table keeps the whole simhash */
+			for (i = 0; i < kh && !error; i++)
+				simp[t][i].key = ent[simp[t][i].id].simhash;
 		}
 		if (error < 0)
 			goto done;
@@ -545,26 +556,17 @@ int snap_write(const char *file, uint64_t id, size_t n, snap_view_fn view, void 
 			unlink(tmpname.ptr);
 			goto done;
 		}
-		for (i = 0; i < nsent; i++) {
-			k64[i] = sp[i].key;
-			k32[i] = sp[i].id;
-		}
+		split_pairs(sp, nsent, k64, k32);
 		SECTION(S_SKEY, k64, nsent * 8);
 		SECTION(S_SID, k32, nsent * 4);
 		SECTION(S_SDIR, sdir, (((size_t)1 << h.sbits) + 1) * 4);
-		for (i = 0; i < nexact; i++) {
-			k64[i] = xp[i].key;
-			k32[i] = xp[i].id;
-		}
+		split_pairs(xp, nexact, k64, k32);
 		SECTION(S_XKEY, k64, nexact * 8);
 		SECTION(S_XID, k32, nexact * 4);
 		SECTION(S_XDIR, xdir, (((size_t)1 << h.xbits) + 1) * 4);
 		for (t = 0; t < 4; t++) {
 			size_t kh = h.sec[S_SIMFP0 + t].size / 8;
-			for (i = 0; i < kh; i++) {
-				k64[i] = ent[simp[t][i].id].simhash;
-				k32[i] = simp[t][i].id;
-			}
+			split_pairs(simp[t], kh, k64, k32);
 			SECTION(S_SIMFP0 + t, k64, kh * 8);
 			SECTION(S_SIMID0 + t, k32, kh * 4);
 			SECTION(S_SIMDIR0 + t, simdir[t], 65537 * 4);
