@@ -233,6 +233,13 @@ int stet_archive_open(stet_archive **out, const char *dir, int for_writing, doub
 	if (for_writing) {
 		if ((error = odb_open(a)) < 0)
 			goto done;
+		/* what a writing run reads is mostly what it has just written, and
+		 * what it creates refers to objects it has just written or read:
+		 * libgit2 would hash every object it reads again, and look up every
+		 * entry of every tree it writes in every pack (git does neither).
+		 * Process-wide settings: a process writes to one archive. */
+		git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
+		git_libgit2_opts(GIT_OPT_ENABLE_STRICT_OBJECT_CREATION, 0);
 		if ((error = git_mempack_new(&a->mempack)) < 0 ||
 		    (error = git_odb_add_backend(a->odb, a->mempack, 1000)) < 0) {
 			error = stet_git_error(error, "preparing the object store");
