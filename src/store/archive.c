@@ -281,6 +281,7 @@ void stet_archive_free(stet_archive *a)
 	for (i = 0; i < a->nchanged; i++)
 		free(a->changed[i]);
 	free(a->changed);
+	worktree_free(a);
 	index_free(a);
 	keymap_dispose(&a->keys);
 	git_odb_free(a->odb); /* the mempack backend is freed with the odb */

@@ -24,6 +24,8 @@
 
 #define MAIN_REF "refs/heads/main"
 
+static int checkpoint(stet_archive *a, int wait);
+
 static int track(stet_archive *a, const git_oid *id, const char *name)
 {
 	char *copy = NULL;
@@ -463,7 +465,7 @@ write:
 	(void)self;
 checkpoint:
 	if (a->commits_since_checkpoint >= a->checkpoint_every)
-		error = stet_archive_finish(a) < 0 ? stet_error_code() : 0;
+		error = checkpoint(a, 0) < 0 ? stet_error_code() : 0;
 done:
 	if (f.nsent)
 		unobserve(a, &f);
@@ -555,9 +557,10 @@ static int checkout_changed(stet_archive *a, int all)
 		return 0; /* someone checked out another branch: leave their work tree alone */
 	}
 	git_reference_free(head);
-	/* the files this checkpoint wrote, directly (worktree.c) */
+	/* the files this checkpoint wrote, directly, on the work tree's own
+	 * thread (worktree.c), which removes the marker when done */
 	if (!all)
-		return worktree_write(a);
+		return (error = worktree_write(a)) < 0 ? error : 1;
 	git_checkout_options_init(&opts, GIT_CHECKOUT_OPTIONS_VERSION);
 	opts.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_DISABLE_PATHSPEC_MATCH;
 	if (!all) {
@@ -569,7 +572,9 @@ static int checkout_changed(stet_archive *a, int all)
 	return 0;
 }
 
-int stet_archive_finish(stet_archive *a)
+/* a checkpoint: the pack, main, the key cache, then the work tree (on its
+ * own thread; wait: and wait for it, as the end of a run does) */
+static int checkpoint(stet_archive *a, int wait)
 {
 	git_packbuilder *pb = NULL;
 	git_reference *ref = NULL;
@@ -580,8 +585,11 @@ int stet_archive_finish(stet_archive *a)
 
 	if (!a->writer)
 		return 0;
-	if (!a->npending) /* nothing new; but a key cache rebuilt from main is kept */
+	if (!a->npending) { /* nothing new; but a key cache rebuilt from main is kept */
+		if (wait && (error = worktree_wait(a)) < 0)
+			return error;
 		return a->keys.cache_end == 0 ? keys_save(a) : 0;
+	}
 	if ((error = git_packbuilder_new(&pb, a->repo)) < 0) {
 		error = stet_git_error(error, "packing");
 		goto done;
@@ -603,8 +611,9 @@ int stet_archive_finish(stet_archive *a)
 		error = stet_git_error(error, "reading main");
 		goto done;
 	}
-	/* if we die between the ref and the work tree, the next run syncs it */
-	if ((error = stet_store_mark_checkout(a, 1)) < 0)
+	/* the files of the checkpoint before are written and its marker gone;
+	 * if we die between the ref and the work tree, the next run syncs it */
+	if ((error = worktree_wait(a)) < 0 || (error = stet_store_mark_checkout(a, 1)) < 0)
 		goto done;
 	stet_buf_printf(&logmsg, "stet ingest: %zu commit%s", commits, commits == 1 ? "" : "s");
 	if ((error = git_reference_create_matching(&ref, a->repo, MAIN_REF, &a->tip, 1, &old, logmsg.ptr)) < 0) {
@@ -618,8 +627,10 @@ int stet_archive_finish(stet_archive *a)
 	a->npending = 0;
 	if ((error = keys_save(a)) < 0)
 		goto done;
-	if ((error = checkout_changed(a, 0)) == 0)
+	if ((error = checkout_changed(a, 0)) == 0) /* not main's work tree */
 		error = stet_store_mark_checkout(a, 0);
+	else if (error > 0)
+		error = wait ? worktree_wait(a) : 0;
 	for (i = 0; i < a->nchanged; i++)
 		free(a->changed[i]);
 	a->nchanged = 0;
@@ -628,4 +639,9 @@ done:
 	git_packbuilder_free(pb);
 	stet_buf_dispose(&logmsg);
 	return error < 0 ? error : (int)commits;
+}
+
+int stet_archive_finish(stet_archive *a)
+{
+	return checkpoint(a, 1);
 }

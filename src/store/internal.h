@@ -130,6 +130,7 @@ struct stet_archive {
 	size_t npending, cappending;
 	char **changed;    /* paths changed since the last checkpoint */
 	size_t nchanged, capchanged;
+	struct wt_writer *wt; /* the work tree's writer (worktree.c), or NULL */
 	size_t commits_since_checkpoint, commits_total;
 	long long run_time;
 	/* the duplicate index, built from keys (index.c) */
@@ -220,9 +221,15 @@ struct stet_prepared {
 int odb_open(stet_archive *a);
 int odb_packs_changed(stet_archive *a);
 
-/* write the files a checkpoint changed (a->changed) and their index
- * entries (worktree.c) */
+/* the work tree (worktree.c): worktree_write starts writing the files a
+ * checkpoint changed (a->changed, main's content) and their index entries
+ * on a thread of its own, after waiting for the one before; the thread
+ * removes the checkout marker when done. worktree_wait waits for it and
+ * returns its error; worktree_free waits and frees. */
+typedef struct wt_writer wt_writer;
 int worktree_write(stet_archive *a);
+int worktree_wait(stet_archive *a);
+void worktree_free(stet_archive *a);
 
 /* config (config.c) */
 int config_load(stet_archive *a);
