@@ -1,7 +1,8 @@
 /*
  * The archive: opening it (and its lock), deciding what an article is,
- * staging its commit in memory (libgit2's mempack), and checkpoints that
- * write the staged objects as one pack and only then move main. A run
+ * staging its commit in memory (libgit2's mempacks, odb.c), and checkpoints
+ * that write the staged objects as one pack and only then move main
+ * (flush.c). A run
  * killed before a checkpoint leaves main where it was; a pack written
  * without its ref update is harmless garbage that git gc collects.
  *
@@ -240,11 +241,8 @@ int stet_archive_open(stet_archive **out, const char *dir, int for_writing, doub
 		 * Process-wide settings: a process writes to one archive. */
 		git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
 		git_libgit2_opts(GIT_OPT_ENABLE_STRICT_OBJECT_CREATION, 0);
-		if ((error = git_mempack_new(&a->mempack)) < 0 ||
-		    (error = git_odb_add_backend(a->odb, a->mempack, 1000)) < 0) {
-			error = stet_git_error(error, "preparing the object store");
+		if ((error = odb_staging_open(a)) < 0)
 			goto done;
-		}
 		if (!a->have_tip) {
 			error = stet_error_set(STET_ECORRUPT, "%s: branch main is missing; see 'stet init'", a->root);
 			goto done;
@@ -272,7 +270,7 @@ void stet_archive_free(stet_archive *a)
 
 	if (!a)
 		return;
-	if (a->writer && a->mempack && a->npending)
+	if (a->writer && a->staging && a->npending)
 		stet_archive_finish(a); /* best effort: the caller should have finished */
 	for (i = 0; i < a->npending; i++)
 		free(a->pending_names[i]);
@@ -281,10 +279,10 @@ void stet_archive_free(stet_archive *a)
 	for (i = 0; i < a->nchanged; i++)
 		free(a->changed[i]);
 	free(a->changed);
-	worktree_free(a);
+	flush_free(a); /* before the object store its thread reads */
 	index_free(a);
 	keymap_dispose(&a->keys);
-	git_odb_free(a->odb); /* the mempack backend is freed with the odb */
+	git_odb_free(a->odb); /* the staging backend is freed with the odb */
 	git_repository_free(a->repo);
 	if (a->lock_fd >= 0)
 		close(a->lock_fd);

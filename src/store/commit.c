@@ -1,9 +1,11 @@
 /*
  * Deciding and committing: stet_archive_put() turns one canonical article
  * into an event (new, unchanged, revision) and, unless unchanged, a commit
- * staged in the in-memory object store; stet_archive_finish() (a
- * checkpoint) writes the staged objects as one pack, then moves main, then
- * saves the key cache and updates the work tree.
+ * staged in the in-memory object store; a checkpoint (every
+ * checkpoint_every commits, and stet_archive_finish() at the end) hands
+ * the staged objects to its own thread, which writes them as one pack,
+ * then moves main, then saves the key cache and updates the work tree
+ * (flush.c).
  *
  * Revision grades (docs/format.md): cosmetic when only the metadata
  * changed or the text is equal after the harsh normalization; otherwise
@@ -480,7 +482,7 @@ done:
 	return error;
 }
 
-static int checkout_changed(stet_archive *a, int all);
+static int checkout_all(stet_archive *a);
 
 int stet_store_mark_checkout(stet_archive *a, int on)
 {
@@ -533,7 +535,7 @@ int stet_store_sync_worktree(stet_archive *a)
 			    (error = git_index_write(index)) < 0)
 				error = stet_git_error(error, "resetting the index");
 			else
-				error = checkout_changed(a, 1);
+				error = checkout_all(a);
 		}
 		git_reference_free(head);
 		git_tree_free(tree);
@@ -546,7 +548,8 @@ int stet_store_sync_worktree(stet_archive *a)
 	return error;
 }
 
-static int checkout_changed(stet_archive *a, int all)
+/* the whole work tree from main (after a killed run) */
+static int checkout_all(stet_archive *a)
 {
 	git_checkout_options opts;
 	git_reference *head = NULL;
@@ -557,88 +560,37 @@ static int checkout_changed(stet_archive *a, int all)
 		return 0; /* someone checked out another branch: leave their work tree alone */
 	}
 	git_reference_free(head);
-	/* the files this checkpoint wrote, directly, on the work tree's own
-	 * thread (worktree.c), which removes the marker when done */
-	if (!all)
-		return (error = worktree_write(a)) < 0 ? error : 1;
 	git_checkout_options_init(&opts, GIT_CHECKOUT_OPTIONS_VERSION);
 	opts.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_DISABLE_PATHSPEC_MATCH;
-	if (!all) {
-		opts.paths.strings = a->changed;
-		opts.paths.count = a->nchanged;
-	}
 	if ((error = git_checkout_head(a->repo, &opts)) < 0)
 		return stet_git_error(error, "updating the work tree");
 	return 0;
 }
 
-/* a checkpoint: the pack, main, the key cache, then the work tree (on its
- * own thread; wait: and wait for it, as the end of a run does) */
+/* a checkpoint: what the run wrote since the last one goes to disk on
+ * the checkpoint's thread (flush.c); wait: and wait for it, as the end of
+ * a run does. Returns the commits it holds. */
 static int checkpoint(stet_archive *a, int wait)
 {
-	git_packbuilder *pb = NULL;
-	git_reference *ref = NULL;
-	git_oid old;
-	stet_buf logmsg = STET_BUF_INIT;
-	size_t i, commits = a->commits_since_checkpoint;
-	int error = 0;
+	size_t commits = a->commits_since_checkpoint, i;
+	int error;
 
 	if (!a->writer)
 		return 0;
 	if (!a->npending) { /* nothing new; but a key cache rebuilt from main is kept */
-		if (wait && (error = worktree_wait(a)) < 0)
+		if ((error = flush_wait(a)) < 0)
 			return error;
 		return a->keys.cache_end == 0 ? keys_save(a) : 0;
 	}
-	if ((error = git_packbuilder_new(&pb, a->repo)) < 0) {
-		error = stet_git_error(error, "packing");
-		goto done;
-	}
-	git_packbuilder_set_threads(pb, 2);
-	for (i = 0; i < a->npending; i++)
-		if ((error = git_packbuilder_insert(pb, &a->pending[i], a->pending_names[i])) < 0) {
-			error = stet_git_error(error, "packing");
-			goto done;
-		}
-	if ((error = git_packbuilder_write(pb, NULL, 0, NULL, NULL)) < 0) {
-		error = stet_git_error(error, "writing the pack");
-		goto done;
-	}
-	git_mempack_reset(a->mempack);
-	odb_packs_changed(a);
-	/* only now, with every object on disk, does main move */
-	if ((error = git_reference_name_to_id(&old, a->repo, MAIN_REF)) < 0) {
-		error = stet_git_error(error, "reading main");
-		goto done;
-	}
-	/* the files of the checkpoint before are written and its marker gone;
-	 * if we die between the ref and the work tree, the next run syncs it */
-	if ((error = worktree_wait(a)) < 0 || (error = stet_store_mark_checkout(a, 1)) < 0)
-		goto done;
-	stet_buf_printf(&logmsg, "stet ingest: %zu commit%s", commits, commits == 1 ? "" : "s");
-	if ((error = git_reference_create_matching(&ref, a->repo, MAIN_REF, &a->tip, 1, &old, logmsg.ptr)) < 0) {
-		error = stet_git_error(error, "moving main (did something else move it during the run?)");
-		goto done;
-	}
-	a->commits_total += commits;
+	if ((error = flush_start(a)) < 0)
+		return error;
 	a->commits_since_checkpoint = 0;
-	for (i = 0; i < a->npending; i++)
-		free(a->pending_names[i]);
-	a->npending = 0;
-	if ((error = keys_save(a)) < 0)
-		goto done;
-	if ((error = checkout_changed(a, 0)) == 0) /* not main's work tree */
-		error = stet_store_mark_checkout(a, 0);
-	else if (error > 0)
-		error = wait ? worktree_wait(a) : 0;
 	for (i = 0; i < a->nchanged; i++)
 		free(a->changed[i]);
 	a->nchanged = 0;
-done:
-	git_reference_free(ref);
-	git_packbuilder_free(pb);
-	stet_buf_dispose(&logmsg);
-	return error < 0 ? error : (int)commits;
+	if (wait && (error = flush_wait(a)) < 0)
+		return error;
+	return (int)commits;
 }
 
 int stet_archive_finish(stet_archive *a)

@@ -111,7 +111,7 @@ void keymap_dispose(keymap *m);
 struct stet_archive {
 	git_repository *repo;
 	git_odb *odb;
-	git_odb_backend *mempack;
+	git_odb_backend *staging; /* new objects (odb.c) */
 	git_odb_backend *packs; /* the wrapped pack backend (odb.c), or NULL */
 	char *root;        /* work tree, with a trailing '/' removed */
 	char *gitdir;
@@ -130,7 +130,7 @@ struct stet_archive {
 	size_t npending, cappending;
 	char **changed;    /* paths changed since the last checkpoint */
 	size_t nchanged, capchanged;
-	struct wt_writer *wt; /* the work tree's writer (worktree.c), or NULL */
+	struct flusher *flush; /* the checkpoints' thread (flush.c), or NULL */
 	size_t commits_since_checkpoint, commits_total;
 	long long run_time;
 	/* the duplicate index, built from keys (index.c) */
@@ -201,6 +201,20 @@ void stet_store_slug(stet_buf *out, const char *s, size_t max_bytes);
 /* key cache (keys.c) */
 int keys_load(stet_archive *a);
 int keys_save(stet_archive *a);
+/* keys_save in two steps: keys_prepare renders what the key cache gets
+ * now (and makes a new snapshot when it is due) and counts it written;
+ * keys_write, on any thread, writes it (appended to the journal, or the
+ * journal replaced) */
+typedef struct {
+	char *file;
+	stet_buf bytes;
+	int append;    /* 1: at offset at of the journal; 0: the whole journal */
+	size_t at;
+	uint64_t base; /* whole: the snapshot it names (0: none); the others go */
+} keys_batch;
+int keys_prepare(stet_archive *a, keys_batch *kb);
+int keys_write(const char *gitdir, const keys_batch *kb);
+void keys_batch_dispose(keys_batch *kb);
 /* the canonical document hash of a canon */
 int canon_hash(char out[33], const stet_canon *c);
 
@@ -221,15 +235,40 @@ struct stet_prepared {
 int odb_open(stet_archive *a);
 int odb_packs_changed(stet_archive *a);
 
-/* the work tree (worktree.c): worktree_write starts writing the files a
- * checkpoint changed (a->changed, main's content) and their index entries
- * on a thread of its own, after waiting for the one before; the thread
- * removes the checkout marker when done. worktree_wait waits for it and
- * returns its error; worktree_free waits and frees. */
-typedef struct wt_writer wt_writer;
-int worktree_write(stet_archive *a);
-int worktree_wait(stet_archive *a);
-void worktree_free(stet_archive *a);
+/* the work tree (worktree.c): the files a checkpoint changed
+ * (a->changed), with main's content, read on the run's thread; written,
+ * with their index entries, on any thread (*index: opened on first use) */
+typedef struct {
+	char *path;
+	void *data;
+	size_t size;
+	git_oid id;
+} wt_file;
+int worktree_collect(stet_archive *a, wt_file **files, size_t *n);
+int worktree_files(const char *root, const char *gitdir, git_index **index, const wt_file *files, size_t n);
+void worktree_files_free(wt_file *files, size_t n);
+
+/* the objects of a writing run (odb.c): staged in memory (two mempacks
+ * behind one backend, a->staging) until a checkpoint's pack holds them.
+ * freeze: the current objects are the checkpoint's, new ones go to the
+ * other mempack; release: the frozen ones are in a pack now (after
+ * odb_packs_changed). odb_reader_open: an object store of the frozen
+ * objects alone, for the checkpoint's packer. */
+int odb_staging_open(stet_archive *a);
+git_odb_backend *odb_staging_freeze(stet_archive *a);
+void odb_staging_release(stet_archive *a);
+int odb_reader_open(git_odb **out, git_odb_backend *frozen);
+
+/* checkpoints (flush.c): flush_start hands what the run wrote since the
+ * last checkpoint (a->pending, a->tip, the key cache's batch, a->changed)
+ * to a thread that packs the objects, moves main, writes the key cache
+ * and the work tree, in that order; one at a time. flush_wait waits for
+ * it and returns its error; after an error every later call returns it
+ * again (the run must stop: nothing more is written). */
+typedef struct flusher flusher;
+int flush_start(stet_archive *a);
+int flush_wait(stet_archive *a);
+void flush_free(stet_archive *a);
 
 /* config (config.c) */
 int config_load(stet_archive *a);

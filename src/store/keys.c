@@ -954,7 +954,7 @@ static int view_entry(const keyent **out, size_t i, keyent *scratch, void *paylo
 }
 
 /* remove snapshots other than keep (older ones, a killed run's) */
-static void remove_snapshots(stet_archive *a, uint64_t keep)
+static void remove_snapshots(const char *gitdir, uint64_t keep)
 {
 	stet_buf dir = STET_BUF_INIT, f = STET_BUF_INIT;
 	char name[64];
@@ -962,7 +962,7 @@ static void remove_snapshots(stet_archive *a, uint64_t keep)
 	struct dirent *de;
 
 	snprintf(name, sizeof(name), "snapshot-%016llx", (unsigned long long)keep);
-	stet_buf_printf(&dir, "%s/stet", a->gitdir);
+	stet_buf_printf(&dir, "%s/stet", gitdir);
 	if (stet_buf_check(&dir, "key cache") == 0 && (d = opendir(dir.ptr))) {
 		while ((de = readdir(d)))
 			if (!strncmp(de->d_name, "snapshot-", 9) && strcmp(de->d_name, name)) {
@@ -1010,83 +1010,107 @@ static int compact(stet_archive *a, uint64_t *id)
 	return error;
 }
 
-int keys_save(stet_archive *a)
+int keys_prepare(stet_archive *a, keys_batch *kb)
 {
-	stet_buf b = STET_BUF_INIT, tmp = STET_BUF_INIT;
-	char *file = cache_path(a);
 	size_t i, dirty = 0, limit = compact_at(a->keys.next_gid);
-	uint64_t base = 0;
-	int fd = -1, error = 0, append, whole = 0;
+	int error = 0, whole = 0;
 
-	if (!file)
+	memset(kb, 0, sizeof(*kb));
+	if (!(kb->file = cache_path(a)))
 		return stet_error_oom();
 	for (i = 0; i < a->keys.n; i++)
 		dirty += a->keys.v[i]->dirty != 0;
 	/* append; or, while the archive is small, write the journal whole;
 	 * or put everything into a new snapshot and start the journal again */
-	append = a->keys.cache_end > 0 && a->keys.cache_records + dirty <= limit;
-	if (!append) {
+	kb->append = a->keys.cache_end > 0 && a->keys.cache_records + dirty <= limit;
+	kb->at = a->keys.cache_end;
+	if (!kb->append) {
 		whole = !a->keys.snap && a->keys.n <= limit;
-		if (!whole && (error = compact(a, &base)) < 0)
-			goto done;
-		stet_buf_puts(&b, CACHE_MAGIC "\n");
+		if (!whole && (error = compact(a, &kb->base)) < 0)
+			return error;
+		stet_buf_puts(&kb->bytes, CACHE_MAGIC "\n");
 		if (whole)
-			stet_buf_puts(&b, BASE_MARK "none\n");
+			stet_buf_puts(&kb->bytes, BASE_MARK "none\n");
 		else
-			stet_buf_printf(&b, BASE_MARK "%016llx\n", (unsigned long long)base);
+			stet_buf_printf(&kb->bytes, BASE_MARK "%016llx\n", (unsigned long long)kb->base);
 	}
 	for (i = 0; i < a->keys.n; i++)
-		if (append ? a->keys.v[i]->dirty : whole)
-			put_record(&b, a->keys.v[i]);
-	stet_buf_printf(&b, TIP_MARK "%s\n", a->have_tip ? git_oid_tostr_s(&a->tip) : "none");
-	if ((error = stet_buf_check(&b, "key cache")) < 0)
-		goto done;
-	if (append) {
+		if (kb->append ? a->keys.v[i]->dirty : whole)
+			put_record(&kb->bytes, a->keys.v[i]);
+	stet_buf_printf(&kb->bytes, TIP_MARK "%s\n", a->have_tip ? git_oid_tostr_s(&a->tip) : "none");
+	if ((error = stet_buf_check(&kb->bytes, "key cache")) < 0)
+		return error;
+	/* as it will be once written (a failed write makes the next one whole) */
+	if (kb->append) {
+		a->keys.cache_end += kb->bytes.size;
+		a->keys.cache_records += dirty;
+	} else {
+		a->keys.cache_end = kb->bytes.size;
+		a->keys.cache_records = whole ? a->keys.n : 0;
+	}
+	for (i = 0; i < a->keys.n; i++)
+		a->keys.v[i]->dirty = 0;
+	return 0;
+}
+
+int keys_write(const char *gitdir, const keys_batch *kb)
+{
+	stet_buf tmp = STET_BUF_INIT;
+	const char *file = kb->file;
+	int fd = -1, error = 0;
+
+	if (kb->append) {
 		/* cut off whatever a killed run left after the last batch */
-		if ((fd = open(file, O_WRONLY | O_CLOEXEC)) < 0 || ftruncate(fd, (off_t)a->keys.cache_end) < 0 ||
-		    lseek(fd, 0, SEEK_END) != (off_t)a->keys.cache_end || stet_write_all(fd, b.ptr, b.size) < 0 ||
+		if ((fd = open(file, O_WRONLY | O_CLOEXEC)) < 0 || ftruncate(fd, (off_t)kb->at) < 0 ||
+		    lseek(fd, 0, SEEK_END) != (off_t)kb->at || stet_write_all(fd, kb->bytes.ptr, kb->bytes.size) < 0 ||
 		    fsync(fd) < 0) {
 			error = stet_error_set(STET_EIO, "%s: %s", file, strerror(errno));
 			if (fd >= 0)
 				close(fd);
-			a->keys.cache_end = 0; /* write it whole next time */
 			goto done;
 		}
-		if (close(fd) < 0) {
+		if (close(fd) < 0)
 			error = stet_error_set(STET_EIO, "%s: %s", file, strerror(errno));
-			a->keys.cache_end = 0;
-			goto done;
-		}
-		a->keys.cache_end += b.size;
-		a->keys.cache_records += dirty;
-	} else {
-		stet_buf_printf(&tmp, "%s.tmp.%d", file, (int)getpid());
-		if ((error = stet_buf_check(&tmp, "key cache")) < 0)
-			goto done;
-		if ((fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
-			error = stet_error_set(STET_EIO, "%s: %s", tmp.ptr, strerror(errno));
-			goto done;
-		}
-		if (stet_write_all(fd, b.ptr, b.size) < 0 || fsync(fd) < 0) {
-			error = stet_error_set(STET_EIO, "%s: %s", tmp.ptr, strerror(errno));
-			close(fd);
-			unlink(tmp.ptr);
-			goto done;
-		}
-		if (close(fd) < 0 || rename(tmp.ptr, file) < 0) {
-			error = stet_error_set(STET_EIO, "%s: %s", file, strerror(errno));
-			unlink(tmp.ptr);
-			goto done;
-		}
-		a->keys.cache_end = b.size;
-		a->keys.cache_records = whole ? a->keys.n : 0;
-		remove_snapshots(a, base); /* base 0: no snapshot is named */
+		goto done;
 	}
-	for (i = 0; i < a->keys.n; i++)
-		a->keys.v[i]->dirty = 0;
+	stet_buf_printf(&tmp, "%s.tmp.%d", file, (int)getpid());
+	if ((error = stet_buf_check(&tmp, "key cache")) < 0)
+		goto done;
+	if ((fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
+		error = stet_error_set(STET_EIO, "%s: %s", tmp.ptr, strerror(errno));
+		goto done;
+	}
+	if (stet_write_all(fd, kb->bytes.ptr, kb->bytes.size) < 0 || fsync(fd) < 0) {
+		error = stet_error_set(STET_EIO, "%s: %s", tmp.ptr, strerror(errno));
+		close(fd);
+		unlink(tmp.ptr);
+		goto done;
+	}
+	if (close(fd) < 0 || rename(tmp.ptr, file) < 0) {
+		error = stet_error_set(STET_EIO, "%s: %s", file, strerror(errno));
+		unlink(tmp.ptr);
+		goto done;
+	}
+	remove_snapshots(gitdir, kb->base); /* base 0: no snapshot is named */
 done:
-	free(file);
-	stet_buf_dispose(&b);
 	stet_buf_dispose(&tmp);
+	return error;
+}
+
+void keys_batch_dispose(keys_batch *kb)
+{
+	free(kb->file);
+	stet_buf_dispose(&kb->bytes);
+	memset(kb, 0, sizeof(*kb));
+}
+
+int keys_save(stet_archive *a)
+{
+	keys_batch kb;
+	int error;
+
+	if ((error = keys_prepare(a, &kb)) == 0 && (error = keys_write(a->gitdir, &kb)) < 0)
+		a->keys.cache_end = 0; /* write it whole next time */
+	keys_batch_dispose(&kb);
 	return error;
 }

@@ -156,3 +156,139 @@ int odb_packs_changed(stet_archive *a)
 		((packs *)a->packs)->refresh_now = 1;
 	return git_odb_refresh(a->odb);
 }
+
+/* ---- staging: the run's new objects, in memory until a pack holds them ----
+ * Two mempacks: new objects go to the current one; at a checkpoint it is
+ * frozen (its objects are being packed on the checkpoint's thread, and
+ * still read from here meanwhile) and the other, emptied, takes the new
+ * ones. Reads look in both. The mempacks are not told apart by libgit2:
+ * this backend is the one it knows. */
+typedef struct {
+	git_odb_backend parent;
+	git_odb_backend *cur, *frozen;
+} staging;
+
+static git_odb_backend *holder(git_odb_backend *b, const git_oid *oid)
+{
+	staging *s = (staging *)b;
+	if (s->cur->exists(s->cur, oid))
+		return s->cur;
+	if (s->frozen->exists(s->frozen, oid))
+		return s->frozen;
+	return NULL;
+}
+
+static int s_read(void **data, size_t *len, git_object_t *type, git_odb_backend *b, const git_oid *oid)
+{
+	git_odb_backend *h = holder(b, oid);
+	return h ? h->read(data, len, type, h, oid) : GIT_ENOTFOUND;
+}
+
+static int s_read_header(size_t *len, git_object_t *type, git_odb_backend *b, const git_oid *oid)
+{
+	git_odb_backend *h = holder(b, oid);
+	return h ? h->read_header(len, type, h, oid) : GIT_ENOTFOUND;
+}
+
+static int s_exists(git_odb_backend *b, const git_oid *oid) { return holder(b, oid) != NULL; }
+
+static int s_write(git_odb_backend *b, const git_oid *oid, const void *data, size_t len, git_object_t type)
+{
+	staging *s = (staging *)b;
+	return s->cur->write(s->cur, oid, data, len, type);
+}
+
+static void s_free(git_odb_backend *b)
+{
+	staging *s = (staging *)b;
+	s->cur->free(s->cur);
+	s->frozen->free(s->frozen);
+	free(s);
+}
+
+int odb_staging_open(stet_archive *a)
+{
+	staging *s = stet_calloc(1, sizeof(*s));
+	int error;
+
+	if (!s)
+		return stet_error_oom();
+	if ((error = git_mempack_new(&s->cur)) < 0 || (error = git_mempack_new(&s->frozen)) < 0) {
+		if (s->cur)
+			s->cur->free(s->cur);
+		free(s);
+		return stet_git_error(error, "preparing the object store");
+	}
+	git_odb_init_backend(&s->parent, GIT_ODB_BACKEND_VERSION);
+	s->parent.read = s_read;
+	s->parent.read_header = s_read_header;
+	s->parent.exists = s_exists;
+	s->parent.write = s_write;
+	s->parent.free = s_free;
+	if ((error = git_odb_add_backend(a->odb, &s->parent, 1000)) < 0) {
+		s_free(&s->parent);
+		return stet_git_error(error, "preparing the object store");
+	}
+	a->staging = &s->parent;
+	return 0;
+}
+
+git_odb_backend *odb_staging_freeze(stet_archive *a)
+{
+	staging *s = (staging *)a->staging;
+	git_odb_backend *t = s->frozen;
+	s->frozen = s->cur;
+	s->cur = t;
+	return s->frozen;
+}
+
+void odb_staging_release(stet_archive *a)
+{
+	git_mempack_reset(((staging *)a->staging)->frozen);
+}
+
+/* the frozen mempack, read alone (by the checkpoint's packer) */
+typedef struct {
+	git_odb_backend parent;
+	git_odb_backend *target;
+} reader;
+
+static git_odb_backend *tgt(git_odb_backend *b) { return ((reader *)b)->target; }
+
+static int r_read(void **data, size_t *len, git_object_t *type, git_odb_backend *b, const git_oid *oid)
+{
+	return tgt(b)->read(data, len, type, tgt(b), oid);
+}
+
+static int r_read_header(size_t *len, git_object_t *type, git_odb_backend *b, const git_oid *oid)
+{
+	return tgt(b)->read_header(len, type, tgt(b), oid);
+}
+
+static int r_exists(git_odb_backend *b, const git_oid *oid) { return tgt(b)->exists(tgt(b), oid); }
+
+static void r_free(git_odb_backend *b) { free(b); }
+
+int odb_reader_open(git_odb **out, git_odb_backend *frozen)
+{
+	git_odb *odb = NULL;
+	reader *r;
+	int error;
+
+	*out = NULL;
+	if (!(r = stet_calloc(1, sizeof(*r))))
+		return stet_error_oom();
+	git_odb_init_backend(&r->parent, GIT_ODB_BACKEND_VERSION);
+	r->target = frozen;
+	r->parent.read = r_read;
+	r->parent.read_header = r_read_header;
+	r->parent.exists = r_exists;
+	r->parent.free = r_free;
+	if ((error = git_odb_new(&odb)) < 0 || (error = git_odb_add_backend(odb, &r->parent, 1)) < 0) {
+		free(r); /* not the odb's unless added */
+		git_odb_free(odb);
+		return stet_git_error(error, "packing");
+	}
+	*out = odb;
+	return 0;
+}

@@ -11,21 +11,17 @@
  * through a link to outside the archive (libgit2's checkout, used before,
  * did write through a linked folder).
  *
- * The files are written on a thread of their own while the run goes on
- * committing: making thousands of files and folders is kernel work that
- * took as long as everything else of a run (docs/performance.md). The
- * main thread reads the files' content out of git (libgit2 is used on
- * the main thread only) and hands it over; the thread owns the git index
- * (opened once a run, its own object, not the repository's) and the
- * "checkout-pending" marker, which it removes when its files are
- * written. The next checkpoint waits for it before moving main again,
- * so one job at most is running, and the marker is set only while main
- * is ahead of the files.
+ * The files are written by the checkpoint's thread (flush.c) while the
+ * run goes on committing: making thousands of files and folders is
+ * kernel work that took as long as everything else of a run
+ * (docs/performance.md). worktree_collect, on the run's thread, reads
+ * their content out of main's tree; worktree_files, on the checkpoint's
+ * thread, writes them and their entries into the git index (its own
+ * object, opened once a run, not the repository's).
  */
 #include "internal.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,27 +52,8 @@ static int folders(stet_buf *full, const char *root, const char *rel)
 	return 0;
 }
 
-typedef struct {
-	char *path;
-	void *data;
-	size_t size;
-	git_oid id;
-} wt_file;
-
-struct wt_writer {
-	stet_archive *a;   /* its root and gitdir only: they never change */
-	git_index *index;  /* the work tree's index, opened by the first job */
-	wt_file *files;
-	size_t n;
-	pthread_t thread;
-	int running;
-	int error;         /* the last job's: 0, or a STET_E* code with msg */
-	char msg[1024];
-};
-
-static int write_one(wt_writer *w, const wt_file *f)
+static int write_one(const char *root, const char *gitdir, git_index *index, const wt_file *f)
 {
-	stet_archive *a = w->a;
 	const char *rel = f->path;
 	stet_buf full = STET_BUF_INIT, tmp = STET_BUF_INIT;
 	git_index_entry e;
@@ -87,14 +64,14 @@ static int write_one(wt_writer *w, const wt_file *f)
 		error = stet_error_set(STET_ECORRUPT, "%s: not a path inside the archive", rel);
 		goto done;
 	}
-	if ((error = folders(&full, a->root, rel)) < 0)
+	if ((error = folders(&full, root, rel)) < 0)
 		goto done;
 	stet_buf_clear(&full);
-	stet_buf_printf(&full, "%s/%s", a->root, rel);
+	stet_buf_printf(&full, "%s/%s", root, rel);
 	/* the temporary file lives under .git (same file system as stet init
 	 * makes it), so a run killed mid-write leaves nothing in the work tree;
 	 * one writer holds the lock, so one name serves */
-	stet_buf_printf(&tmp, "%s/stet/worktree-tmp", a->gitdir);
+	stet_buf_printf(&tmp, "%s/stet/worktree-tmp", gitdir);
 	if ((error = stet_buf_check(&full, "path")) < 0 || (error = stet_buf_check(&tmp, "path")) < 0)
 		goto done;
 	unlink(tmp.ptr); /* one a killed run left */
@@ -129,7 +106,7 @@ static int write_one(wt_writer *w, const wt_file *f)
 	e.file_size = (uint32_t)st.st_size;
 	git_oid_cpy(&e.id, &f->id);
 	e.path = rel;
-	if ((error = git_index_add(w->index, &e)) < 0)
+	if ((error = git_index_add(index, &e)) < 0)
 		error = stet_git_error(error, rel);
 done:
 	if (fd >= 0) {
@@ -143,63 +120,38 @@ done:
 	return error;
 }
 
-static void files_free(wt_writer *w)
+void worktree_files_free(wt_file *files, size_t n)
 {
 	size_t i;
-	for (i = 0; i < w->n; i++) {
-		free(w->files[i].path);
-		free(w->files[i].data);
+	for (i = 0; i < n; i++) {
+		free(files[i].path);
+		free(files[i].data);
 	}
-	free(w->files);
-	w->files = NULL;
-	w->n = 0;
+	free(files);
 }
 
-/* the thread: every file of the job, the index, then the marker */
-static void *job(void *arg)
+int worktree_files(const char *root, const char *gitdir, git_index **index, const wt_file *files, size_t n)
 {
-	wt_writer *w = arg;
 	stet_buf path = STET_BUF_INIT;
 	size_t i;
 	int error = 0;
 
-	if (!w->index) {
-		stet_buf_printf(&path, "%s/index", w->a->gitdir);
-		if ((error = stet_buf_check(&path, "index")) == 0 && (error = git_index_open(&w->index, path.ptr)) < 0)
+	if (!*index) {
+		stet_buf_printf(&path, "%s/index", gitdir);
+		if ((error = stet_buf_check(&path, "index")) == 0 && (error = git_index_open(index, path.ptr)) < 0)
 			error = stet_git_error(error, "opening the index");
 		stet_buf_dispose(&path);
+		if (error < 0)
+			return error;
 	}
 	/* someone may have staged something between runs or checkpoints */
-	if (!error && (error = git_index_read(w->index, 0)) < 0)
-		error = stet_git_error(error, "reading the index");
-	for (i = 0; i < w->n && !error; i++)
-		error = write_one(w, &w->files[i]);
-	if (!error && (error = git_index_write(w->index)) < 0)
+	if ((error = git_index_read(*index, 0)) < 0)
+		return stet_git_error(error, "reading the index");
+	for (i = 0; i < n && !error; i++)
+		error = write_one(root, gitdir, *index, &files[i]);
+	if (!error && (error = git_index_write(*index)) < 0)
 		error = stet_git_error(error, "writing the index");
-	if (!error)
-		error = stet_store_mark_checkout(w->a, 0);
-	if (error < 0) {
-		w->error = stet_error_code();
-		snprintf(w->msg, sizeof(w->msg), "%s", stet_error_last());
-	}
-	files_free(w);
-	return NULL;
-}
-
-int worktree_wait(stet_archive *a)
-{
-	wt_writer *w = a->wt;
-
-	if (!w || !w->running)
-		return 0;
-	pthread_join(w->thread, NULL);
-	w->running = 0;
-	if (w->error) {
-		int code = w->error;
-		w->error = 0;
-		return stet_error_set(code, "updating the work tree: %s", w->msg);
-	}
-	return 0;
+	return error;
 }
 
 static int by_path(const void *x, const void *y)
@@ -207,25 +159,19 @@ static int by_path(const void *x, const void *y)
 	return strcmp(*(char *const *)x, *(char *const *)y);
 }
 
-int worktree_write(stet_archive *a)
+int worktree_collect(stet_archive *a, wt_file **out, size_t *nout)
 {
 	git_commit *commit = NULL;
 	git_tree *tree = NULL;
-	wt_writer *w;
-	size_t i;
+	wt_file *files = NULL;
+	size_t i, n = 0;
 	int error;
 
-	if ((error = worktree_wait(a)) < 0)
-		return error;
-	if (!a->wt) {
-		if (!(a->wt = stet_calloc(1, sizeof(*a->wt))))
-			return stet_error_oom();
-		a->wt->a = a;
-	}
-	w = a->wt;
+	*out = NULL;
+	*nout = 0;
 	/* a path changed twice since the checkpoint is written once */
 	qsort(a->changed, a->nchanged, sizeof(*a->changed), by_path);
-	if (a->nchanged && !(w->files = stet_calloc(a->nchanged, sizeof(*w->files))))
+	if (a->nchanged && !(files = stet_calloc(a->nchanged, sizeof(*files))))
 		return stet_error_oom();
 	if ((error = git_commit_lookup(&commit, a->repo, &a->tip)) < 0 || (error = git_commit_tree(&tree, commit)) < 0) {
 		error = stet_git_error(error, "updating the work tree");
@@ -234,7 +180,7 @@ int worktree_write(stet_archive *a)
 	for (i = 0; i < a->nchanged; i++) {
 		git_tree_entry *te = NULL;
 		git_blob *blob = NULL;
-		wt_file *f = &w->files[w->n];
+		wt_file *f = &files[n];
 		if (i && !strcmp(a->changed[i], a->changed[i - 1]))
 			continue;
 		if ((error = git_tree_entry_bypath(&te, tree, a->changed[i])) < 0 ||
@@ -251,33 +197,20 @@ int worktree_write(stet_archive *a)
 			memcpy(f->data, git_blob_rawcontent(blob), f->size);
 		git_blob_free(blob);
 		git_tree_entry_free(te);
-		w->n++;
+		n++;
 		if (!f->path || !f->data) {
 			error = stet_error_oom();
 			goto done;
 		}
 	}
-	if (pthread_create(&w->thread, NULL, job, w) != 0) {
-		error = stet_error_set(STET_ERROR, "updating the work tree: cannot start a thread");
-		goto done;
-	}
-	w->running = 1;
 done:
-	if (error < 0)
-		files_free(w);
 	git_tree_free(tree);
 	git_commit_free(commit);
+	if (error < 0)
+		worktree_files_free(files, n);
+	else {
+		*out = files;
+		*nout = n;
+	}
 	return error;
-}
-
-void worktree_free(stet_archive *a)
-{
-	if (!a->wt)
-		return;
-	worktree_wait(a);
-	stet_error_clear();
-	files_free(a->wt);
-	git_index_free(a->wt->index);
-	free(a->wt);
-	a->wt = NULL;
 }

@@ -1,0 +1,240 @@
+/*
+ * Checkpoints, written on a thread of their own. At a checkpoint the run
+ * hands over what it wrote since the last one: the new objects (frozen in
+ * their mempack, odb.c), the commit main moves to, the key cache's batch
+ * (rendered on the run's thread: it reads the key map) and the work
+ * tree's files (their content read out of main's tree). The thread then
+ * does, in the order that keeps the archive whole if the process dies at
+ * any moment (docs/architecture.md):
+ *
+ *   1. pack the objects (the pack and its index on disk, synced);
+ *   2. set the "checkout-pending" marker (main is about to be ahead of
+ *      the work tree);
+ *   3. move main (only if it is still where this run last put it);
+ *   4. write the key cache (a journal batch naming the new main);
+ *   5. write the work tree's files and the git index;
+ *   6. remove the marker.
+ *
+ * Meanwhile the run goes on deciding and committing in memory: it writes
+ * nothing to disk, so one checkpoint's thread at a time is all the
+ * ordering needed. The next checkpoint waits for it first. Packing,
+ * compressing and making files were half of a run's time (docs/
+ * performance.md).
+ *
+ * The thread uses libgit2 through its own handle on the repository (its
+ * object store holds the frozen objects alone) and its own git index; the
+ * run's handle is used on the run's thread only. The frozen mempack is
+ * read by both, and written by neither, until the checkpoint is done.
+ */
+#include "internal.h"
+
+#include <git2/sys/repository.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAIN_REF "refs/heads/main"
+
+struct flusher {
+	stet_archive *a;         /* its root and gitdir only: they never change */
+	git_repository *repo;    /* the thread's handle, opened by the first job */
+	git_index *index;        /* the work tree's index, opened when first needed */
+	/* the job */
+	git_odb_backend *frozen;
+	git_oid *ids;
+	char **names;
+	size_t nids;
+	git_oid tip;
+	size_t commits;
+	int threads;
+	keys_batch keys;
+	int worktree;            /* write the files: main is the work tree's branch */
+	wt_file *files;
+	size_t nfiles;
+	/* the thread */
+	pthread_t thread;
+	int running, threaded;
+	int error;               /* a failed checkpoint's code, kept: nothing more is written */
+	char msg[1024];
+};
+
+static int pack(flusher *f)
+{
+	git_odb *odb = NULL;
+	git_packbuilder *pb = NULL;
+	size_t i;
+	int error;
+
+	if ((error = odb_reader_open(&odb, f->frozen)) < 0)
+		return error;
+	if ((error = git_repository_set_odb(f->repo, odb)) < 0 || (error = git_packbuilder_new(&pb, f->repo)) < 0) {
+		error = stet_git_error(error, "packing");
+		goto done;
+	}
+	git_packbuilder_set_threads(pb, (unsigned)f->threads);
+	for (i = 0; i < f->nids; i++)
+		if ((error = git_packbuilder_insert(pb, &f->ids[i], f->names[i])) < 0) {
+			error = stet_git_error(error, "packing");
+			goto done;
+		}
+	if ((error = git_packbuilder_write(pb, NULL, 0, NULL, NULL)) < 0)
+		error = stet_git_error(error, "writing the pack");
+done:
+	git_packbuilder_free(pb);
+	git_odb_free(odb); /* the repository keeps it until the next job */
+	return error;
+}
+
+static int move_main(flusher *f)
+{
+	git_reference *ref = NULL;
+	stet_buf logmsg = STET_BUF_INIT;
+	git_oid old;
+	int error;
+
+	if ((error = git_reference_name_to_id(&old, f->repo, MAIN_REF)) < 0)
+		return stet_git_error(error, "reading main");
+	stet_buf_printf(&logmsg, "stet ingest: %zu commit%s", f->commits, f->commits == 1 ? "" : "s");
+	if ((error = stet_buf_check(&logmsg, "reflog")) == 0 &&
+	    (error = git_reference_create_matching(&ref, f->repo, MAIN_REF, &f->tip, 1, &old, logmsg.ptr)) < 0)
+		error = stet_git_error(error, "moving main (did something else move it during the run?)");
+	git_reference_free(ref);
+	stet_buf_dispose(&logmsg);
+	return error;
+}
+
+static void *job(void *arg)
+{
+	flusher *f = arg;
+	stet_archive *a = f->a;
+	int error = 0;
+
+	if (!f->repo && (error = git_repository_open(&f->repo, a->gitdir)) < 0)
+		error = stet_git_error(error, "opening the repository");
+	if (!error)
+		error = pack(f);
+	if (!error)
+		error = stet_store_mark_checkout(a, 1);
+	if (!error)
+		error = move_main(f);
+	if (!error)
+		error = keys_write(a->gitdir, &f->keys);
+	if (!error && f->worktree)
+		error = worktree_files(a->root, a->gitdir, &f->index, f->files, f->nfiles);
+	if (!error)
+		error = stet_store_mark_checkout(a, 0);
+	if (error < 0) {
+		/* the archive could not be written: the run stops */
+		f->error = error == STET_ENOMEM || error == STET_ECORRUPT ? error : STET_EIO;
+		snprintf(f->msg, sizeof(f->msg), "%s", stet_error_last());
+	}
+	return NULL;
+}
+
+static void job_free(flusher *f)
+{
+	size_t i;
+	for (i = 0; i < f->nids; i++)
+		free(f->names[i]);
+	free(f->ids);
+	free(f->names);
+	f->ids = NULL;
+	f->names = NULL;
+	f->nids = 0;
+	keys_batch_dispose(&f->keys);
+	worktree_files_free(f->files, f->nfiles);
+	f->files = NULL;
+	f->nfiles = 0;
+}
+
+int flush_wait(stet_archive *a)
+{
+	flusher *f = a->flush;
+
+	if (!f)
+		return 0;
+	if (f->running) {
+		if (f->threaded)
+			pthread_join(f->thread, NULL);
+		f->running = 0;
+		/* the pack is on disk (or the run stops): the run's object store
+		 * sees it, then the frozen objects go */
+		odb_packs_changed(a);
+		if (!f->error) {
+			odb_staging_release(a);
+			a->commits_total += f->commits;
+		} else
+			a->keys.cache_end = 0; /* a later run writes the key cache whole */
+		job_free(f);
+	}
+	if (f->error)
+		return stet_error_set(f->error, "%s", f->msg);
+	return 0;
+}
+
+static int head_is_main(stet_archive *a)
+{
+	git_reference *head = NULL;
+	int yes = git_repository_head(&head, a->repo) == 0 && !strcmp(git_reference_name(head), MAIN_REF);
+	git_reference_free(head);
+	stet_error_clear();
+	return yes;
+}
+
+int flush_start(stet_archive *a)
+{
+	flusher *f;
+	int error;
+
+	if ((error = flush_wait(a)) < 0)
+		return error;
+	if (!a->flush) {
+		if (!(a->flush = stet_calloc(1, sizeof(*a->flush))))
+			return stet_error_oom();
+		a->flush->a = a;
+	}
+	f = a->flush;
+	/* what the checkpoint writes, taken from the run */
+	if ((error = keys_prepare(a, &f->keys)) < 0)
+		goto fail;
+	/* someone who checked out another branch keeps their work tree */
+	f->worktree = head_is_main(a);
+	if (f->worktree && (error = worktree_collect(a, &f->files, &f->nfiles)) < 0)
+		goto fail;
+	f->ids = a->pending;
+	f->names = a->pending_names;
+	f->nids = a->npending;
+	a->pending = NULL;
+	a->pending_names = NULL;
+	a->npending = a->cappending = 0;
+	f->frozen = odb_staging_freeze(a);
+	git_oid_cpy(&f->tip, &a->tip);
+	f->commits = a->commits_since_checkpoint;
+	f->threads = 2;
+	f->threaded = pthread_create(&f->thread, NULL, job, f) == 0;
+	if (!f->threaded)
+		job(f); /* no thread to be had: on this one */
+	f->running = 1;
+	return 0;
+fail:
+	/* the key cache's batch is counted written: stop here too */
+	job_free(f);
+	a->keys.cache_end = 0;
+	f->error = error == STET_ENOMEM || error == STET_ECORRUPT ? error : STET_EIO;
+	snprintf(f->msg, sizeof(f->msg), "%s", stet_error_last());
+	return stet_error_set(f->error, "%s", f->msg);
+}
+
+void flush_free(stet_archive *a)
+{
+	if (!a->flush)
+		return;
+	flush_wait(a);
+	stet_error_clear();
+	job_free(a->flush);
+	git_index_free(a->flush->index);
+	git_repository_free(a->flush->repo);
+	free(a->flush);
+	a->flush = NULL;
+}
