@@ -51,6 +51,7 @@ for n in "$SMALL" "$BIG"; do
 	if [ -n "$KEEP" ]; then
 		rm -rf "$tmp/a$n"
 		cp -a "$KEEP/a$n" "$tmp/a$n"
+		sync # the copy's own writing is not the run's
 	fi
 	# a run that changes nothing: the archive's state loaded and checked
 	s=$(now); "$STET" -C "$tmp/a$n" ingest "$tmp/probe" >/dev/null 2>&1; e=$(now)
