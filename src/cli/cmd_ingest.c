@@ -291,7 +291,8 @@ int cmd_ingest(cli_ctx *ctx, int argc, char **argv)
 	if (tty)
 		progress(inputs.n, inputs.n, 1);
 	if (stet_archive_finish(a) < 0) {
-		cli_lib_error();
+		if (!stop) /* a failed checkpoint fails again here: said once */
+			cli_lib_error();
 		rc = EXIT_FAIL;
 		goto done;
 	}
