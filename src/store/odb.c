@@ -168,29 +168,27 @@ typedef struct {
 	git_odb_backend *cur, *frozen;
 } staging;
 
-static git_odb_backend *holder(git_odb_backend *b, const git_oid *oid)
-{
-	staging *s = (staging *)b;
-	if (s->cur->exists(s->cur, oid))
-		return s->cur;
-	if (s->frozen->exists(s->frozen, oid))
-		return s->frozen;
-	return NULL;
-}
-
+/* the current mempack first, then the frozen one (a mempack's miss is a
+ * quiet GIT_ENOTFOUND) */
 static int s_read(void **data, size_t *len, git_object_t *type, git_odb_backend *b, const git_oid *oid)
 {
-	git_odb_backend *h = holder(b, oid);
-	return h ? h->read(data, len, type, h, oid) : GIT_ENOTFOUND;
+	staging *s = (staging *)b;
+	int error = s->cur->read(data, len, type, s->cur, oid);
+	return error == GIT_ENOTFOUND ? s->frozen->read(data, len, type, s->frozen, oid) : error;
 }
 
 static int s_read_header(size_t *len, git_object_t *type, git_odb_backend *b, const git_oid *oid)
 {
-	git_odb_backend *h = holder(b, oid);
-	return h ? h->read_header(len, type, h, oid) : GIT_ENOTFOUND;
+	staging *s = (staging *)b;
+	int error = s->cur->read_header(len, type, s->cur, oid);
+	return error == GIT_ENOTFOUND ? s->frozen->read_header(len, type, s->frozen, oid) : error;
 }
 
-static int s_exists(git_odb_backend *b, const git_oid *oid) { return holder(b, oid) != NULL; }
+static int s_exists(git_odb_backend *b, const git_oid *oid)
+{
+	staging *s = (staging *)b;
+	return s->cur->exists(s->cur, oid) || s->frozen->exists(s->frozen, oid);
+}
 
 static int s_write(git_odb_backend *b, const git_oid *oid, const void *data, size_t len, git_object_t type)
 {
