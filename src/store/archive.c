@@ -24,7 +24,6 @@
 #include <unistd.h>
 #include <xxhash.h>
 
-#define MAIN_REF "refs/heads/main"
 
 int stet_git_error(int code, const char *what)
 {

@@ -24,8 +24,6 @@
 #include <unistd.h>
 #include <xxhash.h>
 
-#define MAIN_REF "refs/heads/main"
-
 static int checkpoint(stet_archive *a, int wait);
 
 static int track(stet_archive *a, const git_oid *id, const char *name)
@@ -304,7 +302,7 @@ int stet_archive_put(stet_archive *a, const stet_canon *c_in, const char *source
 	stet_fingerprint f;
 	afields xf, df;
 	upsert u[2];
-	size_t nu = 0, i, self = (size_t)-1;
+	size_t nu = 0, i;
 	const char *source;
 	char hash[33];
 	keyent *e, *d = NULL, *taken = NULL;
@@ -356,7 +354,6 @@ int stet_archive_put(stet_archive *a, const stet_canon *c_in, const char *source
 				goto done;
 			stet_canon_free(dc);
 			dc = NULL;
-			self = e->idx;
 			goto write;
 		}
 		/* a repost or alias key whose text changed: decided again below */
@@ -464,7 +461,6 @@ write:
 		goto done;
 	if ((error = index_add(a, e->idx)) < 0)
 		goto done;
-	(void)self;
 checkpoint:
 	if (a->commits_since_checkpoint >= a->checkpoint_every)
 		error = checkpoint(a, 0) < 0 ? stet_error_code() : 0;
@@ -481,8 +477,6 @@ done:
 		stet_event_dispose(ev);
 	return error;
 }
-
-static int checkout_all(stet_archive *a);
 
 int stet_store_mark_checkout(stet_archive *a, int on)
 {
@@ -505,6 +499,14 @@ done:
 	return error;
 }
 
+int stet_store_head_is_main(stet_archive *a)
+{
+	git_reference *head = NULL;
+	int yes = git_repository_head(&head, a->repo) == 0 && !strcmp(git_reference_name(head), MAIN_REF);
+	git_reference_free(head);
+	return yes;
+}
+
 int stet_store_sync_worktree(stet_archive *a)
 {
 	stet_buf path = STET_BUF_INIT;
@@ -518,7 +520,7 @@ int stet_store_sync_worktree(stet_archive *a)
 		git_index *index = NULL;
 		git_commit *commit = NULL;
 		git_tree *tree = NULL;
-		git_reference *head = NULL;
+		git_checkout_options opts;
 		stet_buf lock = STET_BUF_INIT;
 		struct stat ms, ls;
 		/* its index.lock, if it died holding it: made after the marker */
@@ -528,16 +530,17 @@ int stet_store_sync_worktree(stet_archive *a)
 			unlink(lock.ptr);
 		stet_buf_dispose(&lock);
 		stet_error_clear();
-		if (git_repository_head(&head, a->repo) == 0 && !strcmp(git_reference_name(head), MAIN_REF)) {
+		if (stet_store_head_is_main(a)) {
+			git_checkout_options_init(&opts, GIT_CHECKOUT_OPTIONS_VERSION);
+			opts.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_DISABLE_PATHSPEC_MATCH;
 			if ((error = git_repository_index(&index, a->repo)) < 0 ||
 			    (error = git_commit_lookup(&commit, a->repo, &a->tip)) < 0 ||
 			    (error = git_commit_tree(&tree, commit)) < 0 || (error = git_index_read_tree(index, tree)) < 0 ||
 			    (error = git_index_write(index)) < 0)
 				error = stet_git_error(error, "resetting the index");
-			else
-				error = checkout_all(a);
+			else if ((error = git_checkout_head(a->repo, &opts)) < 0)
+				error = stet_git_error(error, "updating the work tree");
 		}
-		git_reference_free(head);
 		git_tree_free(tree);
 		git_commit_free(commit);
 		git_index_free(index);
@@ -546,25 +549,6 @@ int stet_store_sync_worktree(stet_archive *a)
 	}
 	stet_buf_dispose(&path);
 	return error;
-}
-
-/* the whole work tree from main (after a killed run) */
-static int checkout_all(stet_archive *a)
-{
-	git_checkout_options opts;
-	git_reference *head = NULL;
-	int error;
-
-	if (git_repository_head(&head, a->repo) < 0 || strcmp(git_reference_name(head), MAIN_REF)) {
-		git_reference_free(head);
-		return 0; /* someone checked out another branch: leave their work tree alone */
-	}
-	git_reference_free(head);
-	git_checkout_options_init(&opts, GIT_CHECKOUT_OPTIONS_VERSION);
-	opts.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_DISABLE_PATHSPEC_MATCH;
-	if ((error = git_checkout_head(a->repo, &opts)) < 0)
-		return stet_git_error(error, "updating the work tree");
-	return 0;
 }
 
 /* a checkpoint: what the run wrote since the last one goes to disk on

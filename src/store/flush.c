@@ -34,8 +34,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAIN_REF "refs/heads/main"
-
 struct flusher {
 	stet_archive *a;         /* its root and gitdir only: they never change */
 	git_repository *repo;    /* the thread's handle, opened by the first job */
@@ -47,7 +45,6 @@ struct flusher {
 	size_t nids;
 	git_oid tip;
 	size_t commits;
-	int threads;
 	keys_batch keys;
 	int worktree;            /* write the files: main is the work tree's branch */
 	wt_file *files;
@@ -58,6 +55,14 @@ struct flusher {
 	int error;               /* a failed checkpoint's code, kept: nothing more is written */
 	char msg[1024];
 };
+
+/* the archive could not be written: the run stops, with this error
+ * (the last on this thread), from now on */
+static void keep_error(flusher *f, int error)
+{
+	f->error = error == STET_ENOMEM || error == STET_ECORRUPT ? error : STET_EIO;
+	snprintf(f->msg, sizeof(f->msg), "%s", stet_error_last());
+}
 
 static int pack(flusher *f)
 {
@@ -72,7 +77,7 @@ static int pack(flusher *f)
 		error = stet_git_error(error, "packing");
 		goto done;
 	}
-	git_packbuilder_set_threads(pb, (unsigned)f->threads);
+	git_packbuilder_set_threads(pb, 2);
 	for (i = 0; i < f->nids; i++)
 		if ((error = git_packbuilder_insert(pb, &f->ids[i], f->names[i])) < 0) {
 			error = stet_git_error(error, "packing");
@@ -124,11 +129,8 @@ static void *job(void *arg)
 		error = worktree_files(a->root, a->gitdir, &f->index, f->files, f->nfiles);
 	if (!error)
 		error = stet_store_mark_checkout(a, 0);
-	if (error < 0) {
-		/* the archive could not be written: the run stops */
-		f->error = error == STET_ENOMEM || error == STET_ECORRUPT ? error : STET_EIO;
-		snprintf(f->msg, sizeof(f->msg), "%s", stet_error_last());
-	}
+	if (error < 0)
+		keep_error(f, error);
 	return NULL;
 }
 
@@ -173,15 +175,6 @@ int flush_wait(stet_archive *a)
 	return 0;
 }
 
-static int head_is_main(stet_archive *a)
-{
-	git_reference *head = NULL;
-	int yes = git_repository_head(&head, a->repo) == 0 && !strcmp(git_reference_name(head), MAIN_REF);
-	git_reference_free(head);
-	stet_error_clear();
-	return yes;
-}
-
 int flush_start(stet_archive *a)
 {
 	flusher *f;
@@ -198,8 +191,7 @@ int flush_start(stet_archive *a)
 	/* what the checkpoint writes, taken from the run */
 	if ((error = keys_prepare(a, &f->keys)) < 0)
 		goto fail;
-	/* someone who checked out another branch keeps their work tree */
-	f->worktree = head_is_main(a);
+	f->worktree = stet_store_head_is_main(a);
 	if (f->worktree && (error = worktree_collect(a, &f->files, &f->nfiles)) < 0)
 		goto fail;
 	f->ids = a->pending;
@@ -211,7 +203,6 @@ int flush_start(stet_archive *a)
 	f->frozen = odb_staging_freeze(a);
 	git_oid_cpy(&f->tip, &a->tip);
 	f->commits = a->commits_since_checkpoint;
-	f->threads = 2;
 	f->threaded = pthread_create(&f->thread, NULL, job, f) == 0;
 	if (!f->threaded)
 		job(f); /* no thread to be had: on this one */
@@ -221,8 +212,7 @@ fail:
 	/* the key cache's batch is counted written: stop here too */
 	job_free(f);
 	a->keys.cache_end = 0;
-	f->error = error == STET_ENOMEM || error == STET_ECORRUPT ? error : STET_EIO;
-	snprintf(f->msg, sizeof(f->msg), "%s", stet_error_last());
+	keep_error(f, error);
 	return stet_error_set(f->error, "%s", f->msg);
 }
 

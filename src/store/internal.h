@@ -218,8 +218,14 @@ void keys_batch_dispose(keys_batch *kb);
 /* the canonical document hash of a canon */
 int canon_hash(char out[33], const stet_canon *c);
 
-/* work tree (commit.c): a marker set while main is ahead of the work tree */
+/* the branch stet writes */
+#define MAIN_REF "refs/heads/main"
+
+/* work tree (commit.c): a marker set while main is ahead of the work tree;
+ * whether the work tree is main's (someone who checked out another branch
+ * keeps theirs) */
 int stet_store_mark_checkout(stet_archive *a, int on);
+int stet_store_head_is_main(stet_archive *a);
 int stet_store_sync_worktree(stet_archive *a);
 
 /* prepared inputs (prepare.c) */
