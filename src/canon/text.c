@@ -20,7 +20,6 @@ int stet_canon_text(stet_buf *out, const char *s, size_t len)
 	size_t i = 0, adv;
 	int32_t prev = 0, cp;
 	int pending = 0, pending_nl = 0, error;
-	utf8proc_uint8_t *nfc = NULL;
 
 	while (i < len) {
 		cp = stet_utf8_decode(s + i, len - i, &adv);
@@ -45,20 +44,10 @@ int stet_canon_text(stet_buf *out, const char *s, size_t len)
 	}
 	if ((error = stet_buf_check(&tmp, "text")) < 0)
 		goto done;
-	if (tmp.size) {
-		utf8proc_ssize_t r = utf8proc_map((const utf8proc_uint8_t *)tmp.ptr, (utf8proc_ssize_t)tmp.size,
-						  &nfc, UTF8PROC_STABLE | UTF8PROC_COMPOSE);
-		if (r < 0) {
-			error = r == UTF8PROC_ERROR_NOMEM ? stet_error_oom()
-							 : stet_error_set(STET_EINVALID, "text: %s",
-									  utf8proc_errmsg(r));
-			goto done;
-		}
-		stet_buf_put(out, nfc, (size_t)r);
-	}
+	if (tmp.size && (error = stet_unorm(out, tmp.ptr, tmp.size, UTF8PROC_STABLE | UTF8PROC_COMPOSE, "text")) < 0)
+		goto done;
 	error = stet_buf_check(out, "text");
 done:
-	free(nfc);
 	stet_buf_dispose(&tmp);
 	return error;
 }

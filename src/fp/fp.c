@@ -20,24 +20,25 @@ static int keep_cp(int32_t c)
 	       (cat >= UTF8PROC_CATEGORY_ND && cat <= UTF8PROC_CATEGORY_NO);
 }
 
-/* NFKC + case fold into a fresh buffer */
+/* NFKC + case fold into a fresh buffer (util/unorm.c) */
 static int fold(utf8proc_uint8_t **out, utf8proc_ssize_t *outlen, const char *text, size_t len)
 {
-	utf8proc_ssize_t r;
+	stet_buf b = STET_BUF_INIT;
+	int error;
 
 	*out = NULL;
 	*outlen = 0;
 	if (!len)
 		return 0;
-	r = utf8proc_map((const utf8proc_uint8_t *)text, (utf8proc_ssize_t)len, out,
-			 UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD |
-				 UTF8PROC_IGNORE);
-	if (r < 0) {
-		*out = NULL;
-		return r == UTF8PROC_ERROR_NOMEM ? stet_error_oom()
-						 : stet_error_set(STET_EINVALID, "fingerprint: %s", utf8proc_errmsg(r));
+	if ((error = stet_unorm(&b, text, len,
+				UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD | UTF8PROC_IGNORE,
+				"fingerprint")) < 0) {
+		stet_buf_dispose(&b);
+		return error;
 	}
-	*outlen = r;
+	*outlen = (utf8proc_ssize_t)b.size;
+	if (!(*out = (utf8proc_uint8_t *)stet_buf_detach(&b)))
+		return stet_error_oom();
 	return 0;
 }
 

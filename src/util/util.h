@@ -22,6 +22,11 @@ int stet_error_set(int code, const char *fmt, ...) __attribute__((format(printf,
 int stet_error_wrap(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int stet_error_oom(void);
 
+/* append s normalized as utf8proc_map(s, options) would (unorm.c: ASCII
+ * and CJK ideographs are copied, the rest goes to utf8proc); 0, or
+ * STET_EINVALID naming `what` (invalid UTF-8), or STET_ENOMEM */
+int stet_unorm(stet_buf *out, const char *s, size_t len, int options, const char *what);
+
 /* write all n bytes to fd (io.c); 0, or -1 with errno set */
 int stet_write_all(int fd, const void *data, size_t n);
 

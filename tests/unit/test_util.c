@@ -10,6 +10,8 @@
 #include "util/util.h"
 #include "util/json.h"
 
+#include <utf8proc.h>
+
 static void test_util__buf_appends_and_stays_terminated(void **state)
 {
 	stet_buf b = STET_BUF_INIT;
@@ -181,6 +183,79 @@ static void test_util__error_wrap_prefixes_context(void **state)
 	assert_string_equal(stet_error_last(), "");
 }
 
+/* stet_unorm copies ASCII and CJK ideographs and gives the rest to
+ * utf8proc: the result must be utf8proc_map's over the whole text */
+static const int unorm_options[] = {
+	UTF8PROC_STABLE | UTF8PROC_COMPOSE,                                                        /* canon */
+	UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD | UTF8PROC_IGNORE, /* fp */
+};
+
+static void unorm_matches(const char *text, size_t len)
+{
+	size_t o;
+	for (o = 0; o < STET_ARRAY_SIZE(unorm_options); o++) {
+		stet_buf mine = STET_BUF_INIT;
+		utf8proc_uint8_t *ref = NULL;
+		utf8proc_ssize_t n = utf8proc_map((const utf8proc_uint8_t *)text, (utf8proc_ssize_t)len, &ref,
+						  (utf8proc_option_t)unorm_options[o]);
+		int error = stet_unorm(&mine, text, len, unorm_options[o], "text");
+		if (n < 0) {
+			assert_int_equal(error, STET_EINVALID);
+		} else {
+			assert_int_equal(error, 0);
+			assert_int_equal(mine.size, (size_t)n);
+			assert_memory_equal(mine.ptr, ref, (size_t)n);
+		}
+		free(ref);
+		stet_buf_dispose(&mine);
+	}
+}
+
+static void test_util__unorm_is_utf8proc_map(void **state)
+{
+	/* pieces that compose across an ASCII/other boundary or fold oddly:
+	 * combining acute, dot below and long solidus overlay after ASCII,
+	 * Kelvin sign, fullwidth A, the fi ligature, sharp s, soft hyphen
+	 * (ignorable), Hangul L + V jamo, e-acute both ways, one half, CJK
+	 * at both ends of the copied range and just outside it, a CJK
+	 * compatibility ideograph, ideographic space, fullwidth 1, kana and
+	 * the combining voiced mark, NBSP, a stray continuation byte */
+	static const char *const piece[] = {
+		"a", "E", "Z", "0", " ", "\n", "-", "e", "\xcc\x81", "\xcc\xa3", "\xcc\xb8", "\xe2\x84\xaa",
+		"\xef\xbc\xa1", "\xef\xac\x81", "\xc3\x9f", "\xc2\xad", "\xe1\x84\x80", "\xe1\x85\xa1", "\xc3\xa9",
+		"\xc3\x89", "\xc2\xbd", "\xe4\xb8\xad", "\xe4\xb8\x80", "\xe9\xbf\xbf", "\xe4\xb7\xbf",
+		"\xef\xa4\x80", "\xe3\x80\x80", "\xef\xbc\x91", "\xe3\x81\x8b", "\xe3\x82\x99", "\xc2\xa0", "=",
+		"\x80"};
+	uint64_t rng = 88172645463325252ull;
+	char text[256];
+	int round;
+	(void)state;
+	for (round = 0; round < 20000; round++) {
+		size_t len = 0, k, n;
+		rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+		n = rng % 24;
+		for (k = 0; k < n; k++) {
+			const char *p;
+			rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+			/* one text in ten may hold the stray byte (an error both ways) */
+			p = piece[rng % (STET_ARRAY_SIZE(piece) - (round % 10 ? 1 : 0))];
+			memcpy(text + len, p, strlen(p));
+			len += strlen(p);
+		}
+		unorm_matches(text, len);
+	}
+	/* every CJK unified ideograph, before combining marks and after ASCII */
+	for (round = 0x4E00; round <= 0x9FFF; round++) {
+		utf8proc_ssize_t len = 1;
+		text[0] = 'A';
+		len += utf8proc_encode_char(round, (utf8proc_uint8_t *)text + 1);
+		memcpy(text + len, "\xcc\x81\xcc\xa3" "A\xcc\x81", 7);
+		unorm_matches(text, (size_t)len + 7);
+	}
+	/* a 4-byte lead before an ideograph's bytes is invalid, not copied */
+	unorm_matches("\xe4\xb8\x80\xf0\xe5\xb8\x80" "a", 8);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -198,6 +273,7 @@ int main(void)
 		cmocka_unit_test(test_util__json_rejects_garbage),
 		cmocka_unit_test(test_util__json_writes_escaped_strings),
 		cmocka_unit_test(test_util__error_wrap_prefixes_context),
+		cmocka_unit_test(test_util__unorm_is_utf8proc_map),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
