@@ -478,25 +478,54 @@ done:
 	return error;
 }
 
-int stet_store_mark_checkout(stet_archive *a, int on)
+int stet_store_mark_checkout(stet_archive *a, const git_oid *base)
 {
 	stet_buf path = STET_BUF_INIT;
+	char hex[GIT_OID_HEXSZ + 1];
 	int error = 0, fd;
 
 	stet_buf_printf(&path, "%s/stet/checkout-pending", a->gitdir);
 	if ((error = stet_buf_check(&path, "marker")) < 0)
 		goto done;
-	if (on) {
-		if ((fd = open(path.ptr, O_WRONLY | O_CREAT | O_CLOEXEC, 0644)) < 0)
+	if (base) {
+		/* an existing marker names the commit the work tree is still at */
+		if ((fd = open(path.ptr, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) < 0) {
+			if (errno != EEXIST)
+				error = stet_error_set(STET_EIO, "%s: %s", path.ptr, strerror(errno));
+			goto done;
+		}
+		git_oid_tostr(hex, sizeof(hex), base);
+		hex[GIT_OID_HEXSZ] = '\n';
+		if (stet_write_all(fd, hex, sizeof(hex)) < 0 || fsync(fd) < 0)
 			error = stet_error_set(STET_EIO, "%s: %s", path.ptr, strerror(errno));
-		else
-			close(fd);
+		close(fd);
 	} else if (unlink(path.ptr) < 0 && errno != ENOENT) {
 		error = stet_error_set(STET_EIO, "%s: %s", path.ptr, strerror(errno));
 	}
 done:
 	stet_buf_dispose(&path);
 	return error;
+}
+
+/* the commit a marker names, if it names one this repository has */
+static int marker_base(git_oid *out, stet_archive *a, const char *path)
+{
+	char hex[GIT_OID_HEXSZ + 1];
+	git_commit *c = NULL;
+	ssize_t got;
+	int fd, ok = 0;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	got = read(fd, hex, sizeof(hex));
+	close(fd);
+	if (got == (ssize_t)sizeof(hex) && hex[GIT_OID_HEXSZ] == '\n') {
+		hex[GIT_OID_HEXSZ] = 0;
+		ok = git_oid_fromstr(out, hex) == 0 && git_commit_lookup(&c, a->repo, out) == 0;
+		git_commit_free(c);
+	}
+	stet_error_clear();
+	return ok;
 }
 
 int stet_store_head_is_main(stet_archive *a)
@@ -514,13 +543,13 @@ int stet_store_sync_worktree(stet_archive *a)
 
 	stet_buf_printf(&path, "%s/stet/checkout-pending", a->gitdir);
 	if ((error = stet_buf_check(&path, "marker")) == 0 && access(path.ptr, F_OK) == 0) {
-		/* a run died between moving main and finishing the work tree: the
-		 * index may lack entries whose files are written; reset the index to
-		 * main's tree, then write what differs */
+		/* a run died between moving main and finishing the work tree: some
+		 * of its files may be written, their index entries are not */
 		git_index *index = NULL;
 		git_commit *commit = NULL;
 		git_tree *tree = NULL;
 		git_checkout_options opts;
+		git_oid base;
 		stet_buf lock = STET_BUF_INIT;
 		struct stat ms, ls;
 		/* its index.lock, if it died holding it: made after the marker */
@@ -530,7 +559,12 @@ int stet_store_sync_worktree(stet_archive *a)
 			unlink(lock.ptr);
 		stet_buf_dispose(&lock);
 		stet_error_clear();
-		if (stet_store_head_is_main(a)) {
+		if (stet_store_head_is_main(a) && marker_base(&base, a, path.ptr)) {
+			/* the marker names the commit the work tree and its index are
+			 * at: write what differs from there to main */
+			error = worktree_resync(a, &base);
+		} else if (stet_store_head_is_main(a)) {
+			/* a marker of an older stet, or a commit gone: all of it */
 			git_checkout_options_init(&opts, GIT_CHECKOUT_OPTIONS_VERSION);
 			opts.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_DISABLE_PATHSPEC_MATCH;
 			if ((error = git_repository_index(&index, a->repo)) < 0 ||
@@ -545,7 +579,7 @@ int stet_store_sync_worktree(stet_archive *a)
 		git_commit_free(commit);
 		git_index_free(index);
 		if (!error)
-			error = stet_store_mark_checkout(a, 0);
+			error = stet_store_mark_checkout(a, NULL);
 	}
 	stet_buf_dispose(&path);
 	return error;
@@ -579,5 +613,8 @@ static int checkpoint(stet_archive *a, int wait)
 
 int stet_archive_finish(stet_archive *a)
 {
-	return checkpoint(a, 1);
+	int n = checkpoint(a, 1), error;
+	if (n >= 0 && (error = flush_finish(a)) < 0)
+		return error;
+	return n;
 }

@@ -221,10 +221,12 @@ int canon_hash(char out[33], const stet_canon *c);
 /* the branch stet writes */
 #define MAIN_REF "refs/heads/main"
 
-/* work tree (commit.c): a marker set while main is ahead of the work tree;
+/* work tree (commit.c): a marker set while main is ahead of the work tree
+ * and its index, naming the commit they are at (base; NULL removes it; an
+ * existing marker is kept: its commit is still the one they are at);
  * whether the work tree is main's (someone who checked out another branch
  * keeps theirs) */
-int stet_store_mark_checkout(stet_archive *a, int on);
+int stet_store_mark_checkout(stet_archive *a, const git_oid *base);
 int stet_store_head_is_main(stet_archive *a);
 int stet_store_sync_worktree(stet_archive *a);
 
@@ -243,7 +245,10 @@ int odb_packs_changed(stet_archive *a);
 
 /* the work tree (worktree.c): the files a checkpoint changed
  * (a->changed), with main's content, read on the run's thread; written,
- * with their index entries, on any thread (*index: opened on first use) */
+ * with their entries in *index (opened and read on first use), on any
+ * thread; the index is written by worktree_index_write, once a run.
+ * worktree_resync: bring the work tree and index from commit base's tree
+ * to main's, writing and removing only the paths that differ. */
 typedef struct {
 	char *path;
 	void *data;
@@ -252,6 +257,8 @@ typedef struct {
 } wt_file;
 int worktree_collect(stet_archive *a, wt_file **files, size_t *n);
 int worktree_files(const char *root, const char *gitdir, git_index **index, const wt_file *files, size_t n);
+int worktree_index_write(git_index *index);
+int worktree_resync(stet_archive *a, const git_oid *base);
 void worktree_files_free(wt_file *files, size_t n);
 
 /* the objects of a writing run (odb.c): staged in memory (two mempacks
@@ -274,6 +281,9 @@ int odb_reader_open(git_odb **out, git_odb_backend *frozen);
 typedef struct flusher flusher;
 int flush_start(stet_archive *a);
 int flush_wait(stet_archive *a);
+/* the end of a run, after the last flush_wait: the git index, kept in
+ * memory from the first checkpoint on, is written and the marker goes */
+int flush_finish(stet_archive *a);
 void flush_free(stet_archive *a);
 
 /* config (config.c) */

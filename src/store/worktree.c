@@ -130,27 +130,111 @@ void worktree_files_free(wt_file *files, size_t n)
 	free(files);
 }
 
-int worktree_files(const char *root, const char *gitdir, git_index **index, const wt_file *files, size_t n)
+static int index_open(git_index **index, const char *gitdir)
 {
 	stet_buf path = STET_BUF_INIT;
+	int error;
+
+	if (*index)
+		return 0;
+	stet_buf_printf(&path, "%s/index", gitdir);
+	if ((error = stet_buf_check(&path, "index")) == 0 && (error = git_index_open(index, path.ptr)) < 0)
+		error = stet_git_error(error, "opening the index");
+	stet_buf_dispose(&path);
+	return error;
+}
+
+int worktree_files(const char *root, const char *gitdir, git_index **index, const wt_file *files, size_t n)
+{
 	size_t i;
 	int error = 0;
 
-	if (!*index) {
-		stet_buf_printf(&path, "%s/index", gitdir);
-		if ((error = stet_buf_check(&path, "index")) == 0 && (error = git_index_open(index, path.ptr)) < 0)
-			error = stet_git_error(error, "opening the index");
-		stet_buf_dispose(&path);
-		if (error < 0)
-			return error;
-	}
-	/* someone may have staged something between runs or checkpoints */
-	if ((error = git_index_read(*index, 0)) < 0)
-		return stet_git_error(error, "reading the index");
+	if (!*index && (error = index_open(index, gitdir)) < 0)
+		return error;
 	for (i = 0; i < n && !error; i++)
 		error = write_one(root, gitdir, *index, &files[i]);
-	if (!error && (error = git_index_write(*index)) < 0)
-		error = stet_git_error(error, "writing the index");
+	return error;
+}
+
+int worktree_index_write(git_index *index)
+{
+	int error = git_index_write(index);
+	return error < 0 ? stet_git_error(error, "writing the index") : 0;
+}
+
+/* a path main no longer has: its file and its index entry go */
+static int remove_one(const char *root, git_index *index, const char *rel)
+{
+	stet_buf full = STET_BUF_INIT;
+	int error;
+
+	stet_buf_printf(&full, "%s/%s", root, rel);
+	if ((error = stet_buf_check(&full, "path")) == 0 && unlink(full.ptr) < 0 && errno != ENOENT)
+		error = stet_error_set(STET_EIO, "%s: %s", full.ptr, strerror(errno));
+	if (!error && (error = git_index_remove_bypath(index, rel)) < 0)
+		error = stet_git_error(error, rel);
+	stet_buf_dispose(&full);
+	return error;
+}
+
+int worktree_resync(stet_archive *a, const git_oid *base)
+{
+	git_commit *from_c = NULL, *to_c = NULL;
+	git_tree *from = NULL, *to = NULL;
+	git_diff *diff = NULL;
+	git_index *index = NULL;
+	wt_file *files = NULL;
+	size_t i, n = 0, nd;
+	int error;
+
+	if ((error = git_commit_lookup(&from_c, a->repo, base)) < 0 || (error = git_commit_tree(&from, from_c)) < 0 ||
+	    (error = git_commit_lookup(&to_c, a->repo, &a->tip)) < 0 || (error = git_commit_tree(&to, to_c)) < 0 ||
+	    (error = git_diff_tree_to_tree(&diff, a->repo, from, to, NULL)) < 0) {
+		error = stet_git_error(error, "comparing the work tree's commit with main");
+		goto done;
+	}
+	if ((error = index_open(&index, a->gitdir)) < 0)
+		goto done;
+	nd = git_diff_num_deltas(diff);
+	if (nd && !(files = stet_calloc(nd, sizeof(*files)))) {
+		error = stet_error_oom();
+		goto done;
+	}
+	for (i = 0; i < nd && !error; i++) {
+		const git_diff_delta *d = git_diff_get_delta(diff, i);
+		git_blob *blob = NULL;
+		wt_file *f = &files[n];
+		if (d->status == GIT_DELTA_DELETED) {
+			error = remove_one(a->root, index, d->old_file.path);
+			continue;
+		}
+		if (d->new_file.mode != GIT_FILEMODE_BLOB) /* stet writes plain files only */
+			continue;
+		if ((error = git_blob_lookup(&blob, a->repo, &d->new_file.id)) < 0) {
+			error = stet_git_error(error, d->new_file.path);
+			break;
+		}
+		git_oid_cpy(&f->id, &d->new_file.id);
+		f->size = (size_t)git_blob_rawsize(blob);
+		f->path = stet_strdup(d->new_file.path);
+		f->data = stet_malloc(f->size ? f->size : 1);
+		if (f->data)
+			memcpy(f->data, git_blob_rawcontent(blob), f->size);
+		git_blob_free(blob);
+		n++;
+		if (!f->path || !f->data)
+			error = stet_error_oom();
+	}
+	if (!error && (error = worktree_files(a->root, a->gitdir, &index, files, n)) == 0)
+		error = worktree_index_write(index);
+done:
+	worktree_files_free(files, n);
+	git_index_free(index);
+	git_diff_free(diff);
+	git_tree_free(from);
+	git_tree_free(to);
+	git_commit_free(from_c);
+	git_commit_free(to_c);
 	return error;
 }
 

@@ -144,6 +144,20 @@ t "an index.lock left by a run killed while updating the work tree is taken over
 	[ ! -e "$2/.git/index.lock" ] && [ ! -e "$2/.git/stet/checkout-pending" ] &&
 	[ -z "$(git -C "$2" status --porcelain)" ]' _ "$STET" "$A" "$TMP" "$EX"
 
+t "a run killed before writing the index: the next writes the files since the marker's commit, and only those" sh -c '
+	mkdir -p "$3/kr" && sed "s/^title: .*/title: Killed run/; s/图书馆/体育馆/g" "$4/hexo-library.md" > "$3/kr/k.md"
+	base=$(git -C "$2" rev-parse main) && cp "$2/.git/index" "$3/kr.index" || exit 1
+	"$1" -C "$2" ingest "$3/kr" 2>/dev/null || exit 1
+	new=$(git -c core.quotePath=false -C "$2" diff --name-only "$base" main | grep -v "^stet.yaml$") && [ -n "$new" ] || exit 1
+	# as a run killed after moving main leaves it: the index of before, the
+	# file not written, the marker naming the commit of before; and a
+	# local edit of a file the run did not change
+	cp "$3/kr.index" "$2/.git/index" && rm "$2/$new" && printf "%s\n" "$base" > "$2/.git/stet/checkout-pending"
+	old=$(git -c core.quotePath=false -C "$2" ls-files | grep "\.md$" | grep -Fvx "$new" | head -n 1) && echo "a local note" >> "$2/$old"
+	"$1" -C "$2" ingest "$3/kr" 2>/dev/null || exit 1
+	[ ! -e "$2/.git/stet/checkout-pending" ] && git -C "$2" diff --quiet main -- "$new" &&
+	[ "$(git -c core.quotePath=false -C "$2" status --porcelain)" = " M $old" ] && git -C "$2" checkout -- "$old"' _ "$STET" "$A" "$TMP" "$EX"
+
 t "a symbolic link in the work tree is never written through" sh -c '
 	mkdir -p "$3/outside" "$3/sl" && rm -rf "$2/示例日报/2021/07" && ln -s "$3/outside" "$2/示例日报/2021/07"
 	sed "s/^title: .*/title: Symlink/; s/^date: .*/date: Tue, 06 Jul 2021 03:07:15 GMT/; s/图书馆/美术馆/g" \
