@@ -95,6 +95,20 @@ void stet_fp_text_dispose(stet_fp_text *t);
 /** stet_fp_overlap_of on prepared texts. */
 int stet_fp_overlap_texts(stet_fp_overlap *out, const stet_fp_text *a, const stet_fp_text *b,
 			  stet_fp_common_cb common, void *payload);
+/** One side of many overlaps: a prepared text without its common lines
+ *  (as `common` says when it is prepared), and its 5-grams once asked
+ *  for. stet_fp_overlap_texts(a, b) is stet_fp_overlap_sides of the two
+ *  sides; one text compared with many keeps its side. */
+typedef struct stet_fp_side {
+	const stet_fp_text *text;
+	stet_buf kept;
+	size_t kept_chars;
+	uint64_t *grams, *whole; /* sorted, distinct: of kept, of the whole text */
+	long ngrams, nwhole;     /* -1 until computed */
+} stet_fp_side;
+int stet_fp_side_prepare(stet_fp_side *s, const stet_fp_text *t, stet_fp_common_cb common, void *payload);
+void stet_fp_side_dispose(stet_fp_side *s);
+int stet_fp_overlap_sides(stet_fp_overlap *out, stet_fp_side *a, stet_fp_side *b);
 
 #ifdef __cplusplus
 }

@@ -141,6 +141,44 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* sort v and drop repeats; returns how many are left. A radix sort (eight
+ * passes of a byte) for more than a few hashes: qsort's comparisons were
+ * most of the time spent comparing texts; qsort when the scratch space
+ * cannot be had (the result is the same) */
+static size_t sort_unique(uint64_t *v, size_t n)
+{
+	uint64_t *tmp = n > 64 ? stet_malloc(n * sizeof(*tmp)) : NULL;
+	size_t i, m = 0;
+
+	if (tmp) {
+		uint64_t *from = v, *to = tmp, *swap;
+		unsigned shift;
+		for (shift = 0; shift < 64; shift += 8) {
+			size_t count[257] = {0};
+			for (i = 0; i < n; i++)
+				count[((from[i] >> shift) & 0xFF) + 1]++;
+			if (count[((from[0] >> shift) & 0xFF) + 1] == n)
+				continue; /* one value of this byte: the order stands */
+			for (i = 1; i < 257; i++)
+				count[i] += count[i - 1];
+			for (i = 0; i < n; i++)
+				to[count[(from[i] >> shift) & 0xFF]++] = from[i];
+			swap = from;
+			from = to;
+			to = swap;
+		}
+		if (from != v)
+			memcpy(v, from, n * sizeof(*v));
+		free(tmp);
+	} else {
+		qsort(v, n, sizeof(*v), cmp_u64);
+	}
+	for (i = 0; i < n; i++)
+		if (!m || v[m - 1] != v[i])
+			v[m++] = v[i];
+	return m;
+}
+
 /* sorted, de-duplicated shingle hashes; returns count or -1 */
 static long shingles(uint64_t **out, const stet_tokens *t, int k)
 {
@@ -158,10 +196,7 @@ static long shingles(uint64_t **out, const stet_tokens *t, int k)
 			h = (h ^ t->v[j]) * 0x100000001B3ull + (h >> 29);
 		v[i] = h;
 	}
-	qsort(v, n, sizeof(*v), cmp_u64);
-	for (i = 0; i < n; i++)
-		if (!m || v[m - 1] != v[i])
-			v[m++] = v[i];
+	m = sort_unique(v, n);
 	*out = v;
 	return (long)m;
 }
@@ -352,10 +387,7 @@ static long grams5(uint64_t **out, const char *s, size_t len)
 		v[i] = XXH3_64bits(s + pos[i], e - pos[i]);
 	}
 	free(pos);
-	qsort(v, n, sizeof(*v), cmp_u64);
-	for (i = 0; i < n; i++)
-		if (!m || v[m - 1] != v[i])
-			v[m++] = v[i];
+	m = sort_unique(v, n);
 	*out = v;
 	return (long)m;
 }
@@ -439,35 +471,60 @@ int stet_fp_overlap_of(stet_fp_overlap *out, const char *body_a, const char *bod
 	return error;
 }
 
-int stet_fp_overlap_texts(stet_fp_overlap *out, const stet_fp_text *a, const stet_fp_text *b,
-			  stet_fp_common_cb common, void *payload)
+int stet_fp_side_prepare(stet_fp_side *s, const stet_fp_text *t, stet_fp_common_cb common, void *payload)
 {
-	stet_buf ka = STET_BUF_INIT, kb = STET_BUF_INIT;
-	uint64_t *ga = NULL, *gb = NULL;
+	int error;
+
+	memset(s, 0, sizeof(*s));
+	s->text = t;
+	s->kept = (stet_buf)STET_BUF_INIT;
+	kept_text(&s->kept, t, common, payload);
+	if ((error = stet_buf_check(&s->kept, "text")) < 0) {
+		stet_fp_side_dispose(s);
+		return error;
+	}
+	s->kept_chars = stet_utf8_len(s->kept.ptr, s->kept.size);
+	s->ngrams = s->nwhole = -1; /* not computed yet */
+	return 0;
+}
+
+void stet_fp_side_dispose(stet_fp_side *s)
+{
+	stet_buf_dispose(&s->kept);
+	free(s->grams);
+	free(s->whole);
+	memset(s, 0, sizeof(*s));
+}
+
+/* the side's 5-grams: of its kept text, or of its whole harsh text */
+static int side_grams(const uint64_t **g, long *n, stet_fp_side *s, int whole)
+{
+	uint64_t **v = whole ? &s->whole : &s->grams;
+	long *nv = whole ? &s->nwhole : &s->ngrams;
+	const stet_buf *t = whole ? &s->text->harsh : &s->kept;
+
+	if (*nv < 0 && (*nv = grams5(v, t->ptr, t->size)) < 0)
+		return stet_error_oom();
+	*g = *v;
+	*n = *nv;
+	return 0;
+}
+
+int stet_fp_overlap_sides(stet_fp_overlap *out, stet_fp_side *a, stet_fp_side *b)
+{
+	const uint64_t *ga, *gb;
 	long na, nb, i = 0, j = 0, both = 0;
-	const stet_buf *ta, *tb;
-	int error = 0;
+	int whole, error;
 
 	memset(out, 0, sizeof(*out));
-	kept_text(&ka, a, common, payload);
-	kept_text(&kb, b, common, payload);
-	if ((error = stet_buf_check(&ka, "text")) < 0 || (error = stet_buf_check(&kb, "text")) < 0)
-		goto done;
-	ta = &ka;
-	tb = &kb;
 	/* both texts all boilerplate (one story reposted many times): compare
 	 * them whole; one of them all boilerplate (a gallery beside articles
 	 * that embed it): it shares no story with the other */
-	if (stet_utf8_len(ka.ptr, ka.size) < OVERLAP_MIN_CHARS && stet_utf8_len(kb.ptr, kb.size) < OVERLAP_MIN_CHARS) {
-		ta = &a->harsh;
-		tb = &b->harsh;
-	}
-	out->chars_a = stet_utf8_len(ta->ptr, ta->size);
-	out->chars_b = stet_utf8_len(tb->ptr, tb->size);
-	if ((na = grams5(&ga, ta->ptr, ta->size)) < 0 || (nb = grams5(&gb, tb->ptr, tb->size)) < 0) {
-		error = stet_error_oom();
-		goto done;
-	}
+	whole = a->kept_chars < OVERLAP_MIN_CHARS && b->kept_chars < OVERLAP_MIN_CHARS;
+	out->chars_a = whole ? stet_utf8_len(a->text->harsh.ptr, a->text->harsh.size) : a->kept_chars;
+	out->chars_b = whole ? stet_utf8_len(b->text->harsh.ptr, b->text->harsh.size) : b->kept_chars;
+	if ((error = side_grams(&ga, &na, a, whole)) < 0 || (error = side_grams(&gb, &nb, b, whole)) < 0)
+		return error;
 	while (i < na && j < nb) {
 		if (ga[i] == gb[j]) {
 			both++;
@@ -483,10 +540,22 @@ int stet_fp_overlap_texts(stet_fp_overlap *out, const stet_fp_text *a, const ste
 		out->jaccard = (double)both / (double)(na + nb - both);
 	if (na && nb)
 		out->containment = (double)both / (double)(na < nb ? na : nb);
-done:
-	free(ga);
-	free(gb);
-	stet_buf_dispose(&ka);
-	stet_buf_dispose(&kb);
+	return 0;
+}
+
+int stet_fp_overlap_texts(stet_fp_overlap *out, const stet_fp_text *a, const stet_fp_text *b,
+			  stet_fp_common_cb common, void *payload)
+{
+	stet_fp_side sa, sb;
+	int error;
+
+	memset(out, 0, sizeof(*out));
+	if ((error = stet_fp_side_prepare(&sa, a, common, payload)) < 0)
+		return error;
+	if ((error = stet_fp_side_prepare(&sb, b, common, payload)) == 0) {
+		error = stet_fp_overlap_sides(out, &sa, &sb);
+		stet_fp_side_dispose(&sb);
+	}
+	stet_fp_side_dispose(&sa);
 	return error;
 }

@@ -510,6 +510,7 @@ int find_similar(stet_archive *a, const stet_canon *c, const stet_fingerprint *f
 	size_t n, i, j;
 	cands cs;
 	stet_fp_text self_text;
+	stet_fp_side my_side;
 	const stet_fp_text *mine = prepared;
 	int error = 0;
 
@@ -561,20 +562,31 @@ int find_similar(stet_archive *a, const stet_canon *c, const stet_fingerprint *f
 			return error;
 		mine = &self_text;
 	}
+	/* this text's side of the comparisons is made once (the callbacks
+	 * leave the sentence counts that say what is common alone) */
+	if ((error = stet_fp_side_prepare(&my_side, mine, common_cb, a)) < 0)
+		goto done;
 	for (i = 0; i < cs.n && i < MAX_CANDIDATES && !error; i++) {
 		keyent *d = a->keys.v[cs.v[i].id];
 		const stet_fp_text *theirs;
+		stet_fp_side their_side;
 		stet_fp_overlap o;
 		if (cs.v[i].id == self || d->kind != KE_ARTICLE)
 			continue;
 		if ((error = text_of(&theirs, a, cs.v[i].id)) < 0 ||
-		    (error = stet_fp_overlap_texts(&o, mine, theirs, common_cb, a)) < 0)
+		    (error = stet_fp_side_prepare(&their_side, theirs, common_cb, a)) < 0)
+			break;
+		error = stet_fp_overlap_sides(&o, &my_side, &their_side);
+		stet_fp_side_dispose(&their_side);
+		if (error < 0)
 			break;
 		if (all || o.jaccard >= NEAR_JACCARD || o.containment >= NEAR_CONTAINMENT) {
 			int distance = f->too_short || d->fp.too_short ? -1 : stet_fp_hamming(f->simhash, d->fp.simhash);
 			error = cb(cs.v[i].id, &o, distance, payload);
 		}
 	}
+	stet_fp_side_dispose(&my_side);
+done:
 	if (mine == &self_text)
 		stet_fp_text_dispose(&self_text);
 	return error;

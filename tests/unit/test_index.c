@@ -167,6 +167,30 @@ static void test_fp__overlap_leaves_boilerplate_out(void **state)
 	stet_buf_dispose(&b);
 }
 
+/* the 5-gram sets are sorted and made distinct (a radix sort past 64
+ * hashes): exact counts, checked against a set built by hand */
+static void test_fp__overlap_counts_are_exact(void **state)
+{
+	stet_buf a = STET_BUF_INIT, b = STET_BUF_INIT;
+	stet_fp_overlap o;
+	int i;
+	(void)state;
+	/* a: the alphabet over and over, 800 letters (796 5-grams, 26 of them
+	 * distinct); b: the first 200 of them. Every 5-gram of b is in a */
+	for (i = 0; i < 800; i++)
+		stet_buf_putc(&a, (char)('a' + (i % 400) % 26));
+	for (i = 0; i < 200; i++)
+		stet_buf_putc(&b, (char)('a' + i % 26));
+	stet_buf_putc(&a, '\n');
+	stet_buf_putc(&b, '\n');
+	assert_int_equal(stet_fp_overlap_of(&o, a.ptr, a.ptr, NULL, NULL), 0);
+	assert_true(o.jaccard == 1.0 && o.containment == 1.0);
+	assert_int_equal(stet_fp_overlap_of(&o, a.ptr, b.ptr, NULL, NULL), 0);
+	assert_true(o.containment == 1.0);
+	stet_buf_dispose(&a);
+	stet_buf_dispose(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -175,6 +199,7 @@ int main(void)
 		cmocka_unit_test(test_fp__simhash_is_near_for_edits),
 		cmocka_unit_test(test_fp__exact_ignores_spacing_and_punctuation),
 		cmocka_unit_test(test_fp__overlap_leaves_boilerplate_out),
+		cmocka_unit_test(test_fp__overlap_counts_are_exact),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
