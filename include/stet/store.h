@@ -62,6 +62,11 @@ int stet_archive_init(const char *dir);
  *  STET_ELOCKED, "archive is locked by pid N"). */
 int stet_archive_open(stet_archive **out, const char *dir, int for_writing, double wait_seconds);
 
+/** What opening the archive found worth saying but not an error (an
+ *  unknown stet.yaml setting, with its file and line): a line each, or
+ *  "". */
+const char *stet_archive_warnings(const stet_archive *a);
+
 /** Finish: a writer's pending events are committed (stet_archive_finish);
  *  then the lock is released and everything freed. */
 void stet_archive_free(stet_archive *a);

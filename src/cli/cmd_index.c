@@ -41,7 +41,9 @@ int cmd_reindex(cli_ctx *ctx, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (stet_archive_open(&a, ctx->archive ? ctx->archive : ".", 1, wait) < 0 || stet_archive_reindex(a, &n) < 0) {
+	if (stet_archive_open(&a, ctx->archive ? ctx->archive : ".", 1, wait) == 0)
+		cli_warnings(a);
+	if (!a || stet_archive_reindex(a, &n) < 0) {
 		cli_lib_error();
 		stet_archive_free(a);
 		return EXIT_FAIL;

@@ -180,6 +180,7 @@ int cmd_ingest(cli_ctx *ctx, int argc, char **argv)
 		rc = EXIT_FAIL;
 		goto done;
 	}
+	cli_warnings(a);
 	tty = isatty(STDERR_FILENO) && !json;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (k = 0; k < inputs.n && !stop;) {

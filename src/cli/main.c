@@ -68,6 +68,16 @@ void cli_lib_error(void)
 	cli_error("%s", m && *m ? m : stet_error_name(stet_error_code()));
 }
 
+void cli_warnings(const stet_archive *a)
+{
+	const char *w = stet_archive_warnings(a), *nl;
+	for (; *w; w = nl + 1) {
+		if (!(nl = strchr(w, '\n')))
+			nl = w + strlen(w) - 1;
+		fprintf(stderr, "stet: warning: %.*s\n", (int)(nl - w), w);
+	}
+}
+
 int cli_write(const char *s, size_t n)
 {
 	while (n) {

@@ -203,6 +203,7 @@ int stet_archive_open(stet_archive **out, const char *dir, int for_writing, doub
 	if (!(a = stet_calloc(1, sizeof(*a))))
 		return stet_error_oom();
 	a->lock_fd = -1;
+	a->warnings = (stet_buf)STET_BUF_INIT;
 	a->run_time = (long long)time(NULL);
 	if ((error = git_repository_open_ext(&a->repo, dir, 0, NULL)) < 0) {
 		error = error == GIT_ENOTFOUND
@@ -287,8 +288,14 @@ void stet_archive_free(stet_archive *a)
 		close(a->lock_fd);
 	free(a->root);
 	free(a->gitdir);
+	stet_buf_dispose(&a->warnings);
 	free(a->committer_name);
 	free(a->committer_email);
 	free(a->hook);
 	free(a);
+}
+
+const char *stet_archive_warnings(const stet_archive *a)
+{
+	return a->warnings.ptr ? a->warnings.ptr : "";
 }

@@ -1,7 +1,9 @@
 /*
  * stet.yaml, the archive's configuration, committed at its root so its
  * history is kept too. Read with libyaml; an error names the line and
- * column. Unknown keys are ignored (a newer stet may add some).
+ * column. An unknown key is a warning with its line (a typo such as
+ * 'checkpoint_every:' did nothing, silently), not an error: a newer stet
+ * may add keys that this one does not know.
  */
 #include "internal.h"
 
@@ -46,6 +48,46 @@ static yaml_node_t *get(yaml_document_t *d, yaml_node_t *map, const char *key)
 			return yaml_document_get_node(d, p->value);
 	}
 	return NULL;
+}
+
+/* warn of every key of map not in known (NULL-terminated); prefix names
+ * the mapping ("committer." ...) */
+static void unknown_keys(stet_archive *a, const char *path, yaml_document_t *d, yaml_node_t *map, const char *prefix,
+			 const char *const *known)
+{
+	yaml_node_pair_t *p;
+	if (!map || map->type != YAML_MAPPING_NODE)
+		return;
+	for (p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+		yaml_node_t *kn = yaml_document_get_node(d, p->key);
+		const char *k = scalar(d, kn);
+		size_t i;
+		int found = 0;
+		for (i = 0; k && known[i] && !found; i++)
+			found = !strcmp(k, known[i]);
+		if (found || !kn)
+			continue;
+		{
+			/* the key as a warning line can hold it: control characters
+			 * shown as '?', cut after 64 bytes (at a character) */
+			char shown[68];
+			size_t n = 0;
+			for (i = 0; k && k[i] && n < 64; i++)
+				shown[n++] = (unsigned char)k[i] < 0x20 || k[i] == 0x7F ? '?' : k[i];
+			if (k && k[i])
+				while (n && ((unsigned char)shown[n - 1] & 0xC0) == 0x80)
+					n--;
+			if (k && k[i] && n && (unsigned char)shown[n - 1] >= 0xC0)
+				n--;
+			shown[n] = 0;
+			stet_buf_printf(&a->warnings, "%s:%zu:%zu: unknown setting '%s%s%s' (ignored; known here:", path,
+					(size_t)kn->start_mark.line + 1, (size_t)kn->start_mark.column + 1, prefix,
+					k ? shown : "?", k && k[i] ? "..." : "");
+		}
+		for (i = 0; known[i]; i++)
+			stet_buf_printf(&a->warnings, " %s%s", prefix, known[i]);
+		stet_buf_puts(&a->warnings, ")\n");
+	}
 }
 
 static int set(char **dst, const char *v)
@@ -93,6 +135,14 @@ int config_parse(stet_archive *a, const char *path, const char *data, size_t len
 		error = stet_error_set(STET_EINVALID, "%s:%zu:1: stet.yaml must be a mapping of settings", path,
 				       (size_t)root->start_mark.line + 1);
 		goto done;
+	}
+	{
+		static const char *const top[] = {"committer", "checkpoint", "hooks", NULL};
+		static const char *const committer[] = {"name", "email", NULL};
+		static const char *const hooks[] = {"post-ingest", NULL};
+		unknown_keys(a, path, &doc, root, "", top);
+		unknown_keys(a, path, &doc, get(&doc, root, "committer"), "committer.", committer);
+		unknown_keys(a, path, &doc, get(&doc, root, "hooks"), "hooks.", hooks);
 	}
 	n = get(&doc, root, "committer");
 	if ((error = set(&a->committer_name, scalar(&doc, get(&doc, n, "name")))) < 0 ||

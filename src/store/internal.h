@@ -121,6 +121,7 @@ struct stet_archive {
 	char *committer_name, *committer_email;
 	char *hook;
 	size_t checkpoint_every;
+	stet_buf warnings; /* found reading stet.yaml, a line each */
 	/* state */
 	keymap keys;
 	git_oid tip;       /* the last commit of the run (or main's) */

@@ -158,6 +158,15 @@ t "a run killed before writing the index: the next writes the files since the ma
 	[ ! -e "$2/.git/stet/checkout-pending" ] && git -C "$2" diff --quiet main -- "$new" &&
 	[ "$(git -c core.quotePath=false -C "$2" status --porcelain)" = " M $old" ] && git -C "$2" checkout -- "$old"' _ "$STET" "$A" "$TMP" "$EX"
 
+t "an unknown stet.yaml setting is a warning naming its line and column; the run goes on" sh -c '
+	"$1" init "$2/w" >/dev/null 2>&1 || exit 1
+	n=$(($(wc -l < "$2/w/stet.yaml") + 1))
+	printf "checkpoint_every: 5\nhooks:\n  post_ingest: x\n" >> "$2/w/stet.yaml"
+	"$1" -C "$2/w" ingest "$3/hexo-library.md" 2>"$2/w.err" || exit 1
+	grep -q "^stet: warning: .*/stet.yaml:$n:1: unknown setting .checkpoint_every. (ignored" "$2/w.err" &&
+	grep -q "stet.yaml:$((n + 2)):3: unknown setting .hooks.post_ingest. (ignored; known here: hooks.post-ingest)" "$2/w.err" &&
+	grep -q "1 new" "$2/w.err" && [ "$(grep -c warning "$2/w.err")" = 2 ]' _ "$STET" "$TMP" "$EX"
+
 t "a symbolic link in the work tree is never written through" sh -c '
 	mkdir -p "$3/outside" "$3/sl" && rm -rf "$2/示例日报/2021/07" && ln -s "$3/outside" "$2/示例日报/2021/07"
 	sed "s/^title: .*/title: Symlink/; s/^date: .*/date: Tue, 06 Jul 2021 03:07:15 GMT/; s/图书馆/美术馆/g" \
