@@ -138,8 +138,8 @@ static int pack(flusher *f)
 	stet_buf_printf(&dir, "%s/objects/pack", f->a->gitdir);
 	if ((error = stet_buf_check(&dir, "the pack's folder")) < 0)
 		goto done;
-	if (!(sink.buf = malloc(PACK_CHUNK))) {
-		error = stet_error_set(STET_ENOMEM, "packing: out of memory");
+	if (!(sink.buf = stet_malloc(PACK_CHUNK))) {
+		error = stet_error_oom();
 		goto done;
 	}
 	/* the indexer syncs the pack and its index: GIT_OPT_ENABLE_FSYNC_GITDIR (archive.c) */

@@ -52,6 +52,16 @@ static int folders(stet_buf *full, const char *root, const char *rel)
 	return 0;
 }
 
+/* a path from a tree names something inside the work tree */
+static int inside(const char *rel)
+{
+	size_t n = strlen(rel);
+	if (!n || rel[0] == '/' || strstr(rel, "/../") || !strncmp(rel, "../", 3) ||
+	    (n >= 3 && !strcmp(rel + n - 3, "/..")) || !strcmp(rel, ".."))
+		return stet_error_set(STET_ECORRUPT, "%s: not a path inside the archive", rel);
+	return 0;
+}
+
 static int write_one(const char *root, const char *gitdir, git_index *index, const wt_file *f)
 {
 	const char *rel = f->path;
@@ -60,10 +70,8 @@ static int write_one(const char *root, const char *gitdir, git_index *index, con
 	struct stat st;
 	int fd = -1, error = 0;
 
-	if (rel[0] == '/' || strstr(rel, "/../") || !strncmp(rel, "../", 3)) {
-		error = stet_error_set(STET_ECORRUPT, "%s: not a path inside the archive", rel);
+	if ((error = inside(rel)) < 0)
 		goto done;
-	}
 	if ((error = folders(&full, root, rel)) < 0)
 		goto done;
 	stet_buf_clear(&full);
@@ -166,10 +174,22 @@ int worktree_index_write(git_index *index)
 static int remove_one(const char *root, git_index *index, const char *rel)
 {
 	stet_buf full = STET_BUF_INIT;
-	int error;
+	const char *slash;
+	struct stat st;
+	int error, real = 1;
 
+	if ((error = inside(rel)) < 0)
+		return error;
+	/* through plain folders only: never unlink through a link to elsewhere */
+	for (slash = strchr(rel, '/'); slash && real && !error; slash = strchr(slash + 1, '/')) {
+		stet_buf_clear(&full);
+		stet_buf_printf(&full, "%s/%.*s", root, (int)(slash - rel), rel);
+		if ((error = stet_buf_check(&full, "path")) == 0)
+			real = lstat(full.ptr, &st) == 0 && S_ISDIR(st.st_mode);
+	}
+	stet_buf_clear(&full);
 	stet_buf_printf(&full, "%s/%s", root, rel);
-	if ((error = stet_buf_check(&full, "path")) == 0 && unlink(full.ptr) < 0 && errno != ENOENT)
+	if (!error && real && (error = stet_buf_check(&full, "path")) == 0 && unlink(full.ptr) < 0 && errno != ENOENT)
 		error = stet_error_set(STET_EIO, "%s: %s", full.ptr, strerror(errno));
 	if (!error && (error = git_index_remove_bypath(index, rel)) < 0)
 		error = stet_git_error(error, rel);
