@@ -270,8 +270,8 @@ void stet_archive_free(stet_archive *a)
 
 	if (!a)
 		return;
-	if (a->writer && a->staging && a->npending)
-		stet_archive_finish(a); /* best effort: the caller should have finished */
+	if (a->writer && a->staging)
+		stet_archive_finish(a); /* best effort: the caller should have finished (then it does nothing) */
 	for (i = 0; i < a->npending; i++)
 		free(a->pending_names[i]);
 	free(a->pending);
