@@ -478,14 +478,20 @@ done:
 	return error;
 }
 
+/* .git/stet/checkout-pending (docs/format.md) */
+static int marker_path(stet_buf *path, const stet_archive *a)
+{
+	stet_buf_printf(path, "%s/stet/checkout-pending", a->gitdir);
+	return stet_buf_check(path, "marker");
+}
+
 int stet_store_mark_checkout(stet_archive *a, const git_oid *base)
 {
 	stet_buf path = STET_BUF_INIT;
 	char hex[GIT_OID_HEXSZ + 1];
 	int error = 0, fd;
 
-	stet_buf_printf(&path, "%s/stet/checkout-pending", a->gitdir);
-	if ((error = stet_buf_check(&path, "marker")) < 0)
+	if ((error = marker_path(&path, a)) < 0)
 		goto done;
 	if (base) {
 		/* an existing marker names the commit the work tree is still at */
@@ -541,8 +547,7 @@ int stet_store_sync_worktree(stet_archive *a)
 	stet_buf path = STET_BUF_INIT;
 	int error = 0;
 
-	stet_buf_printf(&path, "%s/stet/checkout-pending", a->gitdir);
-	if ((error = stet_buf_check(&path, "marker")) == 0 && access(path.ptr, F_OK) == 0) {
+	if ((error = marker_path(&path, a)) == 0 && access(path.ptr, F_OK) == 0) {
 		/* a run died between moving main and finishing the work tree: some
 		 * of its files may be written, their index entries are not */
 		git_index *index = NULL;
