@@ -256,7 +256,8 @@ static int commit_files(stet_archive *a, upsert *u, size_t nu, const stet_canon 
 	if ((error = track(a, &commit_id, NULL)) < 0)
 		goto done;
 	git_oid_cpy(&a->tip, &commit_id);
-	a->commits_since_checkpoint++;
+	if (a->commits_since_checkpoint++ == 0 && a->commits_total == 0)
+		error = flush_prefetch(a);
 done:
 	git_signature_free(author);
 	git_signature_free(committer);

@@ -56,6 +56,7 @@ struct flusher {
 	keys_batch keys;
 	int worktree;            /* write the files: main is the work tree's branch */
 	int index_pending;       /* entries in index not yet written; the marker is set */
+	int prefetch;            /* the running job only reads the git index */
 	wt_file *files;
 	size_t nfiles;
 	/* the thread */
@@ -201,6 +202,40 @@ static void *job(void *arg)
 	return NULL;
 }
 
+/* the git index read ahead, while the run commits its first thousand:
+ * 50 MB and a second at 300,000 articles, which the first checkpoint
+ * would otherwise spend before it can pack */
+static void *prefetch_job(void *arg)
+{
+	flusher *f = arg;
+	int error = worktree_files(f->a->root, f->a->gitdir, &f->index, NULL, 0);
+	if (error < 0)
+		keep_error(f, error);
+	return NULL;
+}
+
+int flush_prefetch(stet_archive *a)
+{
+	flusher *f = a->flush;
+
+	if (f && (f->running || f->index || f->error))
+		return 0;
+	if (!stet_store_head_is_main(a))
+		return 0; /* no work tree to keep */
+	if (!f) {
+		if (!(a->flush = stet_calloc(1, sizeof(*a->flush))))
+			return stet_error_oom();
+		f = a->flush;
+		f->a = a;
+	}
+	f->prefetch = 1;
+	f->threaded = pthread_create(&f->thread, NULL, prefetch_job, f) == 0;
+	if (!f->threaded)
+		prefetch_job(f);
+	f->running = 1;
+	return 0;
+}
+
 static void job_free(flusher *f)
 {
 	size_t i;
@@ -223,7 +258,11 @@ int flush_wait(stet_archive *a)
 
 	if (!f)
 		return 0;
-	if (f->running) {
+	if (f->running && f->prefetch) {
+		if (f->threaded)
+			pthread_join(f->thread, NULL);
+		f->running = f->prefetch = 0;
+	} else if (f->running) {
 		if (f->threaded)
 			pthread_join(f->thread, NULL);
 		f->running = 0;

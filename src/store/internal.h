@@ -282,6 +282,9 @@ int odb_reader_open(git_odb **out, git_odb_backend *frozen);
 typedef struct flusher flusher;
 int flush_start(stet_archive *a);
 int flush_wait(stet_archive *a);
+/* at a run's first commit: the checkpoint's thread reads the git index
+ * ahead (it is written at the end; flush_wait waits for it too) */
+int flush_prefetch(stet_archive *a);
 /* the end of a run, after the last flush_wait: the git index, kept in
  * memory from the first checkpoint on, is written and the marker goes */
 int flush_finish(stet_archive *a);
