@@ -24,7 +24,6 @@
 #include <unistd.h>
 #include <xxhash.h>
 
-
 int stet_git_error(int code, const char *what)
 {
 	const git_error *e = git_error_last();

@@ -565,11 +565,13 @@ int stet_store_sync_worktree(stet_archive *a)
 			unlink(lock.ptr);
 		stet_buf_dispose(&lock);
 		stet_error_clear();
-		if (stet_store_head_is_main(a) && marker_base(&base, a, path.ptr)) {
+		if (!stet_store_head_is_main(a)) {
+			/* someone checked out another branch: their work tree stays */
+		} else if (marker_base(&base, a, path.ptr)) {
 			/* the marker names the commit the work tree and its index are
 			 * at: write what differs from there to main */
 			error = worktree_resync(a, &base);
-		} else if (stet_store_head_is_main(a)) {
+		} else {
 			/* a marker of an older stet, or a commit gone: all of it */
 			git_checkout_options_init(&opts, GIT_CHECKOUT_OPTIONS_VERSION);
 			opts.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_DISABLE_PATHSPEC_MATCH;

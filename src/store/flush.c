@@ -208,10 +208,27 @@ static void *job(void *arg)
 static void *prefetch_job(void *arg)
 {
 	flusher *f = arg;
-	int error = worktree_files(f->a->root, f->a->gitdir, &f->index, NULL, 0);
+	int error = worktree_index_open(&f->index, f->a->gitdir);
 	if (error < 0)
 		keep_error(f, error);
 	return NULL;
+}
+
+/* the archive's flusher, made on first use */
+static flusher *flusher_of(stet_archive *a)
+{
+	if (!a->flush && (a->flush = stet_calloc(1, sizeof(*a->flush))))
+		a->flush->a = a;
+	return a->flush;
+}
+
+/* run fn on the checkpoint's thread; with no thread to be had, on this one */
+static void launch(flusher *f, void *(*fn)(void *))
+{
+	f->threaded = pthread_create(&f->thread, NULL, fn, f) == 0;
+	if (!f->threaded)
+		fn(f);
+	f->running = 1;
 }
 
 int flush_prefetch(stet_archive *a)
@@ -222,17 +239,10 @@ int flush_prefetch(stet_archive *a)
 		return 0;
 	if (!stet_store_head_is_main(a))
 		return 0; /* no work tree to keep */
-	if (!f) {
-		if (!(a->flush = stet_calloc(1, sizeof(*a->flush))))
-			return stet_error_oom();
-		f = a->flush;
-		f->a = a;
-	}
+	if (!(f = flusher_of(a)))
+		return stet_error_oom();
 	f->prefetch = 1;
-	f->threaded = pthread_create(&f->thread, NULL, prefetch_job, f) == 0;
-	if (!f->threaded)
-		prefetch_job(f);
-	f->running = 1;
+	launch(f, prefetch_job);
 	return 0;
 }
 
@@ -258,23 +268,23 @@ int flush_wait(stet_archive *a)
 
 	if (!f)
 		return 0;
-	if (f->running && f->prefetch) {
-		if (f->threaded)
-			pthread_join(f->thread, NULL);
-		f->running = f->prefetch = 0;
-	} else if (f->running) {
+	if (f->running) {
 		if (f->threaded)
 			pthread_join(f->thread, NULL);
 		f->running = 0;
-		/* the pack is on disk (or the run stops): the run's object store
-		 * sees it, then the frozen objects go */
-		odb_packs_changed(a);
-		if (!f->error) {
-			odb_staging_release(a);
-			a->commits_total += f->commits;
-		} else
-			a->keys.cache_end = 0; /* a later run writes the key cache whole */
-		job_free(f);
+		if (f->prefetch) {
+			f->prefetch = 0; /* only the index was read */
+		} else {
+			/* the pack is on disk (or the run stops): the run's object
+			 * store sees it, then the frozen objects go */
+			odb_packs_changed(a);
+			if (!f->error) {
+				odb_staging_release(a);
+				a->commits_total += f->commits;
+			} else
+				a->keys.cache_end = 0; /* a later run writes the key cache whole */
+			job_free(f);
+		}
 	}
 	if (f->error)
 		return stet_error_set(f->error, "%s", f->msg);
@@ -288,12 +298,8 @@ int flush_start(stet_archive *a)
 
 	if ((error = flush_wait(a)) < 0)
 		return error;
-	if (!a->flush) {
-		if (!(a->flush = stet_calloc(1, sizeof(*a->flush))))
-			return stet_error_oom();
-		a->flush->a = a;
-	}
-	f = a->flush;
+	if (!(f = flusher_of(a)))
+		return stet_error_oom();
 	/* what the checkpoint writes, taken from the run */
 	if ((error = keys_prepare(a, &f->keys)) < 0)
 		goto fail;
@@ -309,10 +315,7 @@ int flush_start(stet_archive *a)
 	f->frozen = odb_staging_freeze(a);
 	git_oid_cpy(&f->tip, &a->tip);
 	f->commits = a->commits_since_checkpoint;
-	f->threaded = pthread_create(&f->thread, NULL, job, f) == 0;
-	if (!f->threaded)
-		job(f); /* no thread to be had: on this one */
-	f->running = 1;
+	launch(f, job);
 	return 0;
 fail:
 	/* the key cache's batch is counted written: stop here too */

@@ -258,6 +258,7 @@ typedef struct {
 } wt_file;
 int worktree_collect(stet_archive *a, wt_file **files, size_t *n);
 int worktree_files(const char *root, const char *gitdir, git_index **index, const wt_file *files, size_t n);
+int worktree_index_open(git_index **index, const char *gitdir);
 int worktree_index_write(git_index *index);
 int worktree_resync(stet_archive *a, const git_oid *base);
 void worktree_files_free(wt_file *files, size_t n);

@@ -138,7 +138,7 @@ void worktree_files_free(wt_file *files, size_t n)
 	free(files);
 }
 
-static int index_open(git_index **index, const char *gitdir)
+int worktree_index_open(git_index **index, const char *gitdir)
 {
 	stet_buf path = STET_BUF_INIT;
 	int error;
@@ -157,7 +157,7 @@ int worktree_files(const char *root, const char *gitdir, git_index **index, cons
 	size_t i;
 	int error = 0;
 
-	if (!*index && (error = index_open(index, gitdir)) < 0)
+	if (!*index && (error = worktree_index_open(index, gitdir)) < 0)
 		return error;
 	for (i = 0; i < n && !error; i++)
 		error = write_one(root, gitdir, *index, &files[i]);
@@ -197,6 +197,24 @@ static int remove_one(const char *root, git_index *index, const char *rel)
 	return error;
 }
 
+/* f: the file at path with blob id's content */
+static int file_of_blob(wt_file *f, git_repository *repo, const char *path, const git_oid *id)
+{
+	git_blob *blob = NULL;
+	int error;
+
+	if ((error = git_blob_lookup(&blob, repo, id)) < 0)
+		return stet_git_error(error, path);
+	git_oid_cpy(&f->id, id);
+	f->size = (size_t)git_blob_rawsize(blob);
+	f->path = stet_strdup(path);
+	f->data = stet_malloc(f->size ? f->size : 1);
+	if (f->data)
+		memcpy(f->data, git_blob_rawcontent(blob), f->size);
+	git_blob_free(blob);
+	return f->path && f->data ? 0 : stet_error_oom();
+}
+
 int worktree_resync(stet_archive *a, const git_oid *base)
 {
 	git_commit *from_c = NULL, *to_c = NULL;
@@ -213,7 +231,7 @@ int worktree_resync(stet_archive *a, const git_oid *base)
 		error = stet_git_error(error, "comparing the work tree's commit with main");
 		goto done;
 	}
-	if ((error = index_open(&index, a->gitdir)) < 0)
+	if ((error = worktree_index_open(&index, a->gitdir)) < 0)
 		goto done;
 	nd = git_diff_num_deltas(diff);
 	if (nd && !(files = stet_calloc(nd, sizeof(*files)))) {
@@ -222,28 +240,10 @@ int worktree_resync(stet_archive *a, const git_oid *base)
 	}
 	for (i = 0; i < nd && !error; i++) {
 		const git_diff_delta *d = git_diff_get_delta(diff, i);
-		git_blob *blob = NULL;
-		wt_file *f = &files[n];
-		if (d->status == GIT_DELTA_DELETED) {
+		if (d->status == GIT_DELTA_DELETED)
 			error = remove_one(a->root, index, d->old_file.path);
-			continue;
-		}
-		if (d->new_file.mode != GIT_FILEMODE_BLOB) /* stet writes plain files only */
-			continue;
-		if ((error = git_blob_lookup(&blob, a->repo, &d->new_file.id)) < 0) {
-			error = stet_git_error(error, d->new_file.path);
-			break;
-		}
-		git_oid_cpy(&f->id, &d->new_file.id);
-		f->size = (size_t)git_blob_rawsize(blob);
-		f->path = stet_strdup(d->new_file.path);
-		f->data = stet_malloc(f->size ? f->size : 1);
-		if (f->data)
-			memcpy(f->data, git_blob_rawcontent(blob), f->size);
-		git_blob_free(blob);
-		n++;
-		if (!f->path || !f->data)
-			error = stet_error_oom();
+		else if (d->new_file.mode == GIT_FILEMODE_BLOB) /* stet writes plain files only */
+			error = file_of_blob(&files[n++], a->repo, d->new_file.path, &d->new_file.id);
 	}
 	if (!error && (error = worktree_files(a->root, a->gitdir, &index, files, n)) == 0)
 		error = worktree_index_write(index);
@@ -283,29 +283,16 @@ int worktree_collect(stet_archive *a, wt_file **out, size_t *nout)
 	}
 	for (i = 0; i < a->nchanged; i++) {
 		git_tree_entry *te = NULL;
-		git_blob *blob = NULL;
-		wt_file *f = &files[n];
 		if (i && !strcmp(a->changed[i], a->changed[i - 1]))
 			continue;
-		if ((error = git_tree_entry_bypath(&te, tree, a->changed[i])) < 0 ||
-		    (error = git_blob_lookup(&blob, a->repo, git_tree_entry_id(te))) < 0) {
-			git_tree_entry_free(te);
+		if ((error = git_tree_entry_bypath(&te, tree, a->changed[i])) < 0) {
 			error = stet_git_error(error, a->changed[i]);
 			goto done;
 		}
-		git_oid_cpy(&f->id, git_tree_entry_id(te));
-		f->size = (size_t)git_blob_rawsize(blob);
-		f->path = stet_strdup(a->changed[i]);
-		f->data = stet_malloc(f->size ? f->size : 1);
-		if (f->data)
-			memcpy(f->data, git_blob_rawcontent(blob), f->size);
-		git_blob_free(blob);
+		error = file_of_blob(&files[n++], a->repo, a->changed[i], git_tree_entry_id(te));
 		git_tree_entry_free(te);
-		n++;
-		if (!f->path || !f->data) {
-			error = stet_error_oom();
+		if (error < 0)
 			goto done;
-		}
 	}
 done:
 	git_tree_free(tree);
