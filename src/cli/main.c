@@ -70,11 +70,11 @@ void cli_lib_error(void)
 
 void cli_warnings(const stet_archive *a)
 {
-	const char *w = stet_archive_warnings(a), *nl;
-	for (; *w; w = nl + 1) {
-		if (!(nl = strchr(w, '\n')))
-			nl = w + strlen(w) - 1;
-		fprintf(stderr, "stet: warning: %.*s\n", (int)(nl - w), w);
+	const char *w = stet_archive_warnings(a);
+	while (*w) {
+		size_t n = strcspn(w, "\n");
+		fprintf(stderr, "stet: warning: %.*s\n", (int)n, w);
+		w += n + (w[n] == '\n');
 	}
 }
 
