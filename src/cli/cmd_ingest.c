@@ -42,7 +42,10 @@ static const char help[] =
 	"                    at once with 'archive is locked by pid N')\n"
 	"\n"
 	"After a run that committed something, the post-ingest hook set in\n"
-	"stet.yaml runs with the run's JSON lines on its standard input.\n"
+	"stet.yaml runs with the run's JSON lines on its standard input. A\n"
+	"setting stet.yaml has that stet does not know is a warning naming its\n"
+	"line (stet: warning: FILE:LINE:COLUMN: unknown setting ...); the run\n"
+	"goes on.\n"
 	"Exit status: 0 ok, 1 failure (the archive could not be read or written:\n"
 	"the run stops there, and nothing of the failed checkpoint is committed),\n"
 	"2 usage, 3 some inputs rejected (the rest archived).\n";
