@@ -53,9 +53,13 @@ const char *stet_grade_name(stet_grade g);
 void stet_event_dispose(stet_event *ev);
 
 /** Create an archive in dir (created if missing): a git repository on
- *  branch main with a commented stet.yaml and a first commit.
+ *  branch main with a commented stet.yaml and a first commit. bare: a
+ *  bare repository, no work tree (stet.yaml is read from main's tree).
  *  STET_EEXISTS if dir already holds a repository. */
-int stet_archive_init(const char *dir);
+int stet_archive_init(const char *dir, int bare);
+
+/** Whether the archive is a bare repository (no work tree). */
+int stet_archive_is_bare(const stet_archive *a);
 
 /** Open the archive at (or above) dir. For writing, take the lock: wait up
  *  to wait_seconds for another run to finish (0: fail at once with

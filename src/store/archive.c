@@ -69,27 +69,24 @@ static int git_up(void)
 
 /* ---- init ---- */
 
-int stet_archive_init(const char *dir)
+/* the first commit's tree: stet.yaml alone, from the work tree's file
+ * (and its index entry) or, bare, straight into the object store */
+static int first_tree(git_oid *tree_id, git_repository *repo, const char *dir)
 {
-	git_repository *repo = NULL;
-	git_repository_init_options opts;
 	git_index *index = NULL;
-	git_signature *sig = NULL;
-	git_tree *tree = NULL;
-	git_oid tree_id, commit_id;
+	git_treebuilder *tb = NULL;
 	stet_buf path = STET_BUF_INIT;
+	git_oid blob;
 	FILE *f;
-	int error;
+	int error = 0;
 
-	if ((error = git_up()) < 0)
-		return error;
-	git_repository_init_options_init(&opts, GIT_REPOSITORY_INIT_OPTIONS_VERSION);
-	if (git_repository_open_ext(NULL, dir, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) == 0)
-		return stet_error_set(STET_EEXISTS, "%s: already a git repository", dir);
-	opts.flags = GIT_REPOSITORY_INIT_MKPATH | GIT_REPOSITORY_INIT_NO_REINIT;
-	opts.initial_head = "main";
-	if ((error = git_repository_init_ext(&repo, dir, &opts)) < 0) {
-		error = stet_git_error(error, dir);
+	if (git_repository_is_bare(repo)) {
+		if ((error = git_blob_create_from_buffer(&blob, repo, stet_default_config,
+							 strlen(stet_default_config))) < 0 ||
+		    (error = git_treebuilder_new(&tb, repo, NULL)) < 0 ||
+		    (error = git_treebuilder_insert(NULL, tb, "stet.yaml", &blob, GIT_FILEMODE_BLOB)) < 0 ||
+		    (error = git_treebuilder_write(tree_id, tb)) < 0)
+			error = stet_git_error(error, dir);
 		goto done;
 	}
 	stet_buf_printf(&path, "%s/stet.yaml", git_repository_workdir(repo));
@@ -100,8 +97,51 @@ int stet_archive_init(const char *dir)
 		goto done;
 	}
 	if ((error = git_repository_index(&index, repo)) < 0 || (error = git_index_add_bypath(index, "stet.yaml")) < 0 ||
-	    (error = git_index_write(index)) < 0 || (error = git_index_write_tree(&tree_id, index)) < 0 ||
-	    (error = git_tree_lookup(&tree, repo, &tree_id)) < 0 ||
+	    (error = git_index_write(index)) < 0 || (error = git_index_write_tree(tree_id, index)) < 0)
+		error = stet_git_error(error, dir);
+done:
+	git_treebuilder_free(tb);
+	git_index_free(index);
+	stet_buf_dispose(&path);
+	return error;
+}
+
+int stet_archive_init(const char *dir, int bare)
+{
+	git_repository *repo = NULL;
+	git_repository_init_options opts;
+	git_signature *sig = NULL;
+	git_tree *tree = NULL;
+	git_oid tree_id, commit_id;
+	int error;
+
+	if ((error = git_up()) < 0)
+		return error;
+	git_repository_init_options_init(&opts, GIT_REPOSITORY_INIT_OPTIONS_VERSION);
+	if (git_repository_open_ext(NULL, dir, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) == 0)
+		return stet_error_set(STET_EEXISTS, "%s: already a git repository", dir);
+	opts.flags = GIT_REPOSITORY_INIT_MKPATH | GIT_REPOSITORY_INIT_NO_REINIT | (bare ? GIT_REPOSITORY_INIT_BARE : 0);
+	opts.initial_head = "main";
+	if ((error = git_repository_init_ext(&repo, dir, &opts)) < 0) {
+		error = stet_git_error(error, dir);
+		goto done;
+	}
+	/* a bare repository keeps no reflog unless asked: a run's entry in it
+	 * ("stet ingest: N commits") is how main's moves are read back */
+	if (bare) {
+		git_config *cfg = NULL;
+		error = git_repository_config(&cfg, repo);
+		if (!error)
+			error = git_config_set_bool(cfg, "core.logAllRefUpdates", 1);
+		git_config_free(cfg);
+		if (error < 0) {
+			error = stet_git_error(error, dir);
+			goto done;
+		}
+	}
+	if ((error = first_tree(&tree_id, repo, dir)) < 0)
+		goto done;
+	if ((error = git_tree_lookup(&tree, repo, &tree_id)) < 0 ||
 	    (error = git_signature_now(&sig, "stet", "stet@localhost")) < 0 ||
 	    (error = git_commit_create(&commit_id, repo, "HEAD", sig, sig, "UTF-8", "init: a stet archive\n", tree, 0,
 				       NULL)) < 0) {
@@ -111,9 +151,7 @@ int stet_archive_init(const char *dir)
 done:
 	git_tree_free(tree);
 	git_signature_free(sig);
-	git_index_free(index);
 	git_repository_free(repo);
-	stet_buf_dispose(&path);
 	return error;
 }
 
@@ -210,11 +248,10 @@ int stet_archive_open(stet_archive **out, const char *dir, int for_writing, doub
 				: stet_git_error(error, dir);
 		goto done;
 	}
-	if (!(wd = git_repository_workdir(a->repo))) {
-		error = stet_error_set(STET_EINVALID, "%s: a bare repository; a stet archive has a work tree", dir);
-		goto done;
-	}
-	if (!(a->root = stet_strdup(wd)) || !(a->gitdir = stet_strdup(git_repository_path(a->repo)))) {
+	/* a bare archive's folder is the repository's */
+	a->bare = !(wd = git_repository_workdir(a->repo));
+	if (!(a->root = stet_strdup(a->bare ? git_repository_path(a->repo) : wd)) ||
+	    !(a->gitdir = stet_strdup(git_repository_path(a->repo)))) {
 		error = stet_error_oom();
 		goto done;
 	}
@@ -260,6 +297,7 @@ done:
 }
 
 const char *stet_archive_root(const stet_archive *a) { return a->root; }
+int stet_archive_is_bare(const stet_archive *a) { return a->bare; }
 const char *stet_archive_hook(const stet_archive *a) { return a->hook; }
 size_t stet_archive_commits(const stet_archive *a) { return a->commits_total; }
 

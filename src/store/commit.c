@@ -543,11 +543,20 @@ int stet_store_head_is_main(stet_archive *a)
 	return yes;
 }
 
+/* the run writes the files it commits into the work tree: there is one,
+ * and main is checked out in it */
+int stet_store_keeps_worktree(stet_archive *a)
+{
+	return !a->bare && stet_store_head_is_main(a);
+}
+
 int stet_store_sync_worktree(stet_archive *a)
 {
 	stet_buf path = STET_BUF_INIT;
 	int error = 0;
 
+	if (a->bare)
+		return 0;
 	if ((error = marker_path(&path, a)) == 0 && access(path.ptr, F_OK) == 0) {
 		/* a run died between moving main and finishing the work tree: some
 		 * of its files may be written, their index entries are not */

@@ -3,7 +3,9 @@
  * history is kept too. Read with libyaml; an error names the line and
  * column. An unknown key is a warning with its line (a typo such as
  * 'checkpoint_every:' did nothing, silently), not an error: a newer stet
- * may add keys that this one does not know.
+ * may add keys that this one does not know. A bare archive has no work
+ * tree: its stet.yaml is the one committed on main (changed by a commit,
+ * pushed from a clone, like any file of it).
  */
 #include "internal.h"
 
@@ -177,6 +179,42 @@ done:
 	return error;
 }
 
+enum { CONFIG_MAX = 1 << 20 }; /* bytes of stet.yaml */
+
+/* a bare archive's stet.yaml: the one committed on main, named
+ * ARCHIVE:main:stet.yaml in messages (git's name for it, after the folder) */
+static int config_load_committed(stet_archive *a)
+{
+	git_object *obj = NULL;
+	stet_buf label = STET_BUF_INIT;
+	int error;
+
+	stet_buf_printf(&label, "%s:main:stet.yaml", a->root);
+	if ((error = stet_buf_check(&label, "stet.yaml")) < 0)
+		goto done;
+	if ((error = git_revparse_single(&obj, a->repo, MAIN_REF ":stet.yaml")) == GIT_ENOTFOUND) {
+		error = config_parse(a, label.ptr, NULL, 0); /* no stet.yaml: the defaults */
+		goto done;
+	}
+	if (error < 0) {
+		error = stet_git_error(error, label.ptr);
+		goto done;
+	}
+	if (git_object_type(obj) != GIT_OBJECT_BLOB) {
+		error = stet_error_set(STET_EINVALID, "%s: not a file", label.ptr);
+		goto done;
+	}
+	if (git_blob_rawsize((git_blob *)obj) > CONFIG_MAX) {
+		error = stet_error_set(STET_EINVALID, "%s: larger than %d bytes", label.ptr, CONFIG_MAX);
+		goto done;
+	}
+	error = config_parse(a, label.ptr, git_blob_rawcontent((git_blob *)obj), (size_t)git_blob_rawsize((git_blob *)obj));
+done:
+	git_object_free(obj);
+	stet_buf_dispose(&label);
+	return error;
+}
+
 int config_load(stet_archive *a)
 {
 	stet_buf file = STET_BUF_INIT, path = STET_BUF_INIT;
@@ -185,6 +223,8 @@ int config_load(stet_archive *a)
 	size_t r;
 	int error = 0;
 
+	if (a->bare)
+		return config_load_committed(a);
 	stet_buf_printf(&path, "%s/stet.yaml", a->root);
 	if ((error = stet_buf_check(&path, "stet.yaml")) < 0)
 		goto done;
@@ -192,7 +232,7 @@ int config_load(stet_archive *a)
 		error = config_parse(a, path.ptr, NULL, 0); /* no stet.yaml: the defaults */
 		goto done;
 	}
-	stet_buf_init(&file, 1u << 20);
+	stet_buf_init(&file, CONFIG_MAX);
 	while ((r = fread(chunk, 1, sizeof(chunk), f)) > 0)
 		stet_buf_put(&file, chunk, r);
 	fclose(f);

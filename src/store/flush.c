@@ -54,7 +54,7 @@ struct flusher {
 	git_oid tip;
 	size_t commits;
 	keys_batch keys;
-	int worktree;            /* write the files: main is the work tree's branch */
+	int worktree;            /* write the files: a work tree with main checked out */
 	int index_pending;       /* entries in index not yet written; the marker is set */
 	int prefetch;            /* the running job only reads the git index */
 	wt_file *files;
@@ -185,7 +185,7 @@ static void *job(void *arg)
 		error = pack(f);
 	if (!error && (error = git_reference_name_to_id(&old, f->repo, MAIN_REF)) < 0)
 		error = stet_git_error(error, "reading main");
-	if (!error)
+	if (!error && f->worktree)
 		error = stet_store_mark_checkout(a, &old);
 	if (!error)
 		error = move_main(f, &old);
@@ -237,7 +237,7 @@ int flush_prefetch(stet_archive *a)
 
 	if (f && (f->running || f->index || f->error))
 		return 0;
-	if (!stet_store_head_is_main(a))
+	if (!stet_store_keeps_worktree(a))
 		return 0; /* no work tree to keep */
 	if (!(f = flusher_of(a)))
 		return stet_error_oom();
@@ -303,7 +303,7 @@ int flush_start(stet_archive *a)
 	/* what the checkpoint writes, taken from the run */
 	if ((error = keys_prepare(a, &f->keys)) < 0)
 		goto fail;
-	f->worktree = stet_store_head_is_main(a);
+	f->worktree = stet_store_keeps_worktree(a);
 	if (f->worktree && (error = worktree_collect(a, &f->files, &f->nfiles)) < 0)
 		goto fail;
 	f->ids = a->pending;

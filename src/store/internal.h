@@ -113,8 +113,9 @@ struct stet_archive {
 	git_odb *odb;
 	git_odb_backend *staging; /* new objects (odb.c) */
 	git_odb_backend *packs; /* the wrapped pack backend (odb.c), or NULL */
-	char *root;        /* work tree, with a trailing '/' removed */
+	char *root;        /* work tree (a bare archive: its folder), no trailing '/' */
 	char *gitdir;
+	int bare;          /* no work tree: stet.yaml is read from main's tree */
 	int writer;
 	int lock_fd;
 	/* config (stet.yaml) */
@@ -229,6 +230,7 @@ int canon_hash(char out[33], const stet_canon *c);
  * keeps theirs) */
 int stet_store_mark_checkout(stet_archive *a, const git_oid *base);
 int stet_store_head_is_main(stet_archive *a);
+int stet_store_keeps_worktree(stet_archive *a);
 int stet_store_sync_worktree(stet_archive *a);
 
 /* prepared inputs (prepare.c) */

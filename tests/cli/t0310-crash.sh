@@ -4,7 +4,8 @@
 # kill, and the run that finishes the work reaches the same tree as an
 # uninterrupted run, and the key cache (journal and snapshot) agrees with
 # main. Two and three runs started at once (--wait) leave
-# the same tree as one run.
+# the same tree as one run. A bare archive (no work tree) killed the same
+# way reaches the same tree too.
 . "$(dirname "$0")/lib.sh"
 need_shared
 POSTS=$STET_SHARED/corpus/posts
@@ -48,6 +49,26 @@ t "the work tree matches main after the rerun" sh -c '[ -z "$(git -C "$1" status
 t "a further run commits nothing" sh -c '
 	before=$(git -C "$2" rev-parse main); "$1" -C "$2" ingest "$3" 2>/dev/null && [ "$(git -C "$2" rev-parse main)" = "$before" ]' \
 	_ "$STET" "$TMP/killed" "$POSTS"
+
+# a bare archive: its stet.yaml changed in a clone and pushed
+"$STET" init --bare "$TMP/bare" 2>/dev/null
+git clone -q "$TMP/bare" "$TMP/bare-clone"
+sed -i 's/^checkpoint: .*/checkpoint: 150/' "$TMP/bare-clone/stet.yaml"
+(cd "$TMP/bare-clone" && git -c user.name=test -c user.email=test@localhost commit -qam "checkpoint every 150" &&
+	git push -q origin main)
+for i in 1 2 3; do
+	delay=$((RANDOM % 3)).$((RANDOM % 10))
+	STET_SNAPSHOT_AFTER=300 "$STET" -C "$TMP/bare" ingest "$POSTS" 2>/dev/null &
+	pid=$!
+	sleep "$delay"
+	kill -9 $pid 2>/dev/null
+	wait $pid 2>/dev/null
+	t "bare: fsck --strict clean after kill $i (at ${delay}s)" git -C "$TMP/bare" fsck --strict --no-progress
+done
+t "bare: the rerun finishes the work" sh -c '"$1" -C "$2" ingest "$3" 2>/dev/null' _ "$STET" "$TMP/bare" "$POSTS"
+t "bare: the key cache agrees with main after the rerun" "$STET" -C "$TMP/bare" fsck
+t "bare: the rerun reaches the uninterrupted run's tree" sh -c '[ "$(git -C "$1" rev-parse "main^{tree}")" = "$2" ]' _ "$TMP/bare" "$want"
+t "bare: no work tree, no git index, no marker" sh -c '[ ! -e "$1/index" ] && [ ! -e "$1/stet/checkout-pending" ] && [ "$(git -C "$1" rev-parse --is-bare-repository)" = true ]' _ "$TMP/bare"
 
 for n in 2 3; do
 	new_archive "$TMP/conc$n"
