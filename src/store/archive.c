@@ -224,6 +224,7 @@ static int read_tip(stet_archive *a)
 	}
 	if (error < 0)
 		return stet_git_error(error, "reading main");
+	git_oid_cpy(&a->main_at, &a->tip);
 	a->have_tip = 1;
 	return 0;
 }

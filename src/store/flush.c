@@ -11,7 +11,8 @@
  *   2. set the "checkout-pending" marker, naming the commit the work
  *      tree and the git index are at (main is about to be ahead of them;
  *      a marker already set by this run's first checkpoint stays);
- *   3. move main (only if it is still where this run last put it);
+ *   3. move main (only if it is still where this run found it or last
+ *      put it: else the run stops, see move_main);
  *   4. write the key cache (a journal batch naming the new main);
  *   5. write the work tree's files, and their entries into the git index
  *      in memory.
@@ -52,6 +53,7 @@ struct flusher {
 	char **names;
 	size_t nids;
 	git_oid tip;
+	git_oid main_at;         /* where main must still be: the run's commits descend from it */
 	size_t commits;
 	keys_batch keys;
 	int worktree;            /* write the files: a work tree with main checked out */
@@ -157,16 +159,35 @@ done:
 	return error;
 }
 
-static int move_main(flusher *f, const git_oid *old)
+/* main moves from where the run found it (or its last checkpoint put it)
+ * to the checkpoint's commit, or not at all: a commit pushed or made there
+ * during the run would be lost from main, so the run stops instead */
+static int move_main(flusher *f)
 {
 	git_reference *ref = NULL;
 	stet_buf logmsg = STET_BUF_INIT;
+	char was[GIT_OID_HEXSZ + 1], now[GIT_OID_HEXSZ + 1];
+	git_oid cur;
 	int error;
 
 	stet_buf_printf(&logmsg, "stet ingest: %zu commit%s", f->commits, f->commits == 1 ? "" : "s");
-	if ((error = stet_buf_check(&logmsg, "reflog")) == 0 &&
-	    (error = git_reference_create_matching(&ref, f->repo, MAIN_REF, &f->tip, 1, old, logmsg.ptr)) < 0)
-		error = stet_git_error(error, "moving main (did something else move it during the run?)");
+	if ((error = stet_buf_check(&logmsg, "reflog")) < 0)
+		goto done;
+	error = git_reference_create_matching(&ref, f->repo, MAIN_REF, &f->tip, 1, &f->main_at, logmsg.ptr);
+	if (error == GIT_EMODIFIED || error == GIT_ENOTFOUND) {
+		git_oid_tostr(was, sizeof(was), &f->main_at);
+		if (git_reference_name_to_id(&cur, f->repo, MAIN_REF) == 0)
+			git_oid_tostr(now, sizeof(now), &cur);
+		else
+			snprintf(now, sizeof(now), "nowhere");
+		error = stet_error_set(STET_ECORRUPT,
+				       "main moved during the run (from %.12s to %.12s: a push, or a commit in the "
+				       "archive?); this run stops and leaves it there, what it archived before is "
+				       "kept, and the next run goes on from the new main", was, now);
+	} else if (error < 0) {
+		error = stet_git_error(error, "moving main");
+	}
+done:
 	git_reference_free(ref);
 	stet_buf_dispose(&logmsg);
 	return error;
@@ -176,19 +197,16 @@ static void *job(void *arg)
 {
 	flusher *f = arg;
 	stet_archive *a = f->a;
-	git_oid old;
 	int error = 0;
 
 	if (!f->repo && (error = git_repository_open(&f->repo, a->gitdir)) < 0)
 		error = stet_git_error(error, "opening the repository");
 	if (!error)
 		error = pack(f);
-	if (!error && (error = git_reference_name_to_id(&old, f->repo, MAIN_REF)) < 0)
-		error = stet_git_error(error, "reading main");
 	if (!error && f->worktree)
-		error = stet_store_mark_checkout(a, &old);
+		error = stet_store_mark_checkout(a, &f->main_at);
 	if (!error)
-		error = move_main(f, &old);
+		error = move_main(f);
 	if (!error)
 		error = keys_write(a->gitdir, &f->keys);
 	if (!error && f->worktree) {
@@ -280,6 +298,7 @@ int flush_wait(stet_archive *a)
 			odb_packs_changed(a);
 			if (!f->error) {
 				odb_staging_release(a);
+				git_oid_cpy(&a->main_at, &f->tip);
 				a->commits_total += f->commits;
 			} else
 				a->keys.cache_end = 0; /* a later run writes the key cache whole */
@@ -314,6 +333,7 @@ int flush_start(stet_archive *a)
 	a->npending = a->cappending = 0;
 	f->frozen = odb_staging_freeze(a);
 	git_oid_cpy(&f->tip, &a->tip);
+	git_oid_cpy(&f->main_at, &a->main_at);
 	f->commits = a->commits_since_checkpoint;
 	launch(f, job);
 	return 0;

@@ -126,6 +126,7 @@ struct stet_archive {
 	/* state */
 	keymap keys;
 	git_oid tip;       /* the last commit of the run (or main's) */
+	git_oid main_at;   /* main on disk: as the run found it, then where its last checkpoint put it */
 	int have_tip;
 	git_oid *pending;  /* objects written since the last checkpoint */
 	char **pending_names;

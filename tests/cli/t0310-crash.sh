@@ -50,6 +50,33 @@ t "a further run commits nothing" sh -c '
 	before=$(git -C "$2" rev-parse main); "$1" -C "$2" ingest "$3" 2>/dev/null && [ "$(git -C "$2" rev-parse main)" = "$before" ]' \
 	_ "$STET" "$TMP/killed" "$POSTS"
 
+# main moved during a run (a push, a commit): the run stops at its next
+# checkpoint instead of moving main over it; the next run goes on from there
+new_archive "$TMP/moved"
+sed -i 's/^checkpoint: .*/checkpoint: 20/' "$TMP/moved/stet.yaml"
+git -C "$TMP/moved" -c user.name=test -c user.email=test@localhost commit -qam "checkpoint every 20"
+start=$(git -C "$TMP/moved" rev-parse main)
+"$STET" -C "$TMP/moved" ingest "$POSTS" 2>"$TMP/moved.err" &
+pid=$!
+pushed=
+for k in $(seq 600); do
+	m=$(git -C "$TMP/moved" rev-parse main)
+	if [ "$m" != "$start" ]; then
+		c=$(git -C "$TMP/moved" -c user.name=other -c user.email=o@localhost commit-tree -p "$m" -m "made during the run" "$m^{tree}")
+		git -C "$TMP/moved" update-ref refs/heads/main "$c" "$m" 2>/dev/null && { pushed=$c; break; }
+	fi
+	sleep 0.01
+done
+wait $pid
+rc=$?
+t "a commit made on main during a run stays on main" sh -c '[ -n "$2" ] && git -C "$1" merge-base --is-ancestor "$2" main' _ "$TMP/moved" "$pushed"
+t "the run stops (exit 1) saying main moved, or had finished before" sh -c '
+	[ "$2" = 1 ] && grep -q "error: main moved during the run" "$3" || { [ "$2" = 0 ] && [ "$(git -C "$1" rev-parse main)" = "$4" ]; }' \
+	_ "$TMP/moved" "$rc" "$TMP/moved.err" "$pushed"
+t "the next run goes on from the new main" sh -c '"$1" -C "$2" ingest "$3" 2>/dev/null && "$1" -C "$2" fsck &&
+	git -C "$2" merge-base --is-ancestor "$4" main && git -C "$2" fsck --strict --no-progress &&
+	[ -z "$(git -C "$2" status --porcelain)" ]' _ "$STET" "$TMP/moved" "$POSTS" "$pushed"
+
 # a bare archive: its stet.yaml changed in a clone and pushed
 "$STET" init --bare "$TMP/bare" 2>/dev/null
 git clone -q "$TMP/bare" "$TMP/bare-clone"
