@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `stet ingest` of ../shared/corpus/posts into a fresh archive, against
+# `stet ingest` of ../shared/corpus/posts into a fresh archive (one with a
+# work tree, and a bare one, which writes no files), against
 # `git fast-import` committing the same raw posts one commit each (stream
 # from bench/fast-import-stream.py, written beforehand and not timed).
 # Best of N runs each. The goal (issues 3 and 5): half of fast-import's time.
@@ -17,7 +18,7 @@ n=$(ls "$POSTS" | wc -l)
 python3 "$HERE/fast-import-stream.py" "$POSTS" > "$tmp/stream"
 
 now() { date +%s.%N; }
-best_fi=999999 best_stet=999999
+best_fi=999999 best_stet=999999 best_bare=999999
 # Each run writes into new folders; the old ones are removed at the end:
 # thousands of files deleted just before a timed run make the kernel's
 # inode allocation (ext4) several times slower for the files the next run
@@ -32,7 +33,15 @@ for r in $(seq "$RUNS"); do
 	/usr/bin/time -f %M -o "$tmp/rss" "$STET" -C "$tmp/st$r" ingest "$POSTS" >/dev/null 2>&1 || [ $? = 3 ]
 	e=$(now)
 	best_stet=$(echo "t=$e-$s; if (t < $best_stet) t else $best_stet" | bc)
+	"$STET" init --bare "$tmp/bare$r" 2>/dev/null
+	sync
+	s=$(now)
+	"$STET" -C "$tmp/bare$r" ingest "$POSTS" >/dev/null 2>&1 || [ $? = 3 ]
+	e=$(now)
+	best_bare=$(echo "t=$e-$s; if (t < $best_bare) t else $best_bare" | bc)
 done
+[ "$(git -C "$tmp/bare$RUNS" rev-parse 'main^{tree}')" = "$(git -C "$tmp/st$RUNS" rev-parse 'main^{tree}')" ] ||
+	{ echo "the bare archive's tree differs from the other's" >&2; exit 1; }
 ln -s "st$RUNS" "$tmp/st"
 ln -s "fi$RUNS" "$tmp/fi"
 commits=$(git -C "$tmp/st" rev-list --count main)
@@ -40,6 +49,9 @@ printf 'posts: %d\n' "$n"
 printf 'git fast-import (raw posts, one commit each): %.2f s (%.0f posts/s)\n' "$best_fi" "$(echo "$n / $best_fi" | bc -l)"
 printf 'stet ingest (canonicalize, decide, commit):    %.2f s (%.0f articles/s, %d commits)\n' "$best_stet" \
 	"$(echo "$n / $best_stet" | bc -l)" "$((commits - 1))"
+printf 'stet ingest, bare archive (no work tree):      %.2f s (%.0f articles/s)\n' "$best_bare" \
+	"$(echo "$n / $best_bare" | bc -l)"
 printf 'ratio stet/fast-import: %.2f (goal <= 0.5)\n' "$(echo "$best_stet / $best_fi" | bc -l)"
+printf 'ratio stet --bare/fast-import: %.2f (goal <= 0.5)\n' "$(echo "$best_bare / $best_fi" | bc -l)"
 printf 'peak memory of the stet run: %d MB\n' "$(($(tail -1 "$tmp/rss") / 1024))"
 printf 'archive .git: %s; fast-import .git: %s\n' "$(du -sh "$tmp/st/.git" | cut -f1)" "$(du -sh "$tmp/fi/.git" | cut -f1)"

@@ -15,6 +15,12 @@ STET=$(realpath "${1:-build/stet}")
 SMALL=${2:-10000}
 BIG=${3:-1000000}
 BATCH=${4:-2000}
+MODE=${5:-bare}
+case $MODE in
+bare) INIT="init --bare" P=b ;;
+worktree) INIT=init P=a ;;
+*) echo "scaling.sh: MODE is bare or worktree, not '$MODE'" >&2; exit 2 ;;
+esac
 HERE=$(cd "$(dirname "$0")" && pwd)
 GEN="$HERE/synthetic-articles.py"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/stet-scaling.XXXXXX")
@@ -24,7 +30,7 @@ CHUNK=20000
 now() { date +%s.%N; }
 fill() { # archive count
 	local a=$1 n=$2 done=0 k
-	"$STET" init "$a" >/dev/null 2>&1
+	"$STET" $INIT "$a" >/dev/null 2>&1
 	while [ "$done" -lt "$n" ]; do
 		k=$((n - done < CHUNK ? n - done : CHUNK))
 		rm -rf "$tmp/chunk"
@@ -42,28 +48,28 @@ declare -A per fixed rss
 KEEP=${STET_BENCH_ARCHIVES:-}
 [ -z "$KEEP" ] || mkdir -p "$KEEP"
 for n in "$SMALL" "$BIG"; do
-	if [ -n "$KEEP" ] && [ -e "$KEEP/a$n.filled" ]; then
-		printf 'archive of %d synthetic articles: kept in %s\n' "$n" "$KEEP/a$n"
+	if [ -n "$KEEP" ] && [ -e "$KEEP/$P$n.filled" ]; then
+		printf '%s archive of %d synthetic articles: kept in %s\n' "$MODE" "$n" "$KEEP/$P$n"
 	else
-		rm -rf "${KEEP:-$tmp}/a$n"
-		s=$(now); fill "${KEEP:-$tmp}/a$n" "$n"; e=$(now)
-		[ -z "$KEEP" ] || touch "$KEEP/a$n.filled"
-		printf 'archive of %d synthetic articles filled in %.0f s\n' "$n" "$(echo "$e - $s" | bc)"
+		rm -rf "${KEEP:-$tmp}/$P$n"
+		s=$(now); fill "${KEEP:-$tmp}/$P$n" "$n"; e=$(now)
+		[ -z "$KEEP" ] || touch "$KEEP/$P$n.filled"
+		printf '%s archive of %d synthetic articles filled in %.0f s\n' "$MODE" "$n" "$(echo "$e - $s" | bc)"
 	fi
 	if [ -n "$KEEP" ]; then
-		rm -rf "$tmp/a$n"
-		cp -a "$KEEP/a$n" "$tmp/a$n"
+		rm -rf "$tmp/$P$n"
+		cp -a "$KEEP/$P$n" "$tmp/$P$n"
 		sync # the copy's own writing is not the run's
 	fi
 	# the first run after the copy is not timed: it meets the copy's cold
 	# kernel state (a fresh copy of 300,000 files made it 30 % slower) and
 	# not an archive in use
-	"$STET" -C "$tmp/a$n" ingest "$tmp/warm" >/dev/null 2>&1
+	"$STET" -C "$tmp/$P$n" ingest "$tmp/warm" >/dev/null 2>&1
 	# a run that changes nothing: the archive's state loaded and checked
-	s=$(now); "$STET" -C "$tmp/a$n" ingest "$tmp/probe" >/dev/null 2>&1; e=$(now)
+	s=$(now); "$STET" -C "$tmp/$P$n" ingest "$tmp/probe" >/dev/null 2>&1; e=$(now)
 	fixed[$n]=$(echo "$e - $s" | bc)
 	s=$(now)
-	/usr/bin/time -f '%M' -o "$tmp/rss" "$STET" -C "$tmp/a$n" ingest "$tmp/batch" >/dev/null 2>&1
+	/usr/bin/time -f '%M' -o "$tmp/rss" "$STET" -C "$tmp/$P$n" ingest "$tmp/batch" >/dev/null 2>&1
 	e=$(now)
 	t=$(echo "$e - $s" | bc)
 	per[$n]=$(echo "scale=6; $t * 1000 / $BATCH" | bc)
@@ -73,5 +79,5 @@ for n in "$SMALL" "$BIG"; do
 	# the copy stays until the end: deleting its thousands of files made
 	# ext4's inode allocation slow for the next archive's run
 done
-printf 'per-article cost at %d vs %d articles: %.2f (goal <= 1.2)\n' "$BIG" "$SMALL" \
+printf 'per-article cost, %s, at %d vs %d articles: %.2f (goal <= 1.2)\n' "$MODE" "$BIG" "$SMALL" \
 	"$(echo "${per[$BIG]} / ${per[$SMALL]}" | bc -l)"
