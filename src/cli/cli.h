@@ -19,7 +19,7 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* the library's last error, prefixed */
 void cli_lib_error(void);
 /* print what opening the archive warned of (stet.yaml), "stet: warning: ..." */
-void cli_warnings(const stet_archive *a);
+size_t cli_warnings(const stet_archive *a, size_t from);
 /* write a whole buffer to stdout; 0 or -1 */
 int cli_write(const char *s, size_t n);
 /* 1 if `arg` is "-h" or "--help" */

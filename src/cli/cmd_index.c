@@ -42,7 +42,7 @@ int cmd_reindex(cli_ctx *ctx, int argc, char **argv)
 		}
 	}
 	if (stet_archive_open(&a, ctx->archive ? ctx->archive : ".", 1, wait) == 0)
-		cli_warnings(a);
+		cli_warnings(a, 0);
 	if (!a || stet_archive_reindex(a, &n) < 0) {
 		cli_lib_error();
 		stet_archive_free(a);

@@ -123,7 +123,7 @@ int cmd_ingest(cli_ctx *ctx, int argc, char **argv)
 	const char *source = NULL, *dir = ctx->archive ? ctx->archive : ".";
 	double wait = 0;
 	int json = 0, i, rejected = 0, rc = EXIT_OK, tty, nargs = 0, stop = 0;
-	size_t k, counts[STET_V_REJECTED + 1] = { 0 };
+	size_t k, warned = 0, counts[STET_V_REJECTED + 1] = { 0 };
 	pathlist inputs = { 0 };
 	stet_archive *a = NULL;
 	stet_buf lines = STET_BUF_INIT, line = STET_BUF_INIT;
@@ -183,7 +183,7 @@ int cmd_ingest(cli_ctx *ctx, int argc, char **argv)
 		rc = EXIT_FAIL;
 		goto done;
 	}
-	cli_warnings(a);
+	warned = cli_warnings(a, 0);
 	tty = isatty(STDERR_FILENO) && !json;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (k = 0; k < inputs.n && !stop;) {
@@ -300,6 +300,7 @@ int cmd_ingest(cli_ctx *ctx, int argc, char **argv)
 		rc = EXIT_FAIL;
 		goto done;
 	}
+	cli_warnings(a, warned); /* the end of the run's, if any */
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (!json) {
 		double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;

@@ -68,14 +68,16 @@ void cli_lib_error(void)
 	cli_error("%s", m && *m ? m : stet_error_name(stet_error_code()));
 }
 
-void cli_warnings(const stet_archive *a)
+size_t cli_warnings(const stet_archive *a, size_t from)
 {
-	const char *w = stet_archive_warnings(a);
-	while (*w) {
+	const char *all = stet_archive_warnings(a), *w;
+	size_t len = strlen(all);
+	for (w = all + (from < len ? from : len); *w;) {
 		size_t n = strcspn(w, "\n");
 		fprintf(stderr, "stet: warning: %.*s\n", (int)n, w);
 		w += n + (w[n] == '\n');
 	}
+	return len;
 }
 
 int cli_write(const char *s, size_t n)

@@ -246,6 +246,9 @@ struct stet_prepared {
  * repository's; the packs are re-read only after odb_packs_changed */
 int odb_open(stet_archive *a);
 int odb_packs_changed(stet_archive *a);
+/* write the packs' multi-pack-index when enough packs are not in it yet
+ * (at the end of a writing run); a failure is a warning, never an error */
+int odb_index_packs(stet_archive *a);
 
 /* the work tree (worktree.c): the files a checkpoint changed
  * (a->changed), with main's content, read on the run's thread; written,

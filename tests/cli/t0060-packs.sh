@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The packs' multi-pack-index: written at the end of a run when 16 or more
+# packs (and an eighth of those it covers) are not in it, valid for git;
+# not written again for fewer; a lock left behind is a warning naming it,
+# not a failure; git gc afterwards leaves an archive stet reads and writes.
+. "$(dirname "$0")/lib.sh"
+A=$TMP/archive
+MIDX=$A/.git/objects/pack/multi-pack-index
+"$STET" init "$A" 2>/dev/null
+sed -i 's/^checkpoint: .*/checkpoint: 1/' "$A/stet.yaml" # a pack a commit
+git -C "$A" -c user.name=test -c user.email=test@localhost commit -qam "a checkpoint a commit"
+
+posts() { # folder first last
+	mkdir -p "$1"
+	for i in $(seq "$2" "$3"); do
+		printf -- '---\ntitle: Pack test %d\ndate: 2024-02-03 10:00:00\nsource: Packs\n---\n<p>Article %d says %s.</p>\n' \
+			"$i" "$i" "$(seq $((i * 7)) $((i * 7 + 20)) | tr '\n' ' ')" > "$1/$i.md"
+	done
+}
+covers() { od -An -tu1 -j8 -N4 "$MIDX" | awk '{print $1 * 16777216 + $2 * 65536 + $3 * 256 + $4}'; }
+packs() { ls "$A/.git/objects/pack" | grep -c '\.idx$'; }
+
+posts "$TMP/p1" 1 20
+t "20 packs: a multi-pack-index of them, valid for git" sh -c '
+	"$1" -C "$2" ingest "$3/p1" 2>/dev/null && [ -f "$4" ] && [ "$(od -An -tu1 -j8 -N4 "$4" | tr -d " ")" = 00020 ] &&
+	git -C "$2" multi-pack-index verify && git -C "$2" fsck --strict --no-progress' _ "$STET" "$A" "$TMP" "$MIDX"
+posts "$TMP/p2" 21 25
+"$STET" -C "$A" ingest "$TMP/p2" 2>/dev/null
+t "5 more packs: not written again" sh -c '[ "$1" = 20 ] && [ "$2" = 25 ]' _ "$(covers)" "$(packs)"
+posts "$TMP/p3" 26 40
+"$STET" -C "$A" ingest "$TMP/p3" 2>/dev/null
+t "16 or more: written again, over all the packs" sh -c '[ "$1" = 40 ] && [ "$2" = 40 ] && git -C "$3" multi-pack-index verify' \
+	_ "$(covers)" "$(packs)" "$A"
+t "stet reads through it" sh -c '"$1" -C "$2" fsck 2>/dev/null && [ "$("$1" -C "$2" log | wc -l)" = 42 ] &&
+	"$1" -C "$2" show "$(git -C "$2" ls-tree -r --name-only main | grep /pack-test-3-)" | grep -q "Article 3 says"' \
+	_ "$STET" "$A"
+
+touch "$MIDX.lock"
+posts "$TMP/p4" 41 60
+t "a lock left behind: a warning naming it, the run archived" sh -c '
+	"$1" -C "$2" ingest "$3/p4" 2>"$3/err" && grep -q "warning: $4.lock: exists, so the multi-pack-index" "$3/err" &&
+	grep -q "20 new" "$3/err"' _ "$STET" "$A" "$TMP" "$MIDX"
+t "... and the index as it was" sh -c '[ "$1" = 40 ]' _ "$(covers)"
+rm -f "$MIDX.lock"
+
+git -C "$A" gc -q
+posts "$TMP/p5" 61 80
+t "after git gc, stet writes and reads the archive" sh -c '
+	"$1" -C "$2" ingest "$3/p5" 2>/dev/null && "$1" -C "$2" fsck 2>/dev/null && git -C "$2" fsck --strict --no-progress &&
+	{ [ ! -e "$4" ] || git -C "$2" multi-pack-index verify; } && [ "$("$1" -C "$2" log | wc -l)" = 82 ]' \
+	_ "$STET" "$A" "$TMP" "$MIDX"
+finish
