@@ -260,7 +260,9 @@ int stet_archive_open(stet_archive **out, const char *dir, int for_writing, doub
 		a->root[strlen(a->root) - 1] = '\0';
 	if (strlen(a->gitdir) > 1 && a->gitdir[strlen(a->gitdir) - 1] == '/')
 		a->gitdir[strlen(a->gitdir) - 1] = '\0';
-	if ((error = config_load(a)) < 0)
+	/* a bare writer reads main's stet.yaml through its own object store,
+	 * below: opening one reads the packs' multi-pack-index whole */
+	if (!(a->bare && for_writing) && (error = config_load(a)) < 0)
 		goto done;
 	a->writer = for_writing;
 	if (for_writing && (error = take_lock(a, wait_seconds)) < 0)
@@ -269,7 +271,7 @@ int stet_archive_open(stet_archive **out, const char *dir, int for_writing, doub
 	if ((error = read_tip(a)) < 0 || (error = keys_load(a)) < 0)
 		goto done;
 	if (for_writing) {
-		if ((error = odb_open(a)) < 0)
+		if ((error = odb_open(a)) < 0 || (a->bare && (error = config_load(a)) < 0))
 			goto done;
 		/* what a writing run reads is mostly what it has just written, and
 		 * what it creates refers to objects it has just written or read:
