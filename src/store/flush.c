@@ -42,6 +42,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct flusher {
 	stet_archive *a;         /* its root and gitdir only: they never change */
@@ -168,12 +169,16 @@ static int move_main(flusher *f)
 	stet_buf logmsg = STET_BUF_INIT;
 	char was[GIT_OID_HEXSZ + 1], now[GIT_OID_HEXSZ + 1];
 	git_oid cur;
-	int error;
+	int error, tries;
 
 	stet_buf_printf(&logmsg, "stet ingest: %zu commit%s", f->commits, f->commits == 1 ? "" : "s");
 	if ((error = stet_buf_check(&logmsg, "reflog")) < 0)
 		goto done;
-	error = git_reference_create_matching(&ref, f->repo, MAIN_REF, &f->tip, 1, &f->main_at, logmsg.ptr);
+	/* a push or a commit holds main's lock for a moment: wait it out (up
+	 * to 2 s), then see where it left main */
+	for (tries = 0; (error = git_reference_create_matching(&ref, f->repo, MAIN_REF, &f->tip, 1, &f->main_at,
+								 logmsg.ptr)) == GIT_ELOCKED && tries < 200; tries++)
+		usleep(10000);
 	if (error == GIT_EMODIFIED || error == GIT_ENOTFOUND) {
 		git_oid_tostr(was, sizeof(was), &f->main_at);
 		if (git_reference_name_to_id(&cur, f->repo, MAIN_REF) == 0)
@@ -184,6 +189,11 @@ static int move_main(flusher *f)
 				       "main moved during the run (from %.12s to %.12s: a push, or a commit in the "
 				       "archive?); this run stops and leaves it there, what it archived before is "
 				       "kept, and the next run goes on from the new main", was, now);
+	} else if (error == GIT_ELOCKED) {
+		error = stet_error_set(STET_EIO,
+				       "moving main: %s/refs/heads/main.lock has been held for 2 s; this run stops, "
+				       "what it archived before is kept (remove the lock if no git command is running)",
+				       f->a->gitdir);
 	} else if (error < 0) {
 		error = stet_git_error(error, "moving main");
 	}
