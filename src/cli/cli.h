@@ -18,7 +18,9 @@ typedef struct {
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* the library's last error, prefixed */
 void cli_lib_error(void);
-/* print what opening the archive warned of (stet.yaml), "stet: warning: ..." */
+/* print the archive's warnings from byte `from` on (stet.yaml when it was
+ * opened, the packs' index at the end of a run), "stet: warning: ...";
+ * returns where the next call starts */
 size_t cli_warnings(const stet_archive *a, size_t from);
 /* write a whole buffer to stdout; 0 or -1 */
 int cli_write(const char *s, size_t n);
