@@ -61,6 +61,12 @@ t "main's stet.yaml is read: committer, a checkpoint a commit, the hook, a warni
 	[ "$(git -C "$2" log -1 --format=%cn main)" = "Bare Archiver" ] &&
 	[ "$(git -C "$2" reflog show --format=%gs main | head -4 | tr "\n" /)" = "stet ingest: 1 commit/stet ingest: 1 commit/stet ingest: 1 commit/push/" ] &&
 	[ "$(wc -l < "$2/hook-stdin")" = 3 ]' _ "$STET" "$B" "$TMP"
+t "the sample atom-feed hook takes titles from main's tree" sh -c '
+	cp "$4/hooks/atom-feed" "$2/post-ingest-hook" && mkdir -p "$3/feed" &&
+	sed "s/Article number 1 /Article number one /" "$3/more/1.md" > "$3/feed/1.md" &&
+	"$1" -C "$2" ingest "$3/feed" 2>/dev/null && grep -q "<title>revision ([a-z]*): Bare test 1</title>" "$2/stet/changes.atom"' \
+	_ "$STET" "$B" "$TMP" "$STET_SRC"
+t "reindex rebuilds the key cache of a bare archive" sh -c '"$1" -C "$2" reindex 2>/dev/null && "$1" -C "$2" fsck 2>/dev/null' _ "$STET" "$B"
 printf 'checkpoint: [\n' > "$TMP/clone/stet.yaml"
 (cd "$TMP/clone" && git pull -q --ff-only && $G commit -qam "broken" && git push -q origin main)
 t "a malformed stet.yaml on main is an error naming it and its line" sh -c '
