@@ -210,6 +210,7 @@ static int take_lock(stet_archive *a, double wait_seconds)
 		}
 	}
 	a->lock_fd = fd;
+	clock_gettime(CLOCK_REALTIME, &a->locked_at);
 done:
 	stet_buf_dispose(&path);
 	return error;

@@ -42,6 +42,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct flusher {
@@ -160,6 +161,26 @@ done:
 	return error;
 }
 
+/* main's lock file, if it was made before this run took the archive's
+ * lock: a run killed while it moved main left it (git holds a ref's lock
+ * for the moment of an update, and no other stet run writes main while
+ * this one holds the archive). Removed: 1. */
+static int take_over_main_lock(flusher *f)
+{
+	stet_buf path = STET_BUF_INIT;
+	const struct timespec *t = &f->a->locked_at;
+	struct stat st;
+	int taken = 0;
+
+	stet_buf_printf(&path, "%s/refs/heads/main.lock", f->a->gitdir);
+	if (stet_buf_check(&path, "main's lock") == 0 && stat(path.ptr, &st) == 0 &&
+	    (st.st_mtim.tv_sec < t->tv_sec || (st.st_mtim.tv_sec == t->tv_sec && st.st_mtim.tv_nsec < t->tv_nsec)))
+		taken = unlink(path.ptr) == 0;
+	stet_error_clear();
+	stet_buf_dispose(&path);
+	return taken;
+}
+
 /* main moves from where the run found it (or its last checkpoint put it)
  * to the checkpoint's commit, or not at all: a commit pushed or made there
  * during the run would be lost from main, so the run stops instead */
@@ -179,6 +200,8 @@ static int move_main(flusher *f)
 	for (tries = 0; (error = git_reference_create_matching(&ref, f->repo, MAIN_REF, &f->tip, 1, &f->main_at,
 								 logmsg.ptr)) == GIT_ELOCKED && tries < 200; tries++)
 		usleep(10000);
+	if (error == GIT_ELOCKED && take_over_main_lock(f))
+		error = git_reference_create_matching(&ref, f->repo, MAIN_REF, &f->tip, 1, &f->main_at, logmsg.ptr);
 	if (error == GIT_EMODIFIED || error == GIT_ENOTFOUND) {
 		git_oid_tostr(was, sizeof(was), &f->main_at);
 		if (git_reference_name_to_id(&cur, f->repo, MAIN_REF) == 0)
@@ -191,8 +214,8 @@ static int move_main(flusher *f)
 				       "kept, and the next run goes on from the new main", was, now);
 	} else if (error == GIT_ELOCKED) {
 		error = stet_error_set(STET_EIO,
-				       "moving main: %s/refs/heads/main.lock has been held for 2 s; this run stops, "
-				       "what it archived before is kept (remove the lock if no git command is running)",
+				       "moving main: %s/refs/heads/main.lock, taken during this run, has been held for "
+				       "2 s; this run stops, what it archived before is kept",
 				       f->a->gitdir);
 	} else if (error < 0) {
 		error = stet_git_error(error, "moving main");

@@ -6,6 +6,7 @@
 
 #include <git2.h>
 #include <git2/sys/mempack.h>
+#include <time.h>
 
 #include "stet/store.h"
 #include "stet/fp.h"
@@ -136,6 +137,7 @@ struct stet_archive {
 	struct flusher *flush; /* the checkpoints' thread (flush.c), or NULL */
 	size_t commits_since_checkpoint, commits_total;
 	long long run_time;
+	struct timespec locked_at; /* when a writer took the archive's lock */
 	/* the duplicate index, built from keys (index.c) */
 	stet_simindex *sim;
 	stet_postings *sentences;  /* sentence -> article entries */

@@ -176,17 +176,29 @@ t "a symbolic link in the work tree is never written through" sh -c '
 	git -C "$2" -c core.quotePath=false ls-files | grep -q "^示例日报/2021/07/06/" && [ -d "$2/示例日报/2021/07" ] && [ ! -L "$2/示例日报/2021/07" ] &&
 	[ -z "$(git -C "$2" status --porcelain)" ]' _ "$STET" "$A" "$TMP" "$EX"
 
-t "main's lock held a moment (a push) is waited for; held on, the run stops naming it" sh -c '
+t "main's lock: held a moment, waited for; left by a killed run, taken over" sh -c '
 	"$1" init "$2/mainlock" >/dev/null 2>&1 || exit 1
 	touch "$2/mainlock/.git/refs/heads/main.lock"
 	( sleep 0.5; rm -f "$2/mainlock/.git/refs/heads/main.lock" ) &
 	"$1" -C "$2/mainlock" ingest "$3/hexo-library.md" 2>"$2/mainlock.err" && grep -q "1 new" "$2/mainlock.err" || { cat "$2/mainlock.err"; exit 1; }
 	wait
 	touch "$2/mainlock/.git/refs/heads/main.lock"
-	"$1" -C "$2/mainlock" ingest "$3/jekyll-harbour.md" 2>"$2/mainlock.err"; rc=$?
+	before=$(git -C "$2/mainlock" rev-parse main)
+	"$1" -C "$2/mainlock" ingest "$3/jekyll-harbour.md" 2>"$2/mainlock.err" || { cat "$2/mainlock.err"; exit 1; }
+	[ ! -e "$2/mainlock/.git/refs/heads/main.lock" ] && [ "$(git -C "$2/mainlock" rev-parse main^)" = "$before" ] &&
+	git -C "$2/mainlock" fsck --strict --no-progress' _ "$STET" "$TMP" "$EX"
+t "main's lock taken during the run and held: the run stops naming it" sh -c '
+	mkfifo "$2/mainlock.in"
+	( "$1" -C "$2/mainlock" ingest - < "$2/mainlock.in" 2>"$2/mainlock.err"; echo $? > "$2/mainlock.rc" ) &
+	exec 3>"$2/mainlock.in"
+	sleep 0.5 # the run has the archive and waits for its input
+	touch "$2/mainlock/.git/refs/heads/main.lock"
+	sed "s/1,200/1,250/" "$3/jekyll-harbour.md" >&3
+	exec 3>&-
+	wait
 	rm -f "$2/mainlock/.git/refs/heads/main.lock"
-	[ $rc = 1 ] && grep -q "error: moving main: .*main.lock" "$2/mainlock.err" && git -C "$2/mainlock" fsck --strict --no-progress' \
-	_ "$STET" "$TMP" "$EX"
+	[ "$(cat "$2/mainlock.rc")" = 1 ] && grep -q "error: moving main: .*main.lock, taken during this run, has been held" "$2/mainlock.err" &&
+	git -C "$2/mainlock" fsck --strict --no-progress' _ "$STET" "$TMP" "$EX"
 
 t "help for each archive command" sh -c 'for c in init ingest log show diff dups similar reindex fsck canon; do "$1" $c --help | grep -q "^usage: stet $c" || exit 1; done' _ "$STET"
 t "usage errors exit 2" sh -c '"$1" -C "$2" ingest 2>/dev/null; [ $? = 2 ] && "$1" -C "$2" ingest --wait x . 2>/dev/null; [ $? = 2 ] && "$1" -C "$2" show 2>/dev/null; [ $? = 2 ]' _ "$STET" "$A"

@@ -42,7 +42,7 @@ for i in 1 2 3 4 5 6; do
 	t "fsck --strict clean after kill $i (at ${delay}s)" git -C "$TMP/killed" fsck --strict --no-progress
 	t "main is a valid commit after kill $i" git -C "$TMP/killed" rev-parse --verify -q 'main^{commit}'
 done
-t "the rerun finishes the work" sh -c 'STET_SNAPSHOT_AFTER=300 "$1" -C "$2" ingest "$3" 2>/dev/null' _ "$STET" "$TMP/killed" "$POSTS"
+t "the rerun finishes the work" sh -c 'STET_SNAPSHOT_AFTER=300 "$1" -C "$2" ingest "$3" 2>"$2/.git/rerun.err" || { tail -5 "$2/.git/rerun.err"; exit 1; }' _ "$STET" "$TMP/killed" "$POSTS"
 t "the key cache agrees with main after the rerun" "$STET" -C "$TMP/killed" fsck
 t "the rerun reaches the uninterrupted run's tree" sh -c '[ "$(git -C "$1" rev-parse "main^{tree}")" = "$2" ]' _ "$TMP/killed" "$want"
 t "the work tree matches main after the rerun" sh -c '[ -z "$(git -C "$1" status --porcelain)" ]' _ "$TMP/killed"
@@ -96,7 +96,7 @@ for i in 1 2 3; do
 	wait $pid 2>/dev/null
 	t "bare: fsck --strict clean after kill $i (at ${delay}s)" git -C "$TMP/bare" fsck --strict --no-progress
 done
-t "bare: the rerun finishes the work" sh -c '"$1" -C "$2" ingest "$3" 2>/dev/null' _ "$STET" "$TMP/bare" "$POSTS"
+t "bare: the rerun finishes the work" sh -c '"$1" -C "$2" ingest "$3" 2>"$2/rerun.err" || { tail -5 "$2/rerun.err"; ls -la "$2" "$2/refs/heads" "$2/objects/pack" | grep -v "pack-"; exit 1; }' _ "$STET" "$TMP/bare" "$POSTS"
 t "bare: the key cache agrees with main after the rerun" "$STET" -C "$TMP/bare" fsck
 t "bare: the rerun reaches the uninterrupted run's tree" sh -c '[ "$(git -C "$1" rev-parse "main^{tree}")" = "$2" ]' _ "$TMP/bare" "$want"
 t "bare: no work tree, no git index, no marker" sh -c '[ ! -e "$1/index" ] && [ ! -e "$1/stet/checkout-pending" ] && [ "$(git -C "$1" rev-parse --is-bare-repository)" = true ]' _ "$TMP/bare"
