@@ -151,8 +151,7 @@ int cmd_ingest(cli_ctx *ctx, int argc, char **argv)
 				}
 			}
 		} else if (!strcmp(argv[i], "-")) {
-			add_path("-", &inputs);
-			nargs++;
+			nargs++; /* listed below, with the paths */
 		} else if (argv[i][0] == '-') {
 			cli_error("ingest: unknown option '%s'", argv[i]);
 			fputs(help, stderr);

@@ -191,7 +191,12 @@ t "main's lock taken during the run and held: the run stops naming it" sh -c '
 	mkfifo "$2/mainlock.in"
 	( "$1" -C "$2/mainlock" ingest - < "$2/mainlock.in" 2>"$2/mainlock.err"; echo $? > "$2/mainlock.rc" ) &
 	exec 3>"$2/mainlock.in"
-	sleep 0.5 # the run has the archive and waits for its input
+	# until the run has the archive (its pid in the lock) and waits for its input
+	for i in $(seq 600); do
+		pid=$(cat "$2/mainlock/.git/stet/lock" 2>/dev/null)
+		[ -n "$pid" ] && { tr "\0" " " < /proc/$pid/cmdline; } 2>/dev/null | grep -q " ingest -" && break
+		sleep 0.1
+	done
 	touch "$2/mainlock/.git/refs/heads/main.lock"
 	sed "s/1,200/1,250/" "$3/jekyll-harbour.md" >&3
 	exec 3>&-
