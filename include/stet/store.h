@@ -58,9 +58,6 @@ void stet_event_dispose(stet_event *ev);
  *  STET_EEXISTS if dir already holds a repository. */
 int stet_archive_init(const char *dir, int bare);
 
-/** Whether the archive is a bare repository (no work tree). */
-int stet_archive_is_bare(const stet_archive *a);
-
 /** Open the archive at (or above) dir. For writing, take the lock: wait up
  *  to wait_seconds for another run to finish (0: fail at once with
  *  STET_ELOCKED, "archive is locked by pid N"). */

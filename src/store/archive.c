@@ -301,7 +301,6 @@ done:
 }
 
 const char *stet_archive_root(const stet_archive *a) { return a->root; }
-int stet_archive_is_bare(const stet_archive *a) { return a->bare; }
 const char *stet_archive_hook(const stet_archive *a) { return a->hook; }
 size_t stet_archive_commits(const stet_archive *a) { return a->commits_total; }
 
