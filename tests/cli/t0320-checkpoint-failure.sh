@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A checkpoint that cannot be written (here: main is locked by someone
-# else when the checkpoint's thread moves it) stops the run with exit 1
+# else, for longer than the 2 s a run waits, when the checkpoint's thread
+# moves it) stops the run with exit 1
 # and the reason; main stays where it was, nothing half-written shows,
 # and the next run archives everything.
 . "$(dirname "$0")/lib.sh"
@@ -17,7 +18,9 @@ sed -i 's/^checkpoint: .*/checkpoint: 2/' "$A/stet.yaml"
 git -C "$A" commit -qm "checkpoint every 2 commits" stet.yaml
 first=$(git -C "$A" rev-parse main)
 
-touch "$A/.git/refs/heads/main.lock"
+# made "later" than the run takes the archive: a lock made before would be
+# one a killed run left, which the run takes over (t0010)
+touch -d "+1 hour" "$A/.git/refs/heads/main.lock"
 "$STET" -C "$A" ingest "$IN" 2>"$TMP/err" >/dev/null
 echo $? > "$TMP/rc"
 t "a checkpoint that cannot move main stops the run with exit 1" sh -c '[ "$(cat "$1")" = 1 ] || { cat "$2"; exit 1; }' _ "$TMP/rc" "$TMP/err"
