@@ -12,13 +12,12 @@ static const char help[] =
 	"repository on branch main with a commented stet.yaml and a first commit.\n"
 	"Archive articles into it with 'stet -C DIR ingest PATH...'.\n"
 	"\n"
-	"  --bare   a bare repository: no work tree, no git index. Each run costs\n"
-	"           the same however big the archive grows (a work tree's git\n"
-	"           index is rewritten whole by every run: 50 MB at 300,000\n"
-	"           articles). Read it with stet, git log/show, a git web front\n"
-	"           end, or a clone. Its stet.yaml is the one committed on main:\n"
-	"           change it in a clone and push; a relative hook path is from\n"
-	"           DIR.\n";
+	"  --bare   a bare repository: no work tree, no git index (which every\n"
+	"           run rewrites whole: 50 MB at 300,000 articles), so a run's\n"
+	"           cost grows far less with the archive. Read it with stet, git\n"
+	"           log/show, a git web front end, or a clone. Its stet.yaml is\n"
+	"           the one committed on main: change it in a clone and push; a\n"
+	"           relative hook path is from DIR.\n";
 
 int cmd_init(cli_ctx *ctx, int argc, char **argv)
 {
