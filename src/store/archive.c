@@ -230,6 +230,16 @@ static int read_tip(stet_archive *a)
 	return 0;
 }
 
+/* a copy of a folder's name without libgit2's trailing '/' */
+static char *folder_dup(const char *dir)
+{
+	char *c = stet_strdup(dir);
+	size_t l = c ? strlen(c) : 0;
+	if (l > 1 && c[l - 1] == '/')
+		c[l - 1] = '\0';
+	return c;
+}
+
 int stet_archive_open(stet_archive **out, const char *dir, int for_writing, double wait_seconds)
 {
 	stet_archive *a;
@@ -252,15 +262,12 @@ int stet_archive_open(stet_archive **out, const char *dir, int for_writing, doub
 	}
 	/* a bare archive's folder is the repository's */
 	a->bare = !(wd = git_repository_workdir(a->repo));
-	if (!(a->root = stet_strdup(a->bare ? git_repository_path(a->repo) : wd)) ||
-	    !(a->gitdir = stet_strdup(git_repository_path(a->repo)))) {
+	if (!(a->root = folder_dup(a->bare ? git_repository_path(a->repo) : wd)) ||
+	    !(a->gitdir = folder_dup(git_repository_path(a->repo))) ||
+	    !(a->commondir = folder_dup(git_repository_commondir(a->repo)))) {
 		error = stet_error_oom();
 		goto done;
 	}
-	if (strlen(a->root) > 1 && a->root[strlen(a->root) - 1] == '/')
-		a->root[strlen(a->root) - 1] = '\0';
-	if (strlen(a->gitdir) > 1 && a->gitdir[strlen(a->gitdir) - 1] == '/')
-		a->gitdir[strlen(a->gitdir) - 1] = '\0';
 	/* a bare writer reads main's stet.yaml through its own object store,
 	 * below: opening one reads the packs' multi-pack-index whole */
 	if (!(a->bare && for_writing) && (error = config_load(a)) < 0)
@@ -328,6 +335,7 @@ void stet_archive_free(stet_archive *a)
 		close(a->lock_fd);
 	free(a->root);
 	free(a->gitdir);
+	free(a->commondir);
 	stet_buf_dispose(&a->warnings);
 	free(a->committer_name);
 	free(a->committer_email);

@@ -46,7 +46,7 @@
 #include <unistd.h>
 
 struct flusher {
-	stet_archive *a;         /* its root and gitdir only: they never change */
+	stet_archive *a;         /* its folders and locked_at only: they never change */
 	git_repository *repo;    /* the thread's handle, opened by the first job */
 	git_index *index;        /* the work tree's index, opened when first needed */
 	/* the job */
@@ -172,7 +172,7 @@ static int take_over_main_lock(flusher *f)
 	struct stat st;
 	int taken = 0;
 
-	stet_buf_printf(&path, "%s/refs/heads/main.lock", f->a->gitdir);
+	stet_buf_printf(&path, "%s/refs/heads/main.lock", f->a->commondir);
 	if (stet_buf_check(&path, "main's lock") == 0 && stat(path.ptr, &st) == 0 &&
 	    (st.st_mtim.tv_sec < t->tv_sec || (st.st_mtim.tv_sec == t->tv_sec && st.st_mtim.tv_nsec < t->tv_nsec)))
 		taken = unlink(path.ptr) == 0;
@@ -216,7 +216,7 @@ static int move_main(flusher *f)
 		error = stet_error_set(STET_EIO,
 				       "moving main: %s/refs/heads/main.lock, taken during this run, has been held for "
 				       "2 s; this run stops, what it archived before is kept",
-				       f->a->gitdir);
+				       f->a->commondir);
 	} else if (error < 0) {
 		error = stet_git_error(error, "moving main");
 	}

@@ -116,6 +116,7 @@ struct stet_archive {
 	git_odb_backend *packs; /* the wrapped pack backend (odb.c), or NULL */
 	char *root;        /* work tree (a bare archive: its folder), no trailing '/' */
 	char *gitdir;
+	char *commondir;   /* where objects and refs are (gitdir but in a linked work tree) */
 	int bare;          /* no work tree: stet.yaml is read from main's tree */
 	int writer;
 	int lock_fd;

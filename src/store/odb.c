@@ -94,7 +94,7 @@ int odb_open(stet_archive *a)
 	packs *p = NULL;
 	int error;
 
-	stet_buf_printf(&objects, "%s/objects", git_repository_commondir(a->repo));
+	stet_buf_printf(&objects, "%s/objects", a->commondir);
 	stet_buf_printf(&alt, "%s/info/alternates", objects.ptr);
 	if ((error = stet_buf_check(&objects, "objects")) < 0 || (error = stet_buf_check(&alt, "objects")) < 0)
 		goto done;
@@ -205,13 +205,7 @@ int odb_index_packs(stet_archive *a)
 
 	if (!p || !p->inner->writemidx)
 		return 0; /* borrowed objects (alternates): libgit2's odb as it is */
-	{
-		const char *common = git_repository_commondir(a->repo);
-		size_t l = strlen(common);
-		while (l > 1 && common[l - 1] == '/')
-			l--;
-		stet_buf_printf(&dir, "%.*s/objects/pack", (int)l, common);
-	}
+	stet_buf_printf(&dir, "%s/objects/pack", a->commondir);
 	stet_buf_printf(&midx, "%s/multi-pack-index", dir.ptr);
 	stet_buf_printf(&lock, "%s.lock", midx.ptr);
 	if (stet_buf_check(&dir, "packs") < 0 || stet_buf_check(&midx, "packs") < 0 || stet_buf_check(&lock, "packs") < 0)
