@@ -71,6 +71,11 @@ uint64_t snap_exact64(const char *hex);
 /* entry i for the writer: *out may point at scratch */
 typedef int (*snap_view_fn)(const keyent **out, size_t i, keyent *scratch, void *payload);
 int snap_write(const char *file, uint64_t id, size_t n, snap_view_fn view, void *payload);
+/* the same snapshot from old and the entries that changed: entry i of the
+ * view is looked at only when i is new or touched[i] (else it is old's);
+ * 1: declined (too many dead bytes), write it whole */
+int snap_merge(const char *file, uint64_t id, const snap *old, size_t n, snap_view_fn view, void *payload,
+	       const uint32_t *touched);
 
 typedef struct {
 	keyent **v;      /* entries never move: pointers stay valid */

@@ -1004,7 +1004,11 @@ static int compact(stet_archive *a, uint64_t *id)
 		free(vc.news);
 		return stet_error_oom();
 	}
-	error = snap_write(file, *id, total, view_entry, &vc);
+	/* merged into the old snapshot when there is one (its cost is mostly
+	 * copying), unless too much of it is dead */
+	error = m->snap ? snap_merge(file, *id, m->snap, total, view_entry, &vc, m->shadow) : 1;
+	if (error == 1)
+		error = snap_write(file, *id, total, view_entry, &vc);
 	free(file);
 	free(vc.news);
 	return error;

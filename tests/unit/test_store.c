@@ -2,7 +2,10 @@
  * answers every lookup as a scan of those entries does (keys, paths,
  * sentence and exact postings in entry order, simhash within 3), and a
  * damaged file gives STET_ECORRUPT or is refused, never a wild read (run
- * under ASan in CI). */
+ * under ASan in CI). The same tests run again over a snapshot merged from
+ * an older one of the first entries, some of them since changed; a merge
+ * that changes nothing is the whole writer's file byte for byte, and one
+ * that would leave too much dead is declined. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -34,11 +37,14 @@ static int view(const keyent **out, size_t i, keyent *scratch, void *payload)
 	return 0;
 }
 
-static int setup(void **state)
+static int teardown(void **state);
+
+static void make_entries(void)
 {
 	size_t i, j;
 	char s[64];
-	(void)state;
+	memset(ents, 0, sizeof(ents)); /* what an earlier group freed */
+	rng = 88172645463325252ull;
 	for (i = 0; i < POOL; i++)
 		pool[i] = next();
 	for (i = 0; i < N; i++) {
@@ -79,7 +85,84 @@ static int setup(void **state)
 			e->blob.id[j] = (unsigned char)next();
 	}
 	snprintf(file, sizeof(file), "/tmp/stet-test-snap-%d", (int)getpid());
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	make_entries();
 	return snap_write(file, 0x1234, N, view, NULL);
+}
+
+/* entries in the snapshot the merge starts from: 2600 keeps the string
+ * tables' size (the old ones are copied), 2000 makes them grow (built
+ * again) */
+static size_t OLD = 2600;
+
+static char oldfile[80];
+
+static void set_title(keyent *e, const char *t)
+{
+	free(e->title);
+	e->title = strdup(t);
+}
+
+/* an older snapshot of the first OLD entries, then changes to some of
+ * them: texts, kinds (an article becomes a pointer and back), titles,
+ * near-duplicate marks, earlier versions; the merge over it */
+static int setup_merged(void **state)
+{
+	static uint32_t touched[N];
+	snap *old;
+	size_t i, j;
+	int r;
+	(void)state;
+	make_entries();
+	snprintf(oldfile, sizeof(oldfile), "%s.old", file);
+	if (snap_write(oldfile, 0x99, OLD, view, NULL) < 0 || snap_open(&old, oldfile) != 0)
+		return -1;
+	for (i = 0; i < OLD; i++) {
+		keyent *e = &ents[i];
+		touched[i] = i % 3 == 0; /* looked at, mostly unchanged */
+		if (i % 11 == 5 && e->kind == KE_ARTICLE) { /* a revision: another text */
+			for (j = 0; j < e->fp.nsent; j++)
+				e->fp.sent[j] = pool[next() % POOL];
+			e->fp.simhash = next();
+			snprintf(e->fp.exact, sizeof(e->fp.exact), "%016llx%016llx", (unsigned long long)next(), 7ull);
+			touched[i] = 1;
+		}
+		if (i % 19 == 7) { /* an article found to be a repost, or the reverse */
+			e->kind = e->kind == KE_ARTICLE ? KE_REPOST : KE_ARTICLE;
+			if (e->kind == KE_ARTICLE && !e->fp.exact[0]) {
+				snprintf(e->fp.exact, sizeof(e->fp.exact), "%016llx%016llx", 5ull, 5ull);
+				e->fp.simhash = next();
+			}
+			touched[i] = 1;
+		}
+		if (i % 29 == 3) { /* another title, a near-duplicate mark */
+			set_title(e, "A new title, longer than the old one");
+			free(e->near_of);
+			e->near_of = strdup(ents[1].path);
+			e->distance = 4;
+			e->containment = 0.5;
+			touched[i] = 1;
+		}
+	}
+	r = snap_merge(file, 0x1234, old, N, view, NULL, touched);
+	snap_close(old);
+	return r;
+}
+
+static int setup_grown(void **state)
+{
+	OLD = 2000;
+	return setup_merged(state);
+}
+
+static int teardown_merged(void **state)
+{
+	unlink(oldfile);
+	return teardown(state);
 }
 
 static int teardown(void **state)
@@ -285,6 +368,56 @@ static void damage_is_caught(void **state)
 	stet_error_clear();
 }
 
+/* with nothing changed and nothing dead, a merge is the whole file */
+static void merge_of_nothing_is_whole(void **state)
+{
+	static uint32_t touched[N];
+	char whole[96], merged[96], cmd[256];
+	snap *old;
+	size_t i;
+	(void)state;
+	snprintf(whole, sizeof(whole), "%s.whole", file);
+	snprintf(merged, sizeof(merged), "%s.merged", file);
+	for (i = 0; i < OLD; i++)
+		touched[i] = i % 2; /* looked at, unchanged */
+	assert_int_equal(snap_write(oldfile, 0x99, OLD, view, NULL), 0);
+	assert_int_equal(snap_open(&old, oldfile), 0);
+	assert_int_equal(snap_merge(merged, 0x77, old, N, view, NULL, touched), 0);
+	snap_close(old);
+	assert_int_equal(snap_write(whole, 0x77, N, view, NULL), 0);
+	snprintf(cmd, sizeof(cmd), "cmp -s %s %s", whole, merged);
+	assert_int_equal(system(cmd), 0);
+	unlink(whole);
+	unlink(merged);
+}
+
+/* every entry's title changed: most of the strings dead, so declined */
+static int retitled(const keyent **out, size_t i, keyent *scratch, void *payload)
+{
+	(void)payload;
+	*scratch = ents[i];
+	scratch->title = "retitled";
+	*out = scratch;
+	return 0;
+}
+
+static void merge_declined_when_mostly_dead(void **state)
+{
+	static uint32_t touched[N];
+	char merged[96];
+	snap *old;
+	size_t i;
+	(void)state;
+	snprintf(merged, sizeof(merged), "%s.merged", file);
+	for (i = 0; i < OLD; i++)
+		touched[i] = 1;
+	assert_int_equal(snap_write(oldfile, 0x99, OLD, view, NULL), 0);
+	assert_int_equal(snap_open(&old, oldfile), 0);
+	assert_int_equal(snap_merge(merged, 0x77, old, OLD, retitled, NULL, touched), 1);
+	assert_int_equal(access(merged, F_OK), -1); /* nothing left behind */
+	snap_close(old);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -293,5 +426,15 @@ int main(void)
 		cmocka_unit_test(simhash_as_a_scan),
 		cmocka_unit_test(damage_is_caught),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	const struct CMUnitTest merged[] = {
+		cmocka_unit_test(entries_and_tables),
+		cmocka_unit_test(postings_as_a_scan),
+		cmocka_unit_test(simhash_as_a_scan),
+		cmocka_unit_test(damage_is_caught),
+		cmocka_unit_test(merge_of_nothing_is_whole),
+		cmocka_unit_test(merge_declined_when_mostly_dead),
+	};
+	int failed = cmocka_run_group_tests_name("whole", tests, setup, teardown);
+	failed += cmocka_run_group_tests_name("merged", merged, setup_merged, teardown_merged);
+	return failed + cmocka_run_group_tests_name("merged, tables grown", merged, setup_grown, teardown_merged);
 }
