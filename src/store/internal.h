@@ -83,8 +83,8 @@ typedef struct {
 	size_t *by_key, *by_path; /* open addressing: index + 1, 0 empty */
 	size_t slots;
 	/* the key cache file as read: where its last complete batch ends
-	 * (0: rewrite it whole) and how many records it holds */
-	size_t cache_end, cache_records;
+	 * (0: rewrite it whole), how many records and batches it holds */
+	size_t cache_end, cache_records, cache_batches;
 	/* the snapshot the journal continues (NULL: none); by snapshot id,
 	 * the entry that took it over + 1 */
 	snap *snap;

@@ -321,6 +321,31 @@ int keymap_load_all(keymap *m)
 	return rehash(m, m->slots);
 }
 
+/* key's entry e (NULL: none yet) updated to a new version, or made; *out it */
+static int add_entry(keyent **out, keymap *m, keyent *e, const char *key, const char *path, const char *title,
+		     const git_oid *blob, const char *hash)
+{
+	int error;
+
+	if (!e)
+		return new_entry(out, m, key, path, title, blob, hash);
+	/* an update of a known key: same path; the old version is remembered */
+	*out = e;
+	if (strcmp(e->hash, hash) && (error = seen_push(e, e->hash)) < 0)
+		return error;
+	git_oid_cpy(&e->blob, blob);
+	memcpy(e->hash, hash, 33);
+	e->dirty = 1;
+	if (title && (!e->title || strcmp(e->title, title))) {
+		char *t = stet_strdup(title);
+		if (!t)
+			return stet_error_oom();
+		free(e->title);
+		e->title = t;
+	}
+	return 0;
+}
+
 int keymap_add(keymap *m, const char *key, const char *path, const char *title, const git_oid *blob,
 	       const char *hash)
 {
@@ -329,22 +354,7 @@ int keymap_add(keymap *m, const char *key, const char *path, const char *title, 
 
 	if ((error = keymap_find_key(&e, m, key)) < 0)
 		return error;
-	if (e) { /* an update of a known key: same path; the old version is remembered */
-		if (strcmp(e->hash, hash) && (error = seen_push(e, e->hash)) < 0)
-			return error;
-		git_oid_cpy(&e->blob, blob);
-		memcpy(e->hash, hash, 33);
-		e->dirty = 1;
-		if (title && (!e->title || strcmp(e->title, title))) {
-			char *t = stet_strdup(title);
-			if (!t)
-				return stet_error_oom();
-			free(e->title);
-			e->title = t;
-		}
-		return 0;
-	}
-	return new_entry(&e, m, key, path, title, blob, hash);
+	return add_entry(&e, m, e, key, path, title, blob, hash);
 }
 
 int keyent_set_near(keyent *e, const char *of, int distance, double containment)
@@ -630,8 +640,8 @@ static int load_record(keymap *m, char *line)
 		e->nseen = 0;
 		memcpy(e->hash, fld[3], 33);
 	}
-	if ((error = keymap_add(m, fld[0], fld[1], fld[13], &blob, fld[3])) < 0 ||
-	    (error = keymap_find_key(&e, m, fld[0])) < 0)
+	/* the key looked up once (a new key's miss in the snapshot costs) */
+	if ((error = add_entry(&e, m, e, fld[0], fld[1], fld[13], &blob, fld[3])) < 0)
 		return error;
 	kind = atoi(fld[5]);
 	if ((error = keyent_set_near(e, strcmp(fld[10], "-") ? fld[10] : NULL, atoi(fld[11]),
@@ -691,7 +701,7 @@ static int load_cache(stet_archive *a, const char *file, git_oid *behind, int *i
 {
 	stet_buf b = STET_BUF_INIT;
 	char want[64], *p, *end, *last = NULL;
-	size_t i, records = 0;
+	size_t i, records = 0, batches = 0;
 	int fd, error = 0, ok = 0;
 	ssize_t r;
 
@@ -777,7 +787,8 @@ static int load_cache(stet_archive *a, const char *file, git_oid *behind, int *i
 				goto done; /* damaged: rebuild */
 			}
 			records++;
-		}
+		} else
+			batches++;
 		p = nl;
 	}
 	if (error < 0)
@@ -786,6 +797,7 @@ static int load_cache(stet_archive *a, const char *file, git_oid *behind, int *i
 		a->keys.v[i]->dirty = 0;
 	a->keys.cache_end = (size_t)(end - b.ptr);
 	a->keys.cache_records = records;
+	a->keys.cache_batches = batches;
 	ok = 1;
 done:
 	stet_buf_dispose(&b);
@@ -889,13 +901,18 @@ static void put_record(stet_buf *b, const keyent *e)
 			e->title);
 }
 
-/* journal records that call for a new snapshot: a balance between
- * reading the journal at every run (its records) and writing the snapshot
- * (the archive) now and then; STET_SNAPSHOT_AFTER overrides (tests) */
-static size_t compact_at(size_t total)
+/* journal records that call for a new snapshot. A run reads the journal
+ * whole (about 18 us a record) and a new snapshot costs about 2.7 us an
+ * entry (a merge, mostly writing the file): for runs of B records into an
+ * archive of N, a run costs the least on average with a journal of
+ * sqrt(2 * B * N * 2.7 / 18) = sqrt(0.3 * B * N) records at most. B is
+ * the journal's mean batch; 40 * sqrt(N) at most (one huge run must not
+ * leave a journal every later run reads), 4096 at least.
+ * STET_SNAPSHOT_AFTER overrides (tests). */
+static size_t compact_at(size_t total, size_t batch)
 {
 	const char *env = getenv("STET_SNAPSHOT_AFTER");
-	size_t at = 40, r = 1;
+	size_t at, most = 40, r = 1;
 	if (env && *env) {
 		char *end;
 		unsigned long long v = strtoull(env, &end, 10);
@@ -904,7 +921,11 @@ static size_t compact_at(size_t total)
 	}
 	while (r * r < total)
 		r++;
-	at *= r;
+	most *= r;
+	for (at = 1; at * at < 3 * (batch ? batch : 1) * (total / 10 + 1) && at < most; at++)
+		;
+	if (at > most)
+		at = most;
 	return at < 4096 ? 4096 : at;
 }
 
@@ -1016,7 +1037,7 @@ static int compact(stet_archive *a, uint64_t *id)
 
 int keys_prepare(stet_archive *a, keys_batch *kb)
 {
-	size_t i, dirty = 0, limit = compact_at(a->keys.next_gid);
+	size_t i, dirty = 0, limit;
 	int error = 0, whole = 0;
 
 	memset(kb, 0, sizeof(*kb));
@@ -1024,6 +1045,8 @@ int keys_prepare(stet_archive *a, keys_batch *kb)
 		return stet_error_oom();
 	for (i = 0; i < a->keys.n; i++)
 		dirty += a->keys.v[i]->dirty != 0;
+	/* the mean batch: the journal's and this one */
+	limit = compact_at(a->keys.next_gid, (a->keys.cache_records + dirty) / (a->keys.cache_batches + 1));
 	/* append; or, while the archive is small, write the journal whole;
 	 * or put everything into a new snapshot and start the journal again */
 	kb->append = a->keys.cache_end > 0 && a->keys.cache_records + dirty <= limit;
@@ -1048,9 +1071,11 @@ int keys_prepare(stet_archive *a, keys_batch *kb)
 	if (kb->append) {
 		a->keys.cache_end += kb->bytes.size;
 		a->keys.cache_records += dirty;
+		a->keys.cache_batches++;
 	} else {
 		a->keys.cache_end = kb->bytes.size;
 		a->keys.cache_records = whole ? a->keys.n : 0;
+		a->keys.cache_batches = 1;
 	}
 	for (i = 0; i < a->keys.n; i++)
 		a->keys.v[i]->dirty = 0;
