@@ -974,10 +974,12 @@ static int view_entry(const keyent **out, size_t i, keyent *scratch, void *paylo
 	return 0;
 }
 
-/* remove snapshots other than keep (older ones, a killed run's) */
+/* remove snapshots other than keep (older ones, a killed run's); the
+ * one before becomes the spare that the next snapshot is written over
+ * (snapshot.c) */
 static void remove_snapshots(const char *gitdir, uint64_t keep)
 {
-	stet_buf dir = STET_BUF_INIT, f = STET_BUF_INIT;
+	stet_buf dir = STET_BUF_INIT, f = STET_BUF_INIT, spare = STET_BUF_INIT;
 	char name[64];
 	DIR *d;
 	struct dirent *de;
@@ -989,7 +991,13 @@ static void remove_snapshots(const char *gitdir, uint64_t keep)
 			if (!strncmp(de->d_name, "snapshot-", 9) && strcmp(de->d_name, name)) {
 				stet_buf_clear(&f);
 				stet_buf_printf(&f, "%s/%s", dir.ptr, de->d_name);
-				if (stet_buf_check(&f, "key cache") == 0)
+				if (stet_buf_check(&f, "key cache") < 0)
+					continue;
+				stet_buf_clear(&spare);
+				stet_buf_printf(&spare, "%s/snapshot.spare", dir.ptr);
+				/* a whole snapshot (not a killed run's temporary file) */
+				if (strlen(de->d_name) != 25 || stet_buf_check(&spare, "key cache") < 0 ||
+				    rename(f.ptr, spare.ptr) < 0)
 					unlink(f.ptr);
 			}
 		closedir(d);
@@ -997,6 +1005,7 @@ static void remove_snapshots(const char *gitdir, uint64_t keep)
 	stet_error_clear();
 	stet_buf_dispose(&dir);
 	stet_buf_dispose(&f);
+	stet_buf_dispose(&spare);
 }
 
 /* everything into a new snapshot; *id its id */

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -25,6 +26,7 @@
 #define SNAP_MAGIC "stetsnp1"
 #define SNAP_VERSION 2 /* 2: the header counts dead bytes (merged snapshots); 1 is read as 0 dead */
 #define SNAP_ENDIAN 0x01020304u
+#define SNAP_SPARE "snapshot.spare" /* beside the snapshots: see out_open */
 
 typedef struct {
 	uint64_t off, size; /* bytes */
@@ -55,6 +57,7 @@ struct snap {
 	const uint64_t *skey, *xkey, *simfp[4];
 	const uint32_t *sid, *sdir, *xid, *xdir, *simid[4], *simdir[4];
 	uint64_t nstr, nnum, nsent, nexact, nsim[4], dead;
+	int fd;
 	char *file;
 };
 
@@ -93,8 +96,12 @@ int snap_open(snap **out, const char *file)
 		return stet_error_oom();
 	}
 	s->size = (size_t)st.st_size;
+	s->fd = fd; /* kept, with a shared lock: a writer does not reuse a file being read */
+	if (flock(fd, LOCK_SH | LOCK_NB) < 0) {
+		snap_close(s);
+		return 1;
+	}
 	s->map = mmap(NULL, s->size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
 	if (s->map == MAP_FAILED) {
 		s->map = NULL;
 		snap_close(s);
@@ -151,6 +158,8 @@ void snap_close(snap *s)
 		return;
 	if (s->map)
 		munmap(s->map, s->size);
+	if (s->fd >= 0)
+		close(s->fd);
 	free(s->file);
 	free(s);
 }
@@ -367,6 +376,65 @@ static void put(out_file *o, const void *p, size_t n)
 	}
 }
 
+/* The file a snapshot is written into: the spare (the snapshot before
+ * the last, kept by keys.c for this) when nobody reads it, written over in
+ * place, else a new one. Writing over a file's pages costs a copy; new
+ * pages cost the kernel finding and clearing them (about 2 s a GB on these
+ * VMs), and removing the old file costs as much again. A reader holds a
+ * shared lock on the snapshot it maps (snap_open), so a spare still read
+ * is left alone. */
+static int out_open(out_file *o, const char *file, stet_buf *tmpname)
+{
+	stet_buf spare = STET_BUF_INIT;
+	const char *slash = strrchr(file, '/');
+	int fd = -1;
+
+	memset(o, 0, sizeof(*o));
+	stet_buf_printf(tmpname, "%s.tmp.%d", file, (int)getpid());
+	stet_buf_printf(&spare, "%.*s" SNAP_SPARE, slash ? (int)(slash - file + 1) : 0, file);
+	if (stet_buf_check(tmpname, "snapshot") < 0 || stet_buf_check(&spare, "snapshot") < 0) {
+		stet_buf_dispose(&spare);
+		return stet_error_oom();
+	}
+	if ((fd = open(spare.ptr, O_WRONLY | O_CLOEXEC)) >= 0 &&
+	    (flock(fd, LOCK_EX | LOCK_NB) < 0 || rename(spare.ptr, tmpname->ptr) < 0)) {
+		close(fd);
+		fd = -1;
+	}
+	stet_buf_dispose(&spare);
+	if ((fd < 0 && (fd = open(tmpname->ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) ||
+	    !(o->f = fdopen(fd, "wb"))) {
+		int e = errno;
+		if (fd >= 0) {
+			close(fd);
+			unlink(tmpname->ptr);
+		}
+		return stet_error_set(STET_EIO, "%s: %s", tmpname->ptr, strerror(e));
+	}
+	return 0;
+}
+
+/* the header again, with the sections; the file cut to what was written
+ * (a spare may have been longer), synced and renamed to its name; or
+ * removed (error < 0: the writer's own) */
+static int out_finish(out_file *o, const header *h, const char *file, const char *tmpname, int error)
+{
+	if (error >= 0) {
+		if (!o->failed && (fseek(o->f, 0, SEEK_SET) != 0 || fwrite(h, 1, sizeof(*h), o->f) != sizeof(*h)))
+			o->failed = 1;
+		if (o->failed || fflush(o->f) != 0 || ftruncate(fileno(o->f), (off_t)o->at) < 0 || fsync(fileno(o->f)) < 0)
+			error = stet_error_set(STET_EIO, "%s: %s", tmpname, strerror(errno));
+	}
+	if (fclose(o->f) != 0 && error >= 0)
+		error = stet_error_set(STET_EIO, "%s: %s", tmpname, strerror(errno));
+	o->f = NULL;
+	if (error >= 0 && rename(tmpname, file) < 0)
+		error = stet_error_set(STET_EIO, "%s: %s", file, strerror(errno));
+	if (error < 0)
+		unlink(tmpname);
+	return error;
+}
+
 static int table_of(uint32_t **out, size_t slots, size_t n, const char *const *strs)
 {
 	uint32_t *t = stet_calloc(slots, sizeof(*t));
@@ -457,7 +525,7 @@ int snap_write(const char *file, uint64_t id, size_t n, snap_view_fn view, void 
 	uint32_t *sdir = NULL, *xdir = NULL, *simdir[4] = { 0 }, *bykey = NULL, *bypath = NULL;
 	const char **keys = NULL, **paths = NULL;
 	out_file o = { 0 };
-	int error = 0, t, fd;
+	int error = 0, t;
 
 	if (n >= UINT32_MAX)
 		return stet_error_set(STET_ETOOBIG, "%s: too many entries for a snapshot", file);
@@ -552,15 +620,8 @@ int snap_write(const char *file, uint64_t id, size_t n, snap_view_fn view, void 
 	h.id = id;
 	h.n = n;
 	h.slots = slots;
-	stet_buf_printf(&tmpname, "%s.tmp.%d", file, (int)getpid());
-	if ((error = stet_buf_check(&tmpname, "snapshot")) < 0)
+	if ((error = out_open(&o, file, &tmpname)) < 0)
 		goto done;
-	if ((fd = open(tmpname.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0 || !(o.f = fdopen(fd, "wb"))) {
-		error = stet_error_set(STET_EIO, "%s: %s", tmpname.ptr, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		goto done;
-	}
 	put(&o, &h, sizeof(h)); /* again at the end, with the sections */
 #define SECTION(k, p, bytes)                                                                                           \
 	do {                                                                                                           \
@@ -580,9 +641,7 @@ int snap_write(const char *file, uint64_t id, size_t n, snap_view_fn view, void 
 		if (!k64 || !k32) {
 			free(k64);
 			free(k32);
-			error = stet_error_oom();
-			fclose(o.f);
-			unlink(tmpname.ptr);
+			error = out_finish(&o, &h, file, tmpname.ptr, stet_error_oom());
 			goto done;
 		}
 		split_pairs(sp, nsent, k64, k32);
@@ -604,18 +663,7 @@ int snap_write(const char *file, uint64_t id, size_t n, snap_view_fn view, void 
 		free(k32);
 	}
 #undef SECTION
-	if (!o.failed && (fseek(o.f, 0, SEEK_SET) != 0 || fwrite(&h, 1, sizeof(h), o.f) != sizeof(h)))
-		o.failed = 1;
-	if (o.failed || fflush(o.f) != 0 || fsync(fileno(o.f)) < 0) {
-		error = stet_error_set(STET_EIO, "%s: %s", tmpname.ptr, strerror(errno));
-		fclose(o.f);
-		unlink(tmpname.ptr);
-		goto done;
-	}
-	if (fclose(o.f) != 0 || rename(tmpname.ptr, file) < 0) {
-		error = stet_error_set(STET_EIO, "%s: %s", file, strerror(errno));
-		unlink(tmpname.ptr);
-	}
+	error = out_finish(&o, &h, file, tmpname.ptr, 0);
 done:
 	for (t = 0; t < 4; t++) {
 		free(simp[t]);
@@ -973,7 +1021,7 @@ int snap_merge(const char *file, uint64_t id, const snap *old, size_t n, snap_vi
 	uint64_t dead = old->dead, count;
 	pair *sp = NULL, *xp = NULL, *simp[4] = { 0 };
 	uint32_t *bykey = NULL, *bypath = NULL;
-	int error = 0, t, fd = -1, paths_moved = 0, dropping = 0;
+	int error = 0, t, paths_moved = 0, dropping = 0;
 	out_file o = { 0 };
 
 	if (n >= UINT32_MAX)
@@ -1037,15 +1085,8 @@ int snap_merge(const char *file, uint64_t id, const snap *old, size_t n, snap_vi
 	h.n = n;
 	h.slots = slots;
 	h.dead = dead;
-	stet_buf_printf(&tmpname, "%s.tmp.%d", file, (int)getpid());
-	if ((error = stet_buf_check(&tmpname, "snapshot")) < 0)
+	if ((error = out_open(&o, file, &tmpname)) < 0)
 		goto done;
-	if ((fd = open(tmpname.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0 || !(o.f = fdopen(fd, "wb"))) {
-		error = stet_error_set(STET_EIO, "%s: %s", tmpname.ptr, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		goto done;
-	}
 	put(&o, &h, sizeof(h));
 	{ /* entries: the old ones, the changed ones in their place, the new */
 		size_t c = 0, from = 0;
@@ -1111,20 +1152,8 @@ int snap_merge(const char *file, uint64_t id, const snap *old, size_t n, snap_vi
 		}
 	}
 #undef PASS
-	if (!o.failed && (fseek(o.f, 0, SEEK_SET) != 0 || fwrite(&h, 1, sizeof(h), o.f) != sizeof(h)))
-		o.failed = 1;
-	if (o.failed || fflush(o.f) != 0 || fsync(fileno(o.f)) < 0) {
-		error = stet_error_set(STET_EIO, "%s: %s", tmpname.ptr, strerror(errno));
-		goto fail;
-	}
-	if (fclose(o.f) != 0 || rename(tmpname.ptr, file) < 0) {
-		error = stet_error_set(STET_EIO, "%s: %s", file, strerror(errno));
-		unlink(tmpname.ptr);
-	}
-	goto done;
 fail:
-	fclose(o.f);
-	unlink(tmpname.ptr);
+	error = out_finish(&o, &h, file, tmpname.ptr, error);
 done:
 	for (t = 0; t < 4; t++)
 		free(simp[t]);

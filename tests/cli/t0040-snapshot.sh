@@ -69,6 +69,21 @@ t "one snapshot stays: older ones and a killed run's are removed" bash -c '
 	[ "$(ls "$s" | grep -c "^snapshot-")" = 1 ] && grep -q "^@base $(ls "$s" | sed -n "s/^snapshot-//p")\$" "$s/keys"' \
 	_ "$TMP" "$STET"
 
+t "the snapshot before is the spare the next one is written over, unless it is read" bash -c '
+	. "$1/funcs"
+	s="$1/snap/.git/stet"
+	[ -f "$s/snapshot.spare" ] || { echo "no spare"; exit 1; }
+	ino=$(stat -c %i "$s/snapshot.spare")
+	post "$1/in6/n.md" "Wire D" https://d.example/m "Morning market" "<p>The morning market moves to the river bank for the summer, with sixty stalls and a ferry stop, the organisers said.</p>"
+	STET_SNAPSHOT_AFTER=0 "$2" -C "$1/snap" ingest "$1/in6" >/dev/null 2>&1 || exit 1
+	[ "$(stat -c %i "$s"/snapshot-*)" = "$ino" ] || { echo "the spare was not written over"; exit 1; }
+	# a reader holds the spare: a new file instead
+	ino=$(stat -c %i "$s/snapshot.spare")
+	post "$1/in7/n.md" "Wire D" https://d.example/e "Evening market" "<p>The evening market closes an hour earlier in winter, and the stalls of the bridge move under the station roof, the council said.</p>"
+	STET_SNAPSHOT_AFTER=0 flock -s "$s/snapshot.spare" "$2" -C "$1/snap" ingest "$1/in7" >/dev/null 2>&1 || exit 1
+	[ "$(stat -c %i "$s"/snapshot-*)" != "$ino" ] || { echo "a spare being read was written over"; exit 1; }
+	[ "$(ls "$s" | grep -c "^snapshot")" = 2 ] && "$2" -C "$1/snap" fsck >/dev/null 2>&1' _ "$TMP" "$STET"
+
 t "a missing snapshot is rebuilt from git" bash -c '
 	rm -f "$1/snap/.git/stet"/snapshot-*
 	"$2" -C "$1/snap" ingest --json "$1/in/3" 2>/dev/null | grep -vc "\"verdict\":\"unchanged\"" | grep -qx 0 &&
