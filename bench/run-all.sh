@@ -31,11 +31,6 @@ if [ -n "$WBIG" ]; then
 	section "cost per article: archive with a work tree of $WBIG vs 10,000 articles"
 	"$HERE/scaling.sh" "$out/stet" 10000 "$WBIG" 2000 worktree | tee "$out/scaling-wt"
 fi
-# the scaling runs leave gigabytes of dirty pages (archive copies,
-# snapshots): written back while the next benchmark runs, they made its
-# fsyncs wait (the corpus ingest with a work tree measured 7.2 s in
-# run-all against 3.5 s alone, 2026-11-26)
-sync
 section "canonicalize pages vs libxml2's parse alone"
 "$HERE/canon-vs-parse.sh" "$out/stet" 7 | tee "$out/canon"
 section "stet ingest vs git fast-import (the 2,906 corpus posts)"
