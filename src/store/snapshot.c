@@ -414,6 +414,34 @@ static int out_open(out_file *o, const char *file, stet_buf *tmpname)
 	return 0;
 }
 
+/* the header's fields (the sections come as they are written), the
+ * file opened and the header put first: written again at the end */
+static int out_start(out_file *o, header *h, const char *file, stet_buf *tmpname, uint64_t id, uint64_t n,
+		     uint64_t slots, uint64_t dead)
+{
+	int error;
+
+	memcpy(h->magic, SNAP_MAGIC, 8);
+	h->version = SNAP_VERSION;
+	h->endian = SNAP_ENDIAN;
+	h->id = id;
+	h->n = n;
+	h->slots = slots;
+	h->dead = dead;
+	if ((error = out_open(o, file, tmpname)) < 0)
+		return error;
+	put(o, h, sizeof(*h));
+	return 0;
+}
+
+/* a section written whole from memory (o and h: the writer's) */
+#define SECTION(k, p, bytes)                                                                                           \
+	do {                                                                                                           \
+		h.sec[k].off = o.at;                                                                                   \
+		h.sec[k].size = (bytes);                                                                               \
+		put(&o, (p), (bytes));                                                                                 \
+	} while (0)
+
 /* the header again, with the sections; the file cut to what was written
  * (a spare may have been longer), synced and renamed to its name; or
  * removed (error < 0: the writer's own) */
@@ -614,21 +642,8 @@ int snap_write(const char *file, uint64_t id, size_t n, snap_view_fn view, void 
 	if ((error = table_of(&bykey, slots, n, keys)) < 0 || (error = table_of(&bypath, slots, n, paths)) < 0)
 		goto done;
 	/* the file */
-	memcpy(h.magic, SNAP_MAGIC, 8);
-	h.version = SNAP_VERSION;
-	h.endian = SNAP_ENDIAN;
-	h.id = id;
-	h.n = n;
-	h.slots = slots;
-	if ((error = out_open(&o, file, &tmpname)) < 0)
+	if ((error = out_start(&o, &h, file, &tmpname, id, n, slots, 0)) < 0)
 		goto done;
-	put(&o, &h, sizeof(h)); /* again at the end, with the sections */
-#define SECTION(k, p, bytes)                                                                                           \
-	do {                                                                                                           \
-		h.sec[k].off = o.at;                                                                                   \
-		h.sec[k].size = (bytes);                                                                               \
-		put(&o, (p), (bytes));                                                                                 \
-	} while (0)
 	SECTION(S_ENT, ent, n * sizeof(*ent));
 	SECTION(S_STR, strs.ptr, strs.size);
 	SECTION(S_NUM, num.v, num.n * sizeof(*num.v));
@@ -662,7 +677,6 @@ int snap_write(const char *file, uint64_t id, size_t n, snap_view_fn view, void 
 		free(k64);
 		free(k32);
 	}
-#undef SECTION
 	error = out_finish(&o, &h, file, tmpname.ptr, 0);
 done:
 	for (t = 0; t < 4; t++) {
@@ -851,6 +865,31 @@ static int merge_pass(out_file *o, const merger *tmpl, int what, unsigned bits, 
 	return 0;
 }
 
+/* a merged list as three sections: its keys, its ids, and its directory
+ * (by the keys' top *bits bits, chosen for the list's length; bits NULL:
+ * a simhash table's, by the block) */
+static int merge_list(out_file *o, header *h, const merger *m, int keys, int ids, int dir, uint32_t *bits)
+{
+	uint64_t count;
+	int error;
+
+	h->sec[keys].off = o->at;
+	if ((error = merge_pass(o, m, MERGE_KEYS, 0, &count)) < 0)
+		return error;
+	h->sec[keys].size = count * 8;
+	h->sec[ids].off = o->at;
+	if ((error = merge_pass(o, m, MERGE_IDS, 0, &count)) < 0)
+		return error;
+	h->sec[ids].size = count * 4;
+	if (bits)
+		*bits = bits_for(count);
+	h->sec[dir].off = o->at;
+	if ((error = merge_pass(o, m, MERGE_DIR, bits ? *bits : 16, &count)) < 0)
+		return error;
+	h->sec[dir].size = bits ? (((uint64_t)1 << *bits) + 1) * 4 : 65537 * 4;
+	return 0;
+}
+
 /* the old entry i against the view's: the same in every field the file keeps */
 static int same_entry(const snap *s, const snap_ent *r, const keyent *e)
 {
@@ -1018,7 +1057,7 @@ int snap_merge(const char *file, uint64_t id, const snap *old, size_t n, snap_vi
 	uint32_t *ids = NULL;       /* and their ids */
 	unsigned char *drop = NULL; /* old ids whose postings go */
 	size_t nch = 0, cap = 0, i, slots = 2048, ns = 0, nx = 0, nh = 0;
-	uint64_t dead = old->dead, count;
+	uint64_t dead = old->dead;
 	pair *sp = NULL, *xp = NULL, *simp[4] = { 0 };
 	uint32_t *bykey = NULL, *bypath = NULL;
 	int error = 0, t, paths_moved = 0, dropping = 0;
@@ -1078,16 +1117,8 @@ int snap_merge(const char *file, uint64_t id, const snap *old, size_t n, snap_vi
 	    (error = merged_table(&bypath, old, old->bypath, slots, 1, paths_moved, ent, ids, nch, strs.ptr, n)) < 0)
 		goto done;
 	/* the file, section by section in the whole writer's order */
-	memcpy(h.magic, SNAP_MAGIC, 8);
-	h.version = SNAP_VERSION;
-	h.endian = SNAP_ENDIAN;
-	h.id = id;
-	h.n = n;
-	h.slots = slots;
-	h.dead = dead;
-	if ((error = out_open(&o, file, &tmpname)) < 0)
+	if ((error = out_start(&o, &h, file, &tmpname, id, n, slots, dead)) < 0)
 		goto done;
-	put(&o, &h, sizeof(h));
 	{ /* entries: the old ones, the changed ones in their place, the new */
 		size_t c = 0, from = 0;
 		h.sec[S_ENT].off = o.at;
@@ -1108,50 +1139,22 @@ int snap_merge(const char *file, uint64_t id, const snap *old, size_t n, snap_vi
 	put_part(&o, old->num, old->nnum * 8);
 	put(&o, num.v, num.n * 8);
 	h.sec[S_NUM].size = (old->nnum + num.n) * 8;
-#define SECTION(k, p, bytes)                                                                                           \
-	do {                                                                                                           \
-		h.sec[k].off = o.at;                                                                                   \
-		h.sec[k].size = (bytes);                                                                               \
-		put(&o, (p), (bytes));                                                                                 \
-	} while (0)
 	SECTION(S_BYKEY, bykey, slots * 4);
 	SECTION(S_BYPATH, bypath, slots * 4);
-#undef SECTION
 	/* postings: each list three times over (keys, ids, directory) */
-#define PASS(k, what, bits)                                                                                            \
-	do {                                                                                                           \
-		h.sec[k].off = o.at;                                                                                   \
-		if ((error = merge_pass(&o, &m, what, bits, &count)) < 0)                                              \
-			goto fail;                                                                                     \
-	} while (0)
 	{
 		merger m = { old, old->skey, old->sid, old->nsent, 0, sp, ns, 0, drop, -1, 0, dropping };
-		PASS(S_SKEY, MERGE_KEYS, 0);
-		h.sec[S_SKEY].size = count * 8;
-		h.sbits = bits_for(count);
-		PASS(S_SID, MERGE_IDS, 0);
-		h.sec[S_SID].size = count * 4;
-		PASS(S_SDIR, MERGE_DIR, h.sbits);
-		h.sec[S_SDIR].size = (((uint64_t)1 << h.sbits) + 1) * 4;
+		if ((error = merge_list(&o, &h, &m, S_SKEY, S_SID, S_SDIR, &h.sbits)) < 0)
+			goto fail;
 		m = (merger){ old, old->xkey, old->xid, old->nexact, 0, xp, nx, 0, drop, -1, 0, dropping };
-		PASS(S_XKEY, MERGE_KEYS, 0);
-		h.sec[S_XKEY].size = count * 8;
-		h.xbits = bits_for(count);
-		PASS(S_XID, MERGE_IDS, 0);
-		h.sec[S_XID].size = count * 4;
-		PASS(S_XDIR, MERGE_DIR, h.xbits);
-		h.sec[S_XDIR].size = (((uint64_t)1 << h.xbits) + 1) * 4;
+		if ((error = merge_list(&o, &h, &m, S_XKEY, S_XID, S_XDIR, &h.xbits)) < 0)
+			goto fail;
 		for (t = 0; t < 4; t++) {
 			m = (merger){ old, old->simfp[t], old->simid[t], old->nsim[t], 0, simp[t], nh, 0, drop, t, 0, dropping };
-			PASS(S_SIMFP0 + t, MERGE_KEYS, 0);
-			h.sec[S_SIMFP0 + t].size = count * 8;
-			PASS(S_SIMID0 + t, MERGE_IDS, 0);
-			h.sec[S_SIMID0 + t].size = count * 4;
-			PASS(S_SIMDIR0 + t, MERGE_DIR, 16);
-			h.sec[S_SIMDIR0 + t].size = 65537 * 4;
+			if ((error = merge_list(&o, &h, &m, S_SIMFP0 + t, S_SIMID0 + t, S_SIMDIR0 + t, NULL)) < 0)
+				goto fail;
 		}
 	}
-#undef PASS
 fail:
 	error = out_finish(&o, &h, file, tmpname.ptr, error);
 done:
