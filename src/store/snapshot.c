@@ -97,7 +97,10 @@ int snap_open(snap **out, const char *file)
 	}
 	s->size = (size_t)st.st_size;
 	s->fd = fd; /* kept, with a shared lock: a writer does not reuse a file being read */
-	if (flock(fd, LOCK_SH | LOCK_NB) < 0) {
+	if (flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK) {
+		/* being written over (a spare): as good as missing. Where
+		 * locks are not to be had (ENOLCK), it is read unlocked: a
+		 * writer's lock fails there too, so no spare is reused */
 		snap_close(s);
 		return 1;
 	}
