@@ -68,6 +68,9 @@ int snap_sim_query(const snap *s, uint64_t fp, int k, stet_simindex_cb cb, void 
 int snap_indexed(const snap_ent *s);
 /* the first 64 bits of a hex exact fingerprint */
 uint64_t snap_exact64(const char *hex);
+/* beside the snapshots in <gitdir>/stet: the one before, to be written
+ * over by the next (snapshot.c out_open; keys.c keeps it) */
+#define SNAP_SPARE "snapshot.spare"
 /* entry i for the writer: *out may point at scratch */
 typedef int (*snap_view_fn)(const keyent **out, size_t i, keyent *scratch, void *payload);
 int snap_write(const char *file, uint64_t id, size_t n, snap_view_fn view, void *payload);

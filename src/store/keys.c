@@ -994,7 +994,7 @@ static void remove_snapshots(const char *gitdir, uint64_t keep)
 				if (stet_buf_check(&f, "key cache") < 0)
 					continue;
 				stet_buf_clear(&spare);
-				stet_buf_printf(&spare, "%s/snapshot.spare", dir.ptr);
+				stet_buf_printf(&spare, "%s/" SNAP_SPARE, dir.ptr);
 				/* a whole snapshot (not a killed run's temporary file) */
 				if (strlen(de->d_name) != 25 || stet_buf_check(&spare, "key cache") < 0 ||
 				    rename(f.ptr, spare.ptr) < 0)

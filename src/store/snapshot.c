@@ -6,9 +6,11 @@
  * archive costs what changed since the last snapshot, not what the
  * archive holds. docs/format.md describes the layout.
  *
- * The file is written once (temporary name, fsync, rename) and never
- * edited. Every offset read from it is checked against the file before
- * use: a damaged snapshot gives STET_ECORRUPT, never a wild read.
+ * A snapshot is written under a temporary name (a new file, or over the
+ * spare: the snapshot before the last, which no journal names), synced
+ * and renamed; under its name it is never edited. Every offset read from
+ * it is checked against the file before use: a damaged snapshot gives
+ * STET_ECORRUPT, never a wild read.
  */
 #include "internal.h"
 
@@ -26,7 +28,6 @@
 #define SNAP_MAGIC "stetsnp1"
 #define SNAP_VERSION 2 /* 2: the header counts dead bytes (merged snapshots); 1 is read as 0 dead */
 #define SNAP_ENDIAN 0x01020304u
-#define SNAP_SPARE "snapshot.spare" /* beside the snapshots: see out_open */
 
 typedef struct {
 	uint64_t off, size; /* bytes */
@@ -368,15 +369,9 @@ static void put_part(out_file *o, const void *p, size_t n)
 static void put(out_file *o, const void *p, size_t n)
 {
 	static const char zero[8];
-	if (!o->failed && n && fwrite(p, 1, n, o->f) != n)
-		o->failed = 1;
-	o->at += n;
-	if (o->at % 8) { /* every section starts 8-aligned */
-		size_t pad = 8 - o->at % 8;
-		if (!o->failed && fwrite(zero, 1, pad, o->f) != pad)
-			o->failed = 1;
-		o->at += pad;
-	}
+	put_part(o, p, n);
+	if (o->at % 8) /* every section starts 8-aligned */
+		put_part(o, zero, 8 - o->at % 8);
 }
 
 /* The file a snapshot is written into: the spare (the snapshot before
@@ -466,20 +461,25 @@ static int out_finish(out_file *o, const header *h, const char *file, const char
 	return error;
 }
 
+/* entry id under str in a string table (open addressing, id + 1) */
+static void table_put(uint32_t *t, size_t slots, const char *str, size_t id)
+{
+	size_t j;
+	for (j = slot_of(str, slots); t[j]; j = (j + 1) & (slots - 1))
+		;
+	t[j] = (uint32_t)id + 1;
+}
+
 static int table_of(uint32_t **out, size_t slots, size_t n, const char *const *strs)
 {
 	uint32_t *t = stet_calloc(slots, sizeof(*t));
-	size_t i, j;
+	size_t i;
 	*out = t;
 	if (!t)
 		return stet_error_oom();
-	for (i = 0; i < n; i++) {
-		if (!strs[i])
-			continue;
-		for (j = slot_of(strs[i], slots); t[j]; j = (j + 1) & (slots - 1))
-			;
-		t[j] = (uint32_t)i + 1;
-	}
+	for (i = 0; i < n; i++)
+		if (strs[i])
+			table_put(t, slots, strs[i], i);
 	return 0;
 }
 
@@ -1010,7 +1010,7 @@ static int merged_table(uint32_t **out, const snap *old, const uint32_t *oldt, s
 {
 	const size_t nold = snap_count(old);
 	uint32_t *t;
-	size_t i, j, c;
+	size_t i, c;
 
 	if (!(t = stet_calloc(slots, sizeof(*t))))
 		return stet_error_oom();
@@ -1022,9 +1022,7 @@ static int merged_table(uint32_t **out, const snap *old, const uint32_t *oldt, s
 			const char *s = xstr + ((paths ? e->path : e->key) - old->nstr);
 			if (ids[c] < nold || (paths && e->kind != KE_ARTICLE))
 				continue; /* an old key keeps its entry */
-			for (j = slot_of(s, slots); t[j]; j = (j + 1) & (slots - 1))
-				;
-			t[j] = ids[c] + 1;
+			table_put(t, slots, s, ids[c]);
 		}
 		return 0;
 	}
@@ -1040,11 +1038,8 @@ static int merged_table(uint32_t **out, const snap *old, const uint32_t *oldt, s
 				return error;
 			s = snap_str(old, paths ? e->path : e->key);
 		}
-		if (paths && e->kind != KE_ARTICLE)
-			continue;
-		for (j = slot_of(s, slots); t[j]; j = (j + 1) & (slots - 1))
-			;
-		t[j] = (uint32_t)i + 1;
+		if (!paths || e->kind == KE_ARTICLE)
+			table_put(t, slots, s, i);
 	}
 	return 0;
 }
