@@ -234,7 +234,7 @@ static int commit_files(stet_archive *a, upsert *u, size_t nu, const stet_canon 
 		}
 	}
 	/* stage for the pack: the blobs, every tree on their paths, the commit */
-	if ((error = track(a, &tree_id, NULL)) < 0)
+	if ((error = track(a, &tree_id, "")) < 0)
 		goto done;
 	for (i = 0; i < nu; i++) {
 		if ((error = track(a, &u[i].blob, u[i].path)) < 0 || (error = note_changed(a, u[i].path)) < 0)
@@ -246,7 +246,7 @@ static int commit_files(stet_archive *a, upsert *u, size_t nu, const stet_canon 
 			if ((error = stet_buf_check(&dir, "path")) < 0)
 				goto done;
 			if (git_tree_entry_bypath(&te, tree, dir.ptr) == 0) {
-				error = track(a, git_tree_entry_id(te), NULL);
+				error = track(a, git_tree_entry_id(te), dir.ptr);
 				git_tree_entry_free(te);
 				if (error < 0)
 					goto done;

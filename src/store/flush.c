@@ -29,14 +29,14 @@
  * compressing and making files were half of a run's time (docs/
  * performance.md).
  *
- * The thread uses libgit2 through its own handle on the repository (its
- * object store holds the frozen objects alone) and its own git index; the
- * run's handle is used on the run's thread only. The frozen mempack is
- * read by both, and written by neither, until the checkpoint is done.
+ * The thread uses libgit2 through its own handle on the repository (for
+ * main) and its own git index; the run's handle is used on the run's
+ * thread only. The pack is written from the frozen mempack (pack.c),
+ * which both threads read, and neither writes, until the checkpoint is
+ * done.
  */
 #include "internal.h"
 
-#include <git2/indexer.h>
 #include <git2/sys/repository.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -78,86 +78,15 @@ static void keep_error(flusher *f, int error)
 	snprintf(f->msg, sizeof(f->msg), "%s", stet_error_last());
 }
 
-/*
- * The pack's bytes reach libgit2's indexer a megabyte at a time. The pack
- * builder hands them over object by object (a header, then the deflated
- * data in pieces), and libgit2's indexer extends the file, maps it and
- * reads the object back for every piece it is given: per object an mmap,
- * a munmap and a write of one byte, two thirds of a checkpoint's time
- * (docs/performance.md). git_packbuilder_write is this, unbuffered.
- */
-#define PACK_CHUNK (1u << 20)
-
-typedef struct {
-	git_indexer *indexer;
-	git_indexer_progress stats;
-	unsigned char *buf;
-	size_t len;
-} pack_sink;
-
-static int sink_drain(pack_sink *s)
-{
-	int error = 0;
-
-	if (s->len)
-		error = git_indexer_append(s->indexer, s->buf, s->len, &s->stats);
-	s->len = 0;
-	return error;
-}
-
-static int sink_put(void *data, size_t size, void *payload)
-{
-	pack_sink *s = payload;
-	int error;
-
-	if (s->len + size > PACK_CHUNK && (error = sink_drain(s)) < 0)
-		return error;
-	if (size >= PACK_CHUNK) /* a large piece goes as it is */
-		return git_indexer_append(s->indexer, data, size, &s->stats);
-	memcpy(s->buf + s->len, data, size);
-	s->len += size;
-	return 0;
-}
-
 static int pack(flusher *f)
 {
-	git_odb *odb = NULL;
-	git_packbuilder *pb = NULL;
-	pack_sink sink = {0};
 	stet_buf dir = STET_BUF_INIT;
-	size_t i;
 	int error;
 
-	if ((error = odb_reader_open(&odb, f->frozen)) < 0)
-		return error;
-	if ((error = git_repository_set_odb(f->repo, odb)) < 0 || (error = git_packbuilder_new(&pb, f->repo)) < 0) {
-		error = stet_git_error(error, "packing");
-		goto done;
-	}
-	git_packbuilder_set_threads(pb, 2);
-	for (i = 0; i < f->nids; i++)
-		if ((error = git_packbuilder_insert(pb, &f->ids[i], f->names[i])) < 0) {
-			error = stet_git_error(error, "packing");
-			goto done;
-		}
 	stet_buf_printf(&dir, "%s/objects/pack", f->a->gitdir);
-	if ((error = stet_buf_check(&dir, "the pack's folder")) < 0)
-		goto done;
-	if (!(sink.buf = stet_malloc(PACK_CHUNK))) {
-		error = stet_error_oom();
-		goto done;
-	}
-	/* the indexer syncs the pack and its index: GIT_OPT_ENABLE_FSYNC_GITDIR (archive.c) */
-	if ((error = git_indexer_new(&sink.indexer, dir.ptr, 0, odb, NULL)) < 0 ||
-	    (error = git_packbuilder_foreach(pb, sink_put, &sink)) < 0 || (error = sink_drain(&sink)) < 0 ||
-	    (error = git_indexer_commit(sink.indexer, &sink.stats)) < 0)
-		error = stet_git_error(error, "writing the pack");
-done:
-	git_indexer_free(sink.indexer);
-	free(sink.buf);
+	if ((error = stet_buf_check(&dir, "the pack's folder")) == 0)
+		error = pack_write(dir.ptr, f->frozen, f->ids, f->names, f->nids);
 	stet_buf_dispose(&dir);
-	git_packbuilder_free(pb);
-	git_odb_free(odb); /* the repository keeps it until the next job */
 	return error;
 }
 

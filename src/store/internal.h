@@ -261,6 +261,12 @@ int odb_packs_changed(stet_archive *a);
  * (at the end of a writing run); a failure is a warning, never an error */
 int odb_index_packs(stet_archive *a);
 
+/* pack.c: a checkpoint's objects (ids staged in order, each named by its
+ * path, "" the root tree, NULL a commit), read from `objects`, written as
+ * one pack with its index into the folder `dir` */
+int pack_write(const char *dir, git_odb_backend *objects, const git_oid *ids, char *const *names,
+	       size_t n);
+
 /* the work tree (worktree.c): the files a checkpoint changed
  * (a->changed), with main's content, read on the run's thread; written,
  * with their entries in *index (opened and read on first use), on any
@@ -284,12 +290,10 @@ void worktree_files_free(wt_file *files, size_t n);
  * behind one backend, a->staging) until a checkpoint's pack holds them.
  * freeze: the current objects are the checkpoint's, new ones go to the
  * other mempack; release: the frozen ones are in a pack now (after
- * odb_packs_changed). odb_reader_open: an object store of the frozen
- * objects alone, for the checkpoint's packer. */
+ * odb_packs_changed); the checkpoint's packer reads the frozen one. */
 int odb_staging_open(stet_archive *a);
 git_odb_backend *odb_staging_freeze(stet_archive *a);
 void odb_staging_release(stet_archive *a);
-int odb_reader_open(git_odb **out, git_odb_backend *frozen);
 
 /* checkpoints (flush.c): flush_start hands what the run wrote since the
  * last checkpoint (a->pending, a->tip, the key cache's batch, a->changed)

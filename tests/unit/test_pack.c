@@ -1,0 +1,245 @@
+/* Unit tests of src/store/pack.c: a checkpoint's objects written as a pack
+ * read back from it, every one, byte for byte and with its type, through
+ * libgit2's pack backend (libgit2's indexer has already checked every
+ * object and the trailer while the pack was written). The versions of a
+ * path are deltas of one another: the pack is far smaller than the
+ * objects, the newest version of each path is stored whole, and no chain
+ * is longer than 50 (git verify-pack says, where git is installed). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <dirent.h>
+#include <git2.h>
+#include <git2/sys/mempack.h>
+#include <git2/sys/odb_backend.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store/internal.h"
+#include "xorshift.h"
+
+#define MAXOBJ 1024
+
+static char root[64], objects[96], packdir[128];
+static git_odb_backend *mem;
+static git_oid ids[MAXOBJ];
+static char *names[MAXOBJ];
+static size_t nobj, raw_bytes, article_bytes;
+static git_oid newest[8]; /* the newest version of each named path */
+static size_t nnewest;
+
+static void stage(const void *data, size_t len, git_object_t type, const char *name)
+{
+	git_oid id;
+	assert_int_equal(git_odb_hash(&id, data, len, type), 0);
+	assert_int_equal(mem->write(mem, &id, data, len, type), 0);
+	assert_true(nobj < MAXOBJ);
+	git_oid_cpy(&ids[nobj], &id);
+	names[nobj++] = name ? strdup(name) : NULL;
+	raw_bytes += len;
+}
+
+/* a line of random hex: compresses to about half, so only deltas make the
+ * pack small */
+static void random_line(char *out, uint64_t *rng)
+{
+	int i;
+	for (i = 0; i < 64; i++)
+		out[i] = "0123456789abcdef"[xorshift64(rng) & 15];
+	out[64] = '\n';
+}
+
+static int setup(void **state)
+{
+	uint64_t rng = 0x5eed;
+	char *text;
+	size_t len = 0, v, i, big = (34u << 20) + 123;
+	(void)state;
+	git_libgit2_init();
+	snprintf(root, sizeof(root), "/tmp/stet-pack-XXXXXX");
+	assert_non_null(mkdtemp(root));
+	snprintf(objects, sizeof(objects), "%s/objects", root);
+	snprintf(packdir, sizeof(packdir), "%s/pack", objects);
+	assert_int_equal(mkdir(objects, 0755), 0);
+	assert_int_equal(mkdir(packdir, 0755), 0);
+	assert_int_equal(git_mempack_new(&mem), 0);
+
+	/* an article, 130 versions, each with a line inserted somewhere: more
+	 * than two chains of 50 */
+	text = malloc(200 * 65);
+	for (i = 0; i < 60; i++)
+		random_line(text + 65 * len++, &rng);
+	for (v = 0; v < 130; v++) {
+		size_t at = xorshift64(&rng) % (len + 1);
+		memmove(text + 65 * (at + 1), text + 65 * at, 65 * (len - at));
+		random_line(text + 65 * at, &rng);
+		len++;
+		stage(text, 65 * len, GIT_OBJECT_BLOB, "src/2024/01/02/a-1.md");
+		article_bytes += 65 * len;
+	}
+	git_odb_hash(&newest[nnewest++], text, 65 * len, GIT_OBJECT_BLOB);
+	/* a second path whose versions have nothing in common: stored whole */
+	for (v = 0; v < 3; v++) {
+		for (i = 0; i < 40; i++)
+			random_line(text + 65 * i, &rng);
+		stage(text, 65 * 40, GIT_OBJECT_BLOB, "src/2024/01/02/b-2.md");
+	}
+	git_odb_hash(&newest[nnewest++], text, 65 * 40, GIT_OBJECT_BLOB);
+	/* tiny ones, the same one staged twice under two names, a tree and a
+	 * blob under one name, a commit */
+	stage("x\n", 2, GIT_OBJECT_BLOB, "tiny");
+	stage("y\n", 2, GIT_OBJECT_BLOB, "tiny");
+	stage("x\n", 2, GIT_OBJECT_BLOB, "other");
+	{
+		char tree[64], commit[256];
+		git_oid blob, tid;
+		size_t tn = (size_t)snprintf(tree, sizeof(tree), "100644 a-1.md") + 1;
+		char hex[GIT_OID_HEXSZ + 1];
+		git_odb_hash(&blob, "x\n", 2, GIT_OBJECT_BLOB);
+		memcpy(tree + tn, blob.id, GIT_OID_RAWSZ);
+		tn += GIT_OID_RAWSZ;
+		stage(tree, tn, GIT_OBJECT_TREE, "src/2024/01/02");
+		stage("blob under a tree's name, long enough to be tried as a delta", 61, GIT_OBJECT_BLOB,
+		      "src/2024/01/02");
+		git_odb_hash(&tid, tree, tn, GIT_OBJECT_TREE);
+		git_oid_tostr(hex, sizeof(hex), &tid);
+		stage(commit,
+		      (size_t)snprintf(commit, sizeof(commit),
+				       "tree %s\nauthor A <a@example.com> 0 +0000\ncommitter A <a@example.com> 0 +0000\n\nnew\n",
+				       hex),
+		      GIT_OBJECT_COMMIT, NULL);
+	}
+	/* 34 MiB, then a version of it changed in the middle: its copies
+	 * are longer than one copy instruction can say, its pieces longer
+	 * than the indexer is given at a time */
+	{
+		char *b = malloc(big);
+		for (i = 0; i < big; i++)
+			b[i] = (char)('a' + (i * 7 + i / 4096) % 26);
+		stage(b, big, GIT_OBJECT_BLOB, "big.md");
+		memcpy(b + big / 2, "an edit in the middle", 21);
+		stage(b, big, GIT_OBJECT_BLOB, "big.md");
+		git_odb_hash(&newest[nnewest++], b, big, GIT_OBJECT_BLOB);
+		free(b);
+	}
+	free(text);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[160];
+	size_t i;
+	(void)state;
+	for (i = 0; i < nobj; i++)
+		free(names[i]);
+	if (mem)
+		mem->free(mem);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
+	assert_int_equal(system(cmd), 0);
+	git_libgit2_shutdown();
+	return 0;
+}
+
+/* the pack file's name and size */
+static off_t the_pack(char *name, size_t cap)
+{
+	DIR *d = opendir(packdir);
+	struct dirent *de;
+	struct stat st;
+	int found = 0;
+	assert_non_null(d);
+	while ((de = readdir(d)))
+		if (strlen(de->d_name) > 5 && !strcmp(de->d_name + strlen(de->d_name) - 5, ".pack")) {
+			snprintf(name, cap, "%s/%s", packdir, de->d_name);
+			found++;
+		}
+	closedir(d);
+	assert_int_equal(found, 1);
+	assert_int_equal(stat(name, &st), 0);
+	return st.st_size;
+}
+
+static void every_object_reads_back(void **state)
+{
+	git_odb *odb;
+	git_odb_backend *packs;
+	char pack[256];
+	size_t i;
+	(void)state;
+	assert_int_equal(pack_write(packdir, mem, ids, names, nobj), 0);
+	assert_int_equal(git_odb_new(&odb), 0);
+	assert_int_equal(git_odb_backend_pack(&packs, objects), 0);
+	assert_int_equal(git_odb_add_backend(odb, packs, 1), 0);
+	for (i = 0; i < nobj; i++) {
+		git_odb_object *o;
+		void *data;
+		size_t len;
+		git_object_t type;
+		assert_int_equal(mem->read(&data, &len, &type, mem, &ids[i]), 0);
+		assert_int_equal(git_odb_read(&o, odb, &ids[i]), 0);
+		assert_int_equal(git_odb_object_type(o), type);
+		assert_int_equal(git_odb_object_size(o), len);
+		assert_memory_equal(git_odb_object_data(o), data, len);
+		git_odb_object_free(o);
+		git_odb_backend_data_free(mem, data);
+	}
+	git_odb_free(odb);
+	/* 130 versions of the article in a few whole copies and deltas: without
+	 * deltas the pack would be over half the article's bytes */
+	assert_true((size_t)the_pack(pack, sizeof(pack)) < article_bytes / 10 + (1u << 20));
+}
+
+/* git verify-pack -v: "SHA type size size-in-pack offset [depth base]" */
+static void chains_are_short_and_the_newest_whole(void **state)
+{
+	char pack[256], cmd[400], line[512];
+	FILE *p;
+	int deltas = 0, max_depth = 0, newest_seen = 0;
+	size_t i;
+	(void)state;
+	if (system("git --version >/dev/null 2>&1") != 0)
+		skip();
+	the_pack(pack, sizeof(pack));
+	snprintf(cmd, sizeof(cmd), "git verify-pack -v %s 2>&1", pack);
+	assert_non_null(p = popen(cmd, "r"));
+	while (fgets(line, sizeof(line), p)) {
+		char sha[64], type[16];
+		unsigned long size, packed, off, depth;
+		char base[64];
+		int n = sscanf(line, "%63s %15s %lu %lu %lu %lu %63s", sha, type, &size, &packed, &off, &depth, base);
+		if (n < 5 || strlen(sha) != GIT_OID_HEXSZ)
+			continue;
+		if (n == 7) {
+			deltas++;
+			if ((int)depth > max_depth)
+				max_depth = (int)depth;
+		}
+		for (i = 0; i < nnewest; i++) {
+			char hex[GIT_OID_HEXSZ + 1];
+			git_oid_tostr(hex, sizeof(hex), &newest[i]);
+			if (!strcmp(hex, sha)) {
+				assert_int_equal(n, 5); /* stored whole */
+				newest_seen++;
+			}
+		}
+	}
+	assert_int_equal(pclose(p), 0);
+	assert_int_equal(newest_seen, (int)nnewest);
+	assert_true(deltas >= 129 - 2); /* the article's older versions, less a whole copy a chain, and big.md's */
+	assert_int_equal(max_depth, 50);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(every_object_reads_back),
+		cmocka_unit_test(chains_are_short_and_the_newest_whole),
+	};
+	return cmocka_run_group_tests_name("pack", tests, setup, teardown);
+}
