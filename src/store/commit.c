@@ -617,7 +617,7 @@ static int checkpoint(stet_archive *a, int wait)
 			return error;
 		return a->keys.cache_end == 0 ? keys_save(a) : 0;
 	}
-	if ((error = flush_start(a)) < 0)
+	if ((error = flush_start(a, wait)) < 0)
 		return error;
 	a->commits_since_checkpoint = 0;
 	for (i = 0; i < a->nchanged; i++)

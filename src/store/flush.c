@@ -61,6 +61,7 @@ struct flusher {
 	int worktree;            /* write the files: a work tree with main checked out */
 	int index_pending;       /* entries in index not yet written; the marker is set */
 	int prefetch;            /* the running job only reads the git index */
+	int last;                /* the run's last checkpoint: the run waits for it */
 	wt_file *files;
 	size_t nfiles;
 	/* the thread */
@@ -85,7 +86,8 @@ static int pack(flusher *f)
 
 	stet_buf_printf(&dir, "%s/objects/pack", f->a->gitdir);
 	if ((error = stet_buf_check(&dir, "the pack's folder")) == 0)
-		error = pack_write(dir.ptr, f->frozen, f->ids, f->names, f->nids);
+		/* the run's last: nothing else to do meanwhile, so on both cores */
+		error = pack_write(dir.ptr, f->frozen, f->ids, f->names, f->nids, f->last ? 2 : 1);
 	stet_buf_dispose(&dir);
 	return error;
 }
@@ -272,7 +274,7 @@ int flush_wait(stet_archive *a)
 	return 0;
 }
 
-int flush_start(stet_archive *a)
+int flush_start(stet_archive *a, int last)
 {
 	flusher *f;
 	int error;
@@ -297,6 +299,7 @@ int flush_start(stet_archive *a)
 	git_oid_cpy(&f->tip, &a->tip);
 	git_oid_cpy(&f->main_at, &a->main_at);
 	f->commits = a->commits_since_checkpoint;
+	f->last = last;
 	launch(f, job);
 	return 0;
 fail:

@@ -263,9 +263,10 @@ int odb_index_packs(stet_archive *a);
 
 /* pack.c: a checkpoint's objects (ids staged in order, each named by its
  * path, "" the root tree, NULL a commit), read from `objects`, written as
- * one pack with its index into the folder `dir` */
-int pack_write(const char *dir, git_odb_backend *objects, const git_oid *ids, char *const *names,
-	       size_t n);
+ * one pack with its index into the folder `dir`, compressed on up to
+ * `threads` threads */
+int pack_write(const char *dir, git_odb_backend *objects, const git_oid *ids, char *const *names, size_t n,
+	       int threads);
 
 /* the work tree (worktree.c): the files a checkpoint changed
  * (a->changed), with main's content, read on the run's thread; written,
@@ -298,11 +299,12 @@ void odb_staging_release(stet_archive *a);
 /* checkpoints (flush.c): flush_start hands what the run wrote since the
  * last checkpoint (a->pending, a->tip, the key cache's batch, a->changed)
  * to a thread that packs the objects, moves main, writes the key cache
- * and the work tree, in that order; one at a time. flush_wait waits for
+ * and the work tree, in that order; one at a time (`last`: the run waits
+ * for this one, so its pack is compressed on two threads). flush_wait waits for
  * it and returns its error; after an error every later call returns it
  * again (the run must stop: nothing more is written). */
 typedef struct flusher flusher;
-int flush_start(stet_archive *a);
+int flush_start(stet_archive *a, int last);
 int flush_wait(stet_archive *a);
 /* at a run's first commit: the checkpoint's thread reads the git index
  * ahead (it is written at the end; flush_wait waits for it too) */

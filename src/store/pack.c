@@ -36,6 +36,7 @@
 #include <git2/sys/odb_backend.h>
 #include <openssl/evp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -53,18 +54,30 @@ typedef struct {
 	size_t order;     /* when it was staged */
 } item;
 
+/* where the pack's bytes go: hashed, then to the indexer */
 typedef struct {
 	git_indexer *indexer;
 	git_indexer_progress stats;
 	EVP_MD_CTX *sha;
 	unsigned char *buf;
 	size_t len;
-	uint64_t offset; /* bytes of the pack so far */
+} sink;
+
+/* a run of whole paths, compressed into memory on one thread: a delta's
+ * base is at its own path, so its distance is the same here as in the
+ * pack */
+typedef struct {
+	const item *v;
+	size_t n;
+	git_odb_backend *objects;
+	stet_buf out;
 	z_stream z;
 	int z_ready;
-	stet_buf zout;   /* an object, compressed */
+	stet_buf zout;  /* an object, compressed */
 	stet_buf delta;
-} writer;
+	int error;
+	char msg[512];
+} part;
 
 static int by_id(const void *x, const void *y)
 {
@@ -85,7 +98,7 @@ static int by_path(const void *x, const void *y)
 	return a->order < b->order ? 1 : a->order > b->order ? -1 : 0;
 }
 
-static int drain(writer *w)
+static int drain(sink *w)
 {
 	int error = 0;
 	if (w->len)
@@ -95,13 +108,12 @@ static int drain(writer *w)
 }
 
 /* pack bytes: hashed for the trailer (unless it is the trailer) and handed on */
-static int emit(writer *w, const void *data, size_t size, int hash)
+static int emit(sink *w, const void *data, size_t size, int hash)
 {
 	int error;
 
 	if (hash && !EVP_DigestUpdate(w->sha, data, size))
 		return stet_error_set(STET_EIO, "packing: hashing the pack failed");
-	w->offset += size;
 	if (w->len + size > PACK_CHUNK && (error = drain(w)) < 0)
 		return error;
 	if (size >= PACK_CHUNK) { /* a large piece goes as it is */
@@ -114,7 +126,7 @@ static int emit(writer *w, const void *data, size_t size, int hash)
 	return 0;
 }
 
-static int deflate_object(writer *w, const void *data, size_t size)
+static int deflate_object(part *w, const void *data, size_t size)
 {
 	int zr;
 
@@ -138,7 +150,7 @@ static int deflate_object(writer *w, const void *data, size_t size)
 
 /* an object's entry: type and size, the base's distance for a delta, the
  * data compressed */
-static int put_object(writer *w, int type, const void *data, size_t size, uint64_t base_distance)
+static int put_object(part *w, int type, const void *data, size_t size, uint64_t base_distance)
 {
 	unsigned char h[32];
 	size_t n = 0, s = size;
@@ -162,9 +174,11 @@ static int put_object(writer *w, int type, const void *data, size_t size, uint64
 		memcpy(h + n, o + p, sizeof(o) - p);
 		n += sizeof(o) - p;
 	}
-	if ((error = deflate_object(w, data, size)) < 0 || (error = emit(w, h, n, 1)) < 0)
+	if ((error = deflate_object(w, data, size)) < 0)
 		return error;
-	return emit(w, w->zout.ptr, w->zout.size, 1);
+	stet_buf_put(&w->out, h, n);
+	stet_buf_put(&w->out, w->zout.ptr, w->zout.size);
+	return w->out.failed ? stet_error_oom() : 0;
 }
 
 static void put_varint(stet_buf *b, size_t v)
@@ -245,8 +259,11 @@ typedef struct {
 	const char *name;
 } base;
 
-static int write_items(writer *w, git_odb_backend *objects, const item *v, size_t n)
+static int write_items(part *w)
 {
+	git_odb_backend *objects = w->objects;
+	const item *v = w->v;
+	size_t n = w->n;
 	base b = {0};
 	size_t i;
 	int error = 0;
@@ -255,7 +272,7 @@ static int write_items(writer *w, git_odb_backend *objects, const item *v, size_
 		void *data = NULL;
 		size_t size = 0;
 		git_object_t type = GIT_OBJECT_INVALID;
-		uint64_t at = w->offset;
+		uint64_t at = w->out.size;
 		int delta = 0;
 
 		if ((error = objects->read(&data, &size, &type, objects, &v[i].id)) < 0) {
@@ -287,20 +304,68 @@ static int write_items(writer *w, git_odb_backend *objects, const item *v, size_
 	return error;
 }
 
-int pack_write(const char *dir, git_odb_backend *objects, const git_oid *ids, char *const *names,
-	       size_t n)
+static void compress_part(size_t i, void *payload)
 {
-	writer w = {0};
+	part *p = (part *)payload + i;
+
+	if (deflateInit(&p->z, PACK_LEVEL) != Z_OK) {
+		p->error = stet_error_oom();
+	} else {
+		p->z_ready = 1;
+		p->error = write_items(p);
+	}
+	if (p->error < 0) /* errors are the thread's own: kept for the caller */
+		snprintf(p->msg, sizeof(p->msg), "%s", stet_error_last());
+}
+
+static void part_dispose(part *p)
+{
+	if (p->z_ready)
+		deflateEnd(&p->z);
+	p->z_ready = 0;
+	stet_buf_dispose(&p->out);
+	stet_buf_dispose(&p->zout);
+	stet_buf_dispose(&p->delta);
+}
+
+/* the items cut into runs of whole paths, about `want` of them */
+static size_t cut_parts(part *parts, size_t want, const item *v, size_t n, git_odb_backend *objects)
+{
+	size_t k = 0, lo = 0;
+
+	while (lo < n) {
+		size_t hi = lo + (n - lo) / (want - k > 1 ? want - k : 1);
+		if (hi <= lo)
+			hi = lo + 1;
+		while (hi < n && v[hi].name && v[hi - 1].name && !strcmp(v[hi].name, v[hi - 1].name))
+			hi++;
+		memset(&parts[k], 0, sizeof(parts[k]));
+		parts[k].v = v + lo;
+		parts[k].n = hi - lo;
+		parts[k].objects = objects;
+		k++;
+		lo = hi;
+	}
+	return k;
+}
+
+int pack_write(const char *dir, git_odb_backend *objects, const git_oid *ids, char *const *names, size_t n,
+	       int threads)
+{
+	sink w = {0};
 	item *v = NULL;
-	size_t i, k;
+	part *parts = NULL;
+	size_t i, k, nparts = 0, want = threads > 1 ? 8 * (size_t)threads : 8;
 	unsigned char head[12], trailer[EVP_MAX_MD_SIZE];
 	unsigned int tlen = 0;
-	int error;
+	int error = 0;
 
 	if (n > UINT32_MAX)
 		return stet_error_set(STET_ETOOBIG, "packing: %zu objects are too many for one pack", n);
-	if (!(v = stet_calloc(n ? n : 1, sizeof(*v))))
+	if (!(v = stet_calloc(n ? n : 1, sizeof(*v))) || !(parts = stet_calloc(want, sizeof(*parts)))) {
+		free(v);
 		return stet_error_oom();
+	}
 	for (i = 0; i < n; i++) {
 		git_oid_cpy(&v[i].id, &ids[i]);
 		v[i].name = names[i];
@@ -313,6 +378,7 @@ int pack_write(const char *dir, git_odb_backend *objects, const git_oid *ids, ch
 			v[k++] = v[i];
 	n = k;
 	qsort(v, n, sizeof(*v), by_path);
+	nparts = cut_parts(parts, want, v, n, objects);
 
 	if (!(w.buf = stet_malloc(PACK_CHUNK)) || !(w.sha = EVP_MD_CTX_new())) {
 		error = stet_error_oom();
@@ -322,11 +388,6 @@ int pack_write(const char *dir, git_odb_backend *objects, const git_oid *ids, ch
 		error = stet_error_set(STET_EIO, "packing: no SHA-1 for the pack's trailer");
 		goto done;
 	}
-	if (deflateInit(&w.z, PACK_LEVEL) != Z_OK) {
-		error = stet_error_oom();
-		goto done;
-	}
-	w.z_ready = 1;
 	/* the indexer syncs the pack and its index: GIT_OPT_ENABLE_FSYNC_GITDIR (archive.c) */
 	if ((error = git_indexer_new(&w.indexer, dir, 0, NULL, NULL)) < 0) {
 		error = stet_git_error(error, "writing the pack");
@@ -337,7 +398,22 @@ int pack_write(const char *dir, git_odb_backend *objects, const git_oid *ids, ch
 	head[9] = (unsigned char)(n >> 16);
 	head[10] = (unsigned char)(n >> 8);
 	head[11] = (unsigned char)n;
-	if ((error = emit(&w, head, sizeof(head), 1)) < 0 || (error = write_items(&w, objects, v, n)) < 0)
+	if ((error = emit(&w, head, sizeof(head), 1)) < 0)
+		goto done;
+	/* on several threads all parts at once, then written in order; on one,
+	 * a part at a time (an eighth of the pack in memory) */
+	if (threads > 1)
+		stet_parallel_for(nparts, threads, compress_part, parts);
+	for (i = 0; i < nparts && !error; i++) {
+		if (threads <= 1)
+			compress_part(i, parts);
+		if (parts[i].error < 0)
+			error = stet_error_set(parts[i].error, "%s", parts[i].msg);
+		else
+			error = emit(&w, parts[i].out.ptr, parts[i].out.size, 1);
+		part_dispose(&parts[i]);
+	}
+	if (error < 0)
 		goto done;
 	if (!EVP_DigestFinal_ex(w.sha, trailer, &tlen) || tlen != GIT_OID_RAWSZ) {
 		error = stet_error_set(STET_EIO, "packing: hashing the pack failed");
@@ -348,13 +424,12 @@ int pack_write(const char *dir, git_odb_backend *objects, const git_oid *ids, ch
 	if ((error = git_indexer_commit(w.indexer, &w.stats)) < 0)
 		error = stet_git_error(error, "writing the pack");
 done:
+	for (i = 0; i < nparts; i++)
+		part_dispose(&parts[i]);
 	git_indexer_free(w.indexer);
-	if (w.z_ready)
-		deflateEnd(&w.z);
 	EVP_MD_CTX_free(w.sha);
-	stet_buf_dispose(&w.zout);
-	stet_buf_dispose(&w.delta);
 	free(w.buf);
+	free(parts);
 	free(v);
 	return error;
 }

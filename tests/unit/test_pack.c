@@ -32,6 +32,7 @@ static char *names[MAXOBJ];
 static size_t nobj, raw_bytes, article_bytes;
 static git_oid newest[8]; /* the newest version of each named path */
 static size_t nnewest;
+static int threads; /* pack_write's */
 
 static void stage(const void *data, size_t len, git_object_t type, const char *name)
 {
@@ -57,6 +58,7 @@ static void random_line(char *out, uint64_t *rng)
 static int setup(void **state)
 {
 	uint64_t rng = 0x5eed;
+	nobj = raw_bytes = article_bytes = nnewest = 0;
 	char *text;
 	size_t len = 0, v, i, big = (34u << 20) + 123;
 	(void)state;
@@ -172,7 +174,7 @@ static void every_object_reads_back(void **state)
 	char pack[256];
 	size_t i;
 	(void)state;
-	assert_int_equal(pack_write(packdir, mem, ids, names, nobj), 0);
+	assert_int_equal(pack_write(packdir, mem, ids, names, nobj, threads), 0);
 	assert_int_equal(git_odb_new(&odb), 0);
 	assert_int_equal(git_odb_backend_pack(&packs, objects), 0);
 	assert_int_equal(git_odb_add_backend(odb, packs, 1), 0);
@@ -235,11 +237,24 @@ static void chains_are_short_and_the_newest_whole(void **state)
 	assert_int_equal(max_depth, 50);
 }
 
+static int setup_one(void **state)
+{
+	threads = 1;
+	return setup(state);
+}
+
+static int setup_two(void **state)
+{
+	threads = 2;
+	return setup(state);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(every_object_reads_back),
 		cmocka_unit_test(chains_are_short_and_the_newest_whole),
 	};
-	return cmocka_run_group_tests_name("pack", tests, setup, teardown);
+	int failed = cmocka_run_group_tests_name("pack, one thread", tests, setup_one, teardown);
+	return failed + cmocka_run_group_tests_name("pack, two threads", tests, setup_two, teardown);
 }
