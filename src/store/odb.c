@@ -254,20 +254,25 @@ typedef struct {
 	git_odb_backend *cur, *frozen;
 } staging;
 
-/* the current mempack first, then the frozen one (a mempack's miss is a
- * quiet GIT_ENOTFOUND) */
+/* the current mempack first, then the frozen one. Asked whether it has
+ * the object first: a mempack's read of one it has not formats an error
+ * message (the id in hex), and most objects a run reads (the trees it
+ * changes) are in neither but in the packs. */
+static git_odb_backend *holder(staging *s, const git_oid *oid)
+{
+	return s->cur->exists(s->cur, oid) ? s->cur : s->frozen->exists(s->frozen, oid) ? s->frozen : NULL;
+}
+
 static int s_read(void **data, size_t *len, git_object_t *type, git_odb_backend *b, const git_oid *oid)
 {
-	staging *s = (staging *)b;
-	int error = s->cur->read(data, len, type, s->cur, oid);
-	return error == GIT_ENOTFOUND ? s->frozen->read(data, len, type, s->frozen, oid) : error;
+	git_odb_backend *h = holder((staging *)b, oid);
+	return h ? h->read(data, len, type, h, oid) : GIT_ENOTFOUND;
 }
 
 static int s_read_header(size_t *len, git_object_t *type, git_odb_backend *b, const git_oid *oid)
 {
-	staging *s = (staging *)b;
-	int error = s->cur->read_header(len, type, s->cur, oid);
-	return error == GIT_ENOTFOUND ? s->frozen->read_header(len, type, s->frozen, oid) : error;
+	git_odb_backend *h = holder((staging *)b, oid);
+	return h ? h->read_header(len, type, h, oid) : GIT_ENOTFOUND;
 }
 
 static int s_exists(git_odb_backend *b, const git_oid *oid)
