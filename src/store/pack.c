@@ -21,10 +21,14 @@
  *     when under half the object's size;
  *   - a chain is at most PACK_DEPTH deltas long (git's default), then a
  *     version is stored whole again;
- *   - every object is compressed once, at PACK_LEVEL.
+ *   - every object is compressed once, at PACK_LEVEL, a run of whole
+ *     paths at a time (a "part": a delta's base is in its own part, so
+ *     its distance does not depend on where the part lands); the run's
+ *     last checkpoint compresses its parts on two threads.
  *
  * The stream (git's pack format, version 2, SHA-1 trailer) goes to
- * libgit2's indexer as before, a megabyte at a time: it checks every
+ * libgit2's indexer as before, a megabyte at a time (its indexer maps
+ * and unmaps the file for every piece it is given): it checks every
  * object (inflates it, resolves the deltas, hashes it) and writes the pack
  * and its index, synced. So a pack stet writes wrongly is refused before
  * main can name anything in it (the indexer has no object store to take a
