@@ -15,10 +15,12 @@
  *     as a delta against the one before it (an OFS_DELTA: its base is
  *     earlier in the same pack), so that reading the tip, which the next
  *     run and every reader does most, costs no delta;
- *   - the delta copies the common start and end of the two versions and
- *     inserts what lies between: a tree that gained or changed an entry, an
- *     article edited in one place, cost a few dozen bytes. It is kept only
- *     when under half the object's size;
+ *   - the delta copies the common start and end of the two versions and,
+ *     between them, every run of bytes that starts with a 16-byte block of
+ *     the older one (found by the block's XXH3), inserting the rest: a tree
+ *     that gained or changed an entry, an article edited at the top and
+ *     the bottom, cost a few dozen bytes. It is kept only when under half
+ *     the object's size;
  *   - a chain is at most PACK_DEPTH deltas long (git's default), then a
  *     version is stored whole again;
  *   - every object is compressed once, at PACK_LEVEL, a run of whole
@@ -43,6 +45,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 #include <zlib.h>
 
 enum {
@@ -79,6 +82,7 @@ typedef struct {
 	int z_ready;
 	stet_buf zout;  /* an object, compressed */
 	stet_buf delta;
+	stet_buf blocks; /* the base's block index (make_delta) */
 	int error;
 	char msg[512];
 } part;
@@ -222,14 +226,60 @@ static void put_copy(stet_buf *b, size_t off, size_t len)
 	}
 }
 
-/*
- * git's delta of `to` against `base`: copy their common start, insert the
- * middle, copy their common end. 1 when it was made and is worth keeping
- * (under half of `to`), 0 when not.
- */
-static int make_delta(stet_buf *d, const unsigned char *base, size_t nb, const unsigned char *to, size_t nt)
+static void put_insert(stet_buf *d, const unsigned char *p, size_t n)
 {
-	size_t pre = 0, suf = 0, max = nb < nt ? nb : nt, mid, i;
+	while (n) {
+		unsigned char k = (unsigned char)(n < 127 ? n : 127);
+		stet_buf_putc(d, (char)k);
+		stet_buf_put(d, p, k);
+		p += k;
+		n -= k;
+	}
+}
+
+/* the base's blocks of DELTA_BLOCK bytes, by their hash: a table of
+ * (hash, offset + 1) pairs, open addressing, the first of equal blocks kept */
+enum { DELTA_BLOCK = 16 };
+
+static int index_blocks(stet_buf *t, size_t *mask, const unsigned char *base, size_t nb)
+{
+	size_t blocks = nb / DELTA_BLOCK, slots = 64, i;
+	uint64_t *v;
+
+	while (slots < 2 * blocks)
+		slots *= 2;
+	stet_buf_clear(t);
+	if (stet_buf_grow(t, slots * 2 * sizeof(uint64_t)) < 0)
+		return -1;
+	v = (uint64_t *)(void *)t->ptr; /* stet_buf memory is malloc'd: aligned */
+	memset(v, 0, slots * 2 * sizeof(uint64_t));
+	for (i = 0; i < blocks; i++) {
+		uint64_t h = XXH3_64bits(base + i * DELTA_BLOCK, DELTA_BLOCK);
+		size_t s = (size_t)h & (slots - 1);
+		while (v[2 * s + 1] && v[2 * s] != h)
+			s = (s + 1) & (slots - 1);
+		if (!v[2 * s + 1]) {
+			v[2 * s] = h;
+			v[2 * s + 1] = i * DELTA_BLOCK + 1;
+		}
+	}
+	*mask = slots - 1;
+	return 0;
+}
+
+/*
+ * git's delta of `to` against `base`: their common start and end copied;
+ * between them, wherever a block of the base appears in `to` (found by
+ * its hash, then grown both ways as far as the bytes agree) a copy, the
+ * rest inserted. An article revised at the top and the bottom, a tree
+ * with an entry changed: a few dozen bytes. 1 when made and worth keeping
+ * (under half of `to`), 0 when not, -1 out of memory.
+ */
+static int make_delta(stet_buf *d, stet_buf *table, const unsigned char *base, size_t nb, const unsigned char *to,
+		      size_t nt)
+{
+	size_t pre = 0, suf = 0, max = nb < nt ? nb : nt, end, p, lit, mask = 0;
+	const uint64_t *v = NULL;
 
 	if (nb > UINT32_MAX || nt > UINT32_MAX) /* copies address 32 bits of the base */
 		return 0;
@@ -237,20 +287,47 @@ static int make_delta(stet_buf *d, const unsigned char *base, size_t nb, const u
 		pre++;
 	while (suf < max - pre && base[nb - 1 - suf] == to[nt - 1 - suf])
 		suf++;
-	mid = nt - pre - suf;
-	if (mid + mid / 127 + 32 >= nt / 2)
-		return 0;
+	end = nt - suf;
 	stet_buf_clear(d);
 	put_varint(d, nb);
 	put_varint(d, nt);
 	put_copy(d, 0, pre);
-	for (i = 0; i < mid; i += 127) {
-		unsigned char n = (unsigned char)(mid - i < 127 ? mid - i : 127);
-		stet_buf_putc(d, (char)n);
-		stet_buf_put(d, to + pre + i, n);
+	if (end - pre >= 2 * DELTA_BLOCK && nb >= DELTA_BLOCK) {
+		if (index_blocks(table, &mask, base, nb) < 0)
+			return -1;
+		v = (const uint64_t *)(const void *)table->ptr;
 	}
+	for (p = lit = pre; v && p + DELTA_BLOCK <= end;) {
+		uint64_t h = XXH3_64bits(to + p, DELTA_BLOCK);
+		size_t s = (size_t)h & mask, at, len;
+		while (v[2 * s + 1] && v[2 * s] != h)
+			s = (s + 1) & mask;
+		at = (size_t)v[2 * s + 1];
+		if (!at || memcmp(base + at - 1, to + p, DELTA_BLOCK)) {
+			p++;
+			continue;
+		}
+		at--;
+		len = DELTA_BLOCK;
+		while (p + len < end && at + len < nb && base[at + len] == to[p + len])
+			len++;
+		while (p > lit && at > 0 && base[at - 1] == to[p - 1]) {
+			p--;
+			at--;
+			len++;
+		}
+		put_insert(d, to + lit, p - lit);
+		put_copy(d, at, len);
+		p += len;
+		lit = p;
+		if (d->size >= nt / 2)
+			return 0;
+	}
+	put_insert(d, to + lit, end - lit);
 	put_copy(d, nb - suf, suf);
-	return d->failed ? -1 : 1;
+	if (d->failed)
+		return -1;
+	return d->size < nt / 2;
 }
 
 /* the previous (newer) version at the same path, kept as the next one's base */
@@ -287,7 +364,7 @@ static int write_items(part *w)
 		}
 		if (b.data && v[i].name && b.name && !strcmp(v[i].name, b.name) && b.type == type &&
 		    b.depth < PACK_DEPTH && size >= PACK_MIN_DELTA &&
-		    (delta = make_delta(&w->delta, b.data, b.size, data, size)) < 0) {
+		    (delta = make_delta(&w->delta, &w->blocks, b.data, b.size, data, size)) < 0) {
 			error = stet_error_oom();
 		} else if (delta) {
 			error = put_object(w, GIT_OBJECT_OFS_DELTA, w->delta.ptr, w->delta.size, at - b.offset);
@@ -330,6 +407,7 @@ static void part_dispose(part *p)
 	stet_buf_dispose(&p->out);
 	stet_buf_dispose(&p->zout);
 	stet_buf_dispose(&p->delta);
+	stet_buf_dispose(&p->blocks);
 }
 
 /* the items cut into runs of whole paths, about `want` of them */

@@ -3,6 +3,9 @@
 # packs (and an eighth of those it covers) are not in it, valid for git;
 # not written again for fewer; a lock left behind is a warning naming it,
 # not a failure; git gc afterwards leaves an archive stet reads and writes.
+# The packs stet writes itself (src/store/pack.c): 70 versions of one
+# article in one run's pack are deltas of one another, in chains of at
+# most 50, and git reads every version back as it was committed.
 . "$(dirname "$0")/lib.sh"
 A=$TMP/archive
 MIDX=$A/.git/objects/pack/multi-pack-index
@@ -49,4 +52,30 @@ t "after git gc, stet writes and reads the archive" sh -c '
 	"$1" -C "$2" ingest "$3/p5" 2>/dev/null && "$1" -C "$2" fsck 2>/dev/null && git -C "$2" fsck --strict --no-progress &&
 	{ [ ! -e "$4" ] || git -C "$2" multi-pack-index verify; } && [ "$("$1" -C "$2" log | wc -l)" = 82 ]' \
 	_ "$STET" "$A" "$TMP" "$MIDX"
+
+B=$TMP/revised
+"$STET" init --bare "$B" 2>/dev/null
+mkdir -p "$TMP/rev"
+for v in $(seq 70); do
+	{
+		printf -- '---\ntitle: One story, revised\ndate: 2024-03-04 08:00:00\nsource: Revisions\n---\n'
+		printf '<p>Version %d. The council met on Monday to discuss the budget for the coming year.</p>\n' "$v"
+		for k in $(seq "$v"); do printf '<p>Update %d: the vote on item %d was moved to %d March.</p>\n' "$k" "$k" "$((k % 28 + 1))"; done
+	} > "$TMP/rev/v$(printf %03d "$v").md"
+done
+t "70 revisions in one run: one pack, deltas in chains of at most 50, valid for git" sh -c '
+	"$1" -C "$2" ingest "$3/rev" 2>"$3/err" && grep -q "1 new, 69 revisions" "$3/err" &&
+	[ "$(ls "$2/objects/pack" | grep -c "\.pack$")" = 1 ] &&
+	git -C "$2" fsck --strict --full --no-progress &&
+	git verify-pack -v "$2"/objects/pack/pack-*.idx > "$3/vp" &&
+	grep -q "^chain length = 50: " "$3/vp" && ! grep -q "^chain length = \(5[1-9]\|[6-9][0-9]\|[0-9][0-9][0-9]\)" "$3/vp"' \
+	_ "$STET" "$B" "$TMP"
+t "... and every version reads back as committed" sh -c '
+	path=$(git -C "$1" ls-tree -r --name-only main | grep one-story) && n=0 &&
+	for c in $(git -C "$1" rev-list --reverse main -- "$path"); do
+		n=$((n + 1))
+		git -C "$1" show "$c:$path" > "$2/got" && grep -q "^Version $n\.$" "$2/got" &&
+		[ "$(grep -c "^Update " "$2/got")" = "$n" ] || { echo "version $n"; exit 1; }
+	done
+	[ "$n" = 70 ]' _ "$B" "$TMP"
 finish
