@@ -13,7 +13,6 @@
  * substantive >= 0.3, rewrite below.
  */
 #include "internal.h"
-#include "stet/input.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -66,20 +65,14 @@ static int note_changed(stet_archive *a, const char *path)
 	return 0;
 }
 
-static stet_grade grade(stet_archive *a, const git_oid *old_blob, const stet_canon *now)
+/* the grade of a revision from the archived version `old` to `now` */
+static stet_grade grade(const stet_canon *old, const stet_canon *now)
 {
-	git_blob *blob = NULL;
-	stet_article *art = NULL;
-	stet_canon *old = NULL;
 	stet_buf x = STET_BUF_INIT, y = STET_BUF_INIT;
 	stet_tokens ta = { 0 }, tb = { 0 };
-	stet_grade g = STET_G_SUBSTANTIVE; /* when the old text cannot be read */
+	stet_grade g = STET_G_SUBSTANTIVE; /* when the texts cannot be compared */
 	double sim;
 
-	if (git_blob_lookup(&blob, a->repo, old_blob) < 0 ||
-	    stet_input_read(&art, "archived", git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob)) < 0 ||
-	    stet_canon_new(&old, art) < 0)
-		goto done;
 	if (!strcmp(old->body, now->body)) {
 		g = STET_G_COSMETIC;
 		goto done;
@@ -100,9 +93,6 @@ done:
 	stet_tokens_dispose(&tb);
 	stet_buf_dispose(&x);
 	stet_buf_dispose(&y);
-	stet_canon_free(old);
-	stet_article_free(art);
-	git_blob_free(blob);
 	stet_error_clear();
 	return g;
 }
@@ -346,13 +336,14 @@ int stet_archive_put(stet_archive *a, const stet_canon *c_in, const char *source
 		if (e->kind == KE_ARTICLE) {
 			/* a revision: same path, the file's own archive keys kept */
 			ev->verdict = STET_V_REVISION;
-			ev->grade = grade(a, &e->blob, &c);
 			if (!(ev->path = stet_strdup(e->path))) {
 				error = stet_error_oom();
 				goto done;
 			}
+			/* the archived version: its own keys are kept, its text graded */
 			if ((error = read_archived(&dc, &xf, a, &e->blob)) < 0)
 				goto done;
+			ev->grade = grade(dc, &c);
 			stet_canon_free(dc);
 			dc = NULL;
 			goto write;
