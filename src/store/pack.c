@@ -238,12 +238,15 @@ static void put_insert(stet_buf *d, const unsigned char *p, size_t n)
 }
 
 /* the base's blocks of DELTA_BLOCK bytes, by their hash: a table of
- * (hash, offset + 1) pairs, open addressing, the first of equal blocks kept */
-enum { DELTA_BLOCK = 16 };
+ * (hash, offset + 1) pairs, open addressing, the first of equal blocks
+ * kept. At most DELTA_BLOCKS of them (8 MB of table): a larger base has
+ * every k-th block indexed, so its copies start at coarser steps */
+enum { DELTA_BLOCK = 16, DELTA_BLOCKS = 1 << 18 };
 
 static int index_blocks(stet_buf *t, size_t *mask, const unsigned char *base, size_t nb)
 {
-	size_t blocks = nb / DELTA_BLOCK, slots = 64, i;
+	size_t step = DELTA_BLOCK * (1 + nb / DELTA_BLOCK / DELTA_BLOCKS);
+	size_t blocks = nb / step, slots = 64, i;
 	uint64_t *v;
 
 	while (slots < 2 * blocks)
@@ -254,13 +257,13 @@ static int index_blocks(stet_buf *t, size_t *mask, const unsigned char *base, si
 	v = (uint64_t *)(void *)t->ptr; /* stet_buf memory is malloc'd: aligned */
 	memset(v, 0, slots * 2 * sizeof(uint64_t));
 	for (i = 0; i < blocks; i++) {
-		uint64_t h = XXH3_64bits(base + i * DELTA_BLOCK, DELTA_BLOCK);
+		uint64_t h = XXH3_64bits(base + i * step, DELTA_BLOCK);
 		size_t s = (size_t)h & (slots - 1);
 		while (v[2 * s + 1] && v[2 * s] != h)
 			s = (s + 1) & (slots - 1);
 		if (!v[2 * s + 1]) {
 			v[2 * s] = h;
-			v[2 * s + 1] = i * DELTA_BLOCK + 1;
+			v[2 * s + 1] = i * step + 1;
 		}
 	}
 	*mask = slots - 1;

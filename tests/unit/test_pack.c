@@ -137,6 +137,14 @@ static int setup(void **state)
 		memcpy(b + big / 2, "an edit in the middle", 21);
 		stage(b, big, GIT_OBJECT_BLOB, "big.md");
 		git_odb_hash(&newest[nnewest++], b, big, GIT_OBJECT_BLOB);
+		/* 5 MiB changed at both ends: more blocks than the index holds,
+		 * so every second one is indexed, and still a delta */
+		b[0] = '#';
+		stage(b, 5u << 20, GIT_OBJECT_BLOB, "five.md");
+		b[(5u << 20) - 1] = '#';
+		b[1] = '#';
+		stage(b, 5u << 20, GIT_OBJECT_BLOB, "five.md");
+		git_odb_hash(&newest[nnewest++], b, 5u << 20, GIT_OBJECT_BLOB);
 		free(b);
 	}
 	free(text);
@@ -244,8 +252,8 @@ static void chains_are_short_and_the_newest_whole(void **state)
 	assert_int_equal(pclose(p), 0);
 	assert_int_equal(newest_seen, (int)nnewest);
 	/* the older versions: the article's, less a whole copy a chain (127),
-	 * the one changed at both ends (58), big.md's (1) */
-	assert_true(deltas >= 127 + 58 + 1);
+	 * the one changed at both ends (58), big.md's and five.md's (2) */
+	assert_true(deltas >= 127 + 58 + 2);
 	assert_int_equal(max_depth, 50);
 }
 
