@@ -275,11 +275,7 @@ static int s_read_header(size_t *len, git_object_t *type, git_odb_backend *b, co
 	return h ? h->read_header(len, type, h, oid) : GIT_ENOTFOUND;
 }
 
-static int s_exists(git_odb_backend *b, const git_oid *oid)
-{
-	staging *s = (staging *)b;
-	return s->cur->exists(s->cur, oid) || s->frozen->exists(s->frozen, oid);
-}
+static int s_exists(git_odb_backend *b, const git_oid *oid) { return holder((staging *)b, oid) != NULL; }
 
 static int s_write(git_odb_backend *b, const git_oid *oid, const void *data, size_t len, git_object_t type)
 {

@@ -29,7 +29,7 @@ static char root[64], objects[96], packdir[128];
 static git_odb_backend *mem;
 static git_oid ids[MAXOBJ];
 static char *names[MAXOBJ];
-static size_t nobj, raw_bytes, article_bytes;
+static size_t nobj, article_bytes;
 static git_oid newest[8]; /* the newest version of each named path */
 static size_t nnewest;
 static int threads; /* pack_write's */
@@ -42,7 +42,6 @@ static void stage(const void *data, size_t len, git_object_t type, const char *n
 	assert_true(nobj < MAXOBJ);
 	git_oid_cpy(&ids[nobj], &id);
 	names[nobj++] = name ? strdup(name) : NULL;
-	raw_bytes += len;
 }
 
 /* a line of random hex: compresses to about half, so only deltas make the
@@ -58,7 +57,7 @@ static void random_line(char *out, uint64_t *rng)
 static int setup(void **state)
 {
 	uint64_t rng = 0x5eed;
-	nobj = raw_bytes = article_bytes = nnewest = 0;
+	nobj = article_bytes = nnewest = 0;
 	char *text;
 	size_t len = 0, v, i, big = (34u << 20) + 123;
 	(void)state;
@@ -102,22 +101,26 @@ static int setup(void **state)
 		stage(text, 65 * 40, GIT_OBJECT_BLOB, "src/2024/01/02/b-2.md");
 	}
 	git_odb_hash(&newest[nnewest++], text, 65 * 40, GIT_OBJECT_BLOB);
-	/* tiny ones, the same one staged twice under two names, a tree and a
-	 * blob under one name, a commit */
+	/* tiny ones, the same one staged twice under two names, a tree and
+	 * then a blob of the same bytes under one name (a delta of the tree
+	 * against the blob would be tiny, and read back as a blob), a commit */
 	stage("x\n", 2, GIT_OBJECT_BLOB, "tiny");
 	stage("y\n", 2, GIT_OBJECT_BLOB, "tiny");
 	stage("x\n", 2, GIT_OBJECT_BLOB, "other");
 	{
-		char tree[64], commit[256];
+		char tree[128], commit[256];
 		git_oid blob, tid;
-		size_t tn = (size_t)snprintf(tree, sizeof(tree), "100644 a-1.md") + 1;
+		size_t tn = 0;
 		char hex[GIT_OID_HEXSZ + 1];
+		const char *const entries[] = { "100644 a-1.md", "100644 b-2.md" };
 		git_odb_hash(&blob, "x\n", 2, GIT_OBJECT_BLOB);
-		memcpy(tree + tn, blob.id, GIT_OID_RAWSZ);
-		tn += GIT_OID_RAWSZ;
+		for (i = 0; i < 2; i++) {
+			tn += (size_t)snprintf(tree + tn, sizeof(tree) - tn, "%s", entries[i]) + 1;
+			memcpy(tree + tn, blob.id, GIT_OID_RAWSZ);
+			tn += GIT_OID_RAWSZ;
+		}
 		stage(tree, tn, GIT_OBJECT_TREE, "src/2024/01/02");
-		stage("blob under a tree's name, long enough to be tried as a delta", 61, GIT_OBJECT_BLOB,
-		      "src/2024/01/02");
+		stage(tree, tn, GIT_OBJECT_BLOB, "src/2024/01/02");
 		git_odb_hash(&tid, tree, tn, GIT_OBJECT_TREE);
 		git_oid_tostr(hex, sizeof(hex), &tid);
 		stage(commit,
