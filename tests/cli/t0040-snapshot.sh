@@ -32,8 +32,9 @@ post "$IN/3/a2.md" "Portal B" https://b.example/news/77 "Council adopts budget (
 post "$IN/3/a4.md" "Mirror C" https://c.example/x "Budget adopted" "$P1<p>Read the rest on our site, or in print.</p>"
 post "$IN/3/g4.md" "Site G" https://g.example/story4 "Story 4" "<p>Story number 4 of the week is about a different street, house 4, and its neighbours.</p>$CAP"
 
-runs() { # archive STET_SNAPSHOT_AFTER
+runs() { # archive STET_SNAPSHOT_AFTER [CHECKPOINT]
 	"$STET" init "$1" >/dev/null 2>&1 || return 1
+	[ -z "${3:-}" ] || sed -i "s/^checkpoint: .*/checkpoint: $3/" "$1/stet.yaml"
 	for r in 1 2 3; do
 		STET_SNAPSHOT_AFTER=$2 "$STET" -C "$1" ingest --json "$IN/$r" > "$1.$r.json" 2>/dev/null || return 1
 	done
@@ -44,9 +45,12 @@ runs() { # archive STET_SNAPSHOT_AFTER
 t "runs over a snapshot decide as runs over the journal" bash -c '
 	. "$1"
 	runs "$2/journal" "" && runs "$2/snap" 0 && runs "$2/mixed" 2 || exit 1
+	# a checkpoint a commit: snapshots written in the middle of runs, and
+	# records appended to the journals that continue them
+	runs "$2/each" 2 1 || exit 1
 	ls "$2/snap/.git/stet" | grep -q "^snapshot-" || { echo "no snapshot written"; exit 1; }
 	ls "$2/journal/.git/stet" | grep -q "^snapshot-" && { echo "small archive wrote a snapshot"; exit 1; }
-	for x in snap mixed; do
+	for x in snap mixed each; do
 		[ "$(git -C "$2/journal" rev-parse "main^{tree}")" = "$(git -C "$2/$x" rev-parse "main^{tree}")" ] ||
 			{ echo "$x: another tree"; exit 1; }
 		[ "$(git -C "$2/journal" log --format=%B main)" = "$(git -C "$2/$x" log --format=%B main)" ] ||
