@@ -275,6 +275,10 @@ int stet_archive_open(stet_archive **out, const char *dir, int for_writing, doub
 	a->writer = for_writing;
 	if (for_writing && (error = take_lock(a, wait_seconds)) < 0)
 		goto done;
+	if (for_writing) { /* what killed runs left, removed under the lock */
+		odb_sweep(a);
+		keys_sweep(a);
+	}
 	/* after the lock: what another run committed meanwhile counts */
 	if ((error = read_tip(a)) < 0 || (error = keys_load(a)) < 0)
 		goto done;

@@ -260,6 +260,11 @@ int odb_packs_changed(stet_archive *a);
 /* write the packs' multi-pack-index when enough packs are not in it yet
  * (at the end of a writing run); a failure is a warning, never an error */
 int odb_index_packs(stet_archive *a);
+/* a writer, under the lock: remove what killed runs left in the object
+ * store (libgit2's pack_git2_* files, unchanged for an hour) */
+void odb_sweep(stet_archive *a);
+/* and the key cache's temporary files (keys.tmp.PID) a killed run left */
+void keys_sweep(stet_archive *a);
 
 /* pack.c: a checkpoint's objects (ids staged in order, each named by its
  * path, "" the root tree, NULL a commit), read from `objects`, written as

@@ -1008,6 +1008,30 @@ static void remove_snapshots(const char *gitdir, uint64_t keep)
 	stet_buf_dispose(&spare);
 }
 
+void keys_sweep(stet_archive *a)
+{
+	stet_buf dir = STET_BUF_INIT, f = STET_BUF_INIT;
+	DIR *d;
+	struct dirent *de;
+
+	/* only a writer, under the lock, writes keys.tmp.PID: one there now
+	 * was left by a run that died */
+	stet_buf_printf(&dir, "%s/stet", a->gitdir);
+	if (stet_buf_check(&dir, "key cache") == 0 && (d = opendir(dir.ptr))) {
+		while ((de = readdir(d)))
+			if (!strncmp(de->d_name, "keys.tmp.", 9)) {
+				stet_buf_clear(&f);
+				stet_buf_printf(&f, "%s/%s", dir.ptr, de->d_name);
+				if (stet_buf_check(&f, "key cache") == 0)
+					unlink(f.ptr);
+			}
+		closedir(d);
+	}
+	stet_error_clear();
+	stet_buf_dispose(&dir);
+	stet_buf_dispose(&f);
+}
+
 /* everything into a new snapshot; *id its id */
 static int compact(stet_archive *a, uint64_t *id)
 {

@@ -19,6 +19,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 typedef struct {
@@ -177,6 +179,45 @@ int odb_packs_changed(stet_archive *a)
 
 enum { MIDX_FRESH_MIN = 16, MIDX_FRESH_SHARE = 8 };
 
+/* A file that a writer of the object store keeps writing (libgit2's
+ * pack_git2_* as it indexes a pack, a multi-pack-index.lock as it writes
+ * one) and that has not changed for this long was left by a process that
+ * died: writing either takes seconds. */
+#define LEFT_AFTER_SECONDS 3600
+
+/* seconds since path last changed; -1 if it is not there */
+static long long age_of(const char *path)
+{
+	struct stat st;
+	time_t now = time(NULL);
+	if (stat(path, &st) < 0)
+		return -1;
+	return now > st.st_mtime ? (long long)(now - st.st_mtime) : 0;
+}
+
+void odb_sweep(stet_archive *a)
+{
+	stet_buf dir = STET_BUF_INIT, f = STET_BUF_INIT;
+	struct dirent *de;
+	DIR *d;
+
+	stet_buf_printf(&dir, "%s/objects/pack", a->commondir);
+	if (stet_buf_check(&dir, "packs") == 0 && (d = opendir(dir.ptr))) {
+		while ((de = readdir(d))) {
+			if (strncmp(de->d_name, "pack_git2_", 10))
+				continue;
+			stet_buf_clear(&f);
+			stet_buf_printf(&f, "%s/%s", dir.ptr, de->d_name);
+			if (stet_buf_check(&f, "packs") == 0 && age_of(f.ptr) > LEFT_AFTER_SECONDS)
+				unlink(f.ptr);
+		}
+		closedir(d);
+	}
+	stet_error_clear();
+	stet_buf_dispose(&dir);
+	stet_buf_dispose(&f);
+}
+
 /* the packs a multi-pack-index covers (its header), 0 if none or unreadable */
 static size_t midx_covers(const char *file)
 {
@@ -200,6 +241,7 @@ int odb_index_packs(stet_archive *a)
 	packs *p = (packs *)a->packs;
 	stet_buf dir = STET_BUF_INIT, midx = STET_BUF_INIT, lock = STET_BUF_INIT;
 	size_t npacks = 0, covered, fresh;
+	long long age;
 	struct dirent *de;
 	DIR *d;
 
@@ -222,10 +264,16 @@ int odb_index_packs(stet_archive *a)
 	fresh = covered <= npacks ? npacks - covered : npacks;
 	if (fresh < MIDX_FRESH_MIN || (covered <= npacks && fresh < covered / MIDX_FRESH_SHARE))
 		goto done;
+	if ((age = age_of(lock.ptr)) > LEFT_AFTER_SECONDS) {
+		/* a killed writer's: otherwise no index would ever be written again */
+		if (unlink(lock.ptr) == 0)
+			stet_buf_printf(&a->warnings, "%s: left behind %lld minutes ago by a process that is gone; removed\n",
+					lock.ptr, age / 60);
+	}
 	if (access(lock.ptr, F_OK) == 0) {
 		stet_buf_printf(&a->warnings,
 				"%s: exists, so the multi-pack-index (it speeds reading %zu packs) was not written; "
-				"remove it if no git command is running\n",
+				"remove it if no git command is running (stet does once it is an hour old)\n",
 				lock.ptr, npacks);
 		goto done;
 	}

@@ -2,7 +2,8 @@
 # The packs' multi-pack-index: written at the end of a run when 16 or more
 # packs (and an eighth of those it covers) are not in it, valid for git;
 # not written again for fewer; a lock left behind is a warning naming it,
-# not a failure; git gc afterwards leaves an archive stet reads and writes.
+# not a failure, and is removed once an hour old; git gc afterwards leaves
+# an archive stet reads and writes.
 # The packs stet writes itself (src/store/pack.c): 70 versions of one
 # article in one run's pack are deltas of one another, in chains of at
 # most 50, and git reads every version back as it was committed.
@@ -51,6 +52,25 @@ posts "$TMP/p5" 61 80
 t "after git gc, stet writes and reads the archive" sh -c '
 	"$1" -C "$2" ingest "$3/p5" 2>/dev/null && "$1" -C "$2" fsck 2>/dev/null && git -C "$2" fsck --strict --no-progress &&
 	{ [ ! -e "$4" ] || git -C "$2" multi-pack-index verify; } && [ "$("$1" -C "$2" log | wc -l)" = 82 ]' \
+	_ "$STET" "$A" "$TMP" "$MIDX"
+
+# what killed runs left: a lock on the multi-pack-index and libgit2's
+# temporary pack files an hour old or more are removed by the next run (a
+# fresh one may be another process's, still writing), and so is the key
+# cache's temporary file (written only under stet's lock)
+touch -d "2 hours ago" "$MIDX.lock"
+printf 'PACK partial' > "$A/.git/objects/pack/pack_git2_0ld" && touch -d "2 hours ago" "$A/.git/objects/pack/pack_git2_0ld"
+printf 'PACK partial' > "$A/.git/objects/pack/pack_git2_n3w"
+printf 'stet-keys partial' > "$A/.git/stet/keys.tmp.424242"
+posts "$TMP/p6" 81 100
+t "what killed runs left is removed; a fresh temporary pack is not" sh -c '
+	"$1" -C "$2" ingest "$3/p6" 2>"$3/err" && grep -q "20 new" "$3/err" &&
+	grep -q "warning: $4.lock: left behind 1[0-9][0-9] minutes ago by a process that is gone; removed" "$3/err" &&
+	[ ! -e "$4.lock" ] && [ -f "$4" ] && git -C "$2" multi-pack-index verify &&
+	[ "$(od -An -tu1 -j8 -N4 "$4" | awk "{print \$4}")" = "$(ls "$2/.git/objects/pack" | grep -c "\.idx\$")" ] &&
+	[ ! -e "$2/.git/objects/pack/pack_git2_0ld" ] && [ -e "$2/.git/objects/pack/pack_git2_n3w" ] &&
+	[ ! -e "$2/.git/stet/keys.tmp.424242" ] &&
+	git -C "$2" fsck --strict --no-progress && [ "$("$1" -C "$2" log | wc -l)" = 102 ]' \
 	_ "$STET" "$A" "$TMP" "$MIDX"
 
 B=$TMP/revised
