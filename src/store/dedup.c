@@ -171,15 +171,21 @@ int index_build(stet_archive *a)
 	for (i = 0; i < a->keys.n && !error && a->keys.snap; i++) {
 		const keyent *e = a->keys.v[i];
 		const snap_ent *s;
+		const snap *L;
+		uint32_t local;
 		size_t j;
 		if (!e->snap || !e->stale)
 			continue;
-		if ((error = snap_get(&s, a->keys.snap, e->snap - 1)) < 0)
+		if (!(L = keymap_layer(&a->keys, e->snap - 1, &local))) {
+			error = stet_error_set(STET_ECORRUPT, "key cache: no snapshot entry %u", (unsigned)(e->snap - 1));
+			break;
+		}
+		if ((error = snap_get(&s, L, local)) < 0)
 			break;
 		if (!snap_indexed(s))
 			continue;
 		for (j = 0; j < s->nsent && !error; j++)
-			error = counter_add(&a->unposted, snap_num(a->keys.snap, s->sent)[j], 1);
+			error = counter_add(&a->unposted, snap_num(L, s->sent)[j], 1);
 	}
 	if (!error)
 		stet_simindex_compact(a->sim);
@@ -191,7 +197,7 @@ int index_build(stet_archive *a)
  * it: its postings are in memory) */
 static int posting_entry(keyent **out, stet_archive *a, uint32_t id)
 {
-	uint32_t at = id < snap_count(a->keys.snap) ? a->keys.shadow[id] : 0;
+	uint32_t at = id < a->keys.nsnap ? a->keys.shadow[id] : 0;
 	*out = NULL;
 	if (at && a->keys.v[at - 1]->stale)
 		return 0;
@@ -208,8 +214,11 @@ static int sentence_postings(stet_archive *a, uint64_t s, size_t *count)
 
 	stet_postings_get(a->sentences, s, &n);
 	if (a->keys.snap) {
-		if ((error = snap_sentences(a->keys.snap, s, &ids, &sn)) < 0)
+		size_t tn = 0;
+		if ((error = snap_sentences(a->keys.snap, s, &ids, &sn)) < 0 ||
+		    (a->keys.top && (error = snap_sentences(a->keys.top, s, &ids, &tn)) < 0))
 			return error;
+		sn += tn;
 		if (sn) {
 			int un = counter_get(a->unposted, s);
 			sn -= un > 0 && (size_t)un <= sn ? (size_t)un : 0;
@@ -371,6 +380,7 @@ typedef struct {
 	stet_archive *a;
 	size_t self;
 	int error;
+	uint32_t first; /* the snapshot queried: the id of its first entry */
 } cands;
 
 static void bump(cands *cs, const keyent *e, int by)
@@ -404,7 +414,7 @@ static int snap_sim_cb(uint32_t id, uint64_t fp, int distance, void *payload)
 	keyent *e;
 	int error;
 	(void)fp;
-	if ((error = posting_entry(&e, cs->a, id)) < 0)
+	if ((error = posting_entry(&e, cs->a, id + cs->first)) < 0)
 		return error;
 	if (e)
 		bump(cs, e, SIMHASH_K + 1 - distance);
@@ -445,18 +455,21 @@ int find_duplicate(dup_match *m, stet_archive *a, const stet_canon *c, const cha
 	/* exact: the same text (after the harsh normalization); the archive's
 	 * older entry first */
 	{
-		size_t sn = 0;
-		const uint32_t *sids = NULL;
+		size_t sn = 0, tn = 0;
+		const uint32_t *sids = NULL, *tids = NULL;
 		ids = stet_postings_get(a->exacts, exact64(f->exact), &n);
 		if (a->keys.snap && (error = snap_exacts(a->keys.snap, exact64(f->exact), &sids, &sn)) < 0)
 			return error;
-		if (n + sn && !(list = stet_malloc((n + sn) * sizeof(*list))))
+		if (a->keys.top && (error = snap_exacts(a->keys.top, exact64(f->exact), &tids, &tn)) < 0)
+			return error;
+		if (n + sn + tn && !(list = stet_malloc((n + sn + tn) * sizeof(*list))))
 			return stet_error_oom();
 		/* (taking an entry over adds nothing to the memory's postings:
-		 * ids stays valid) */
-		for (i = 0; i < sn; i++) {
+		 * ids stays valid); the small snapshot's ids follow the big one's */
+		for (i = 0; i < sn + tn; i++) {
 			keyent *e;
-			if ((error = posting_entry(&e, a, sids[i])) < 0)
+			uint32_t id = i < sn ? sids[i] : (uint32_t)(tids[i - sn] + a->keys.nbase);
+			if ((error = posting_entry(&e, a, id)) < 0)
 				goto done;
 			if (!e)
 				continue;
@@ -520,6 +533,7 @@ int find_similar(stet_archive *a, const stet_canon *c, const stet_fingerprint *f
 	 * cannot pass the verification, which leaves them out */
 	size_t own = 0;
 	cs.n = 0;
+	cs.first = 0;
 	cs.a = a;
 	cs.self = self;
 	cs.error = 0;
@@ -546,11 +560,24 @@ int find_similar(stet_archive *a, const stet_canon *c, const stet_fingerprint *f
 			if (e)
 				bump(&cs, e, 1);
 		}
+		sn = 0;
+		if (a->keys.top && (error = snap_sentences(a->keys.top, f->sent[i], &sids, &sn)) < 0)
+			return error;
+		for (j = 0; j < sn; j++) {
+			keyent *e;
+			if ((error = posting_entry(&e, a, (uint32_t)(sids[j] + a->keys.nbase))) < 0)
+				return error;
+			if (e)
+				bump(&cs, e, 1);
+		}
 		ids = stet_postings_get(a->sentences, f->sent[i], &n);
 		for (j = 0; j < n; j++)
 			bump(&cs, a->keys.v[ids[j]], 1);
 	}
 	if (!f->too_short && a->keys.snap && (error = snap_sim_query(a->keys.snap, f->simhash, SIMHASH_K, snap_sim_cb, &cs)) < 0)
+		return error;
+	cs.first = (uint32_t)a->keys.nbase;
+	if (!f->too_short && a->keys.top && (error = snap_sim_query(a->keys.top, f->simhash, SIMHASH_K, snap_sim_cb, &cs)) < 0)
 		return error;
 	if (!f->too_short && (error = stet_simindex_query(a->sim, f->simhash, SIMHASH_K, sim_cb, &cs)) < 0)
 		return error;

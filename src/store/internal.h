@@ -35,6 +35,7 @@ typedef struct {
 	uint32_t gid;    /* its place in the archive's order (snapshot id, then new ones) */
 	uint32_t snap;   /* the snapshot entry it continues + 1, or 0 */
 	int stale;       /* the snapshot's postings of it are not its own (changed before this run) */
+	int journaled;   /* its record is in the journal (read, or written by this run) */
 } keyent;
 
 /* the snapshot (snapshot.c): a memory-mapped, read-only file */
@@ -88,12 +89,20 @@ typedef struct {
 	/* the key cache file as read: where its last complete batch ends
 	 * (0: rewrite it whole), how many records and batches it holds */
 	size_t cache_end, cache_records, cache_batches;
-	/* the snapshot the journal continues (NULL: none); by snapshot id,
-	 * the entry that took it over + 1 */
-	snap *snap;
+	/* the snapshots the journal continues: the big one (NULL: none), ids
+	 * 0 to nbase - 1, and the small one over it (NULL: none), the entries
+	 * added since, ids nbase to nsnap - 1 (docs/format.md); by id, the
+	 * entry that took it over + 1 */
+	snap *snap, *top;
+	size_t nbase, nsnap;
 	uint32_t *shadow;
 	uint32_t next_gid;
+	uint64_t base_id, top_id; /* as the journal names them (0: none) */
+	int base_moved; /* this run wrote a new big snapshot: no small one now */
 } keymap;
+
+/* the snapshot that holds id, and id's place in it (NULL: none) */
+const snap *keymap_layer(const keymap *m, uint32_t id, uint32_t *local);
 
 int keymap_add(keymap *m, const char *key, const char *path, const char *title, const git_oid *blob,
 	       const char *hash);
@@ -225,6 +234,7 @@ typedef struct {
 	int append;    /* 1: at offset at of the journal; 0: the whole journal */
 	size_t at;
 	uint64_t base; /* whole: the snapshot it names (0: none); the others go */
+	uint64_t top;  /* whole: the small snapshot it names (0: none) */
 } keys_batch;
 int keys_prepare(stet_archive *a, keys_batch *kb);
 int keys_write(const char *gitdir, const keys_batch *kb);

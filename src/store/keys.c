@@ -30,6 +30,16 @@
 #define CACHE_MAGIC "stet-keys 6"
 #define BASE_MARK "@base "
 #define TIP_MARK "@tip "
+/* Format 7 is format 6 with a third line "@top ID": the small snapshot
+ * between the journal and the big one (snapshot.c's format, in a file
+ * top-ID), which holds the entries added since the big one was written,
+ * its ids following the big one's. When the journal is full and the small
+ * snapshot has room, only the small one is written again (it costs what
+ * it holds, not the archive); the journal then starts again with the
+ * records of the big one's entries that changed. Written only when there
+ * is a small snapshot: a journal without one stays format 6. */
+#define CACHE_MAGIC_TOP "stet-keys 7"
+#define TOP_MARK "@top "
 
 static size_t slot_of(const char *s, size_t slots)
 {
@@ -211,27 +221,39 @@ static int copy_numbers(uint64_t **v, size_t *count, const snap *sn, uint64_t of
 	return 0;
 }
 
+const snap *keymap_layer(const keymap *m, uint32_t id, uint32_t *local)
+{
+	if (id < m->nbase) {
+		*local = id;
+		return m->snap;
+	}
+	*local = (uint32_t)(id - m->nbase);
+	return id < m->nsnap ? m->top : NULL;
+}
+
 int keymap_from_snap(keyent **out, keymap *m, uint32_t id)
 {
 	const snap_ent *s;
+	const snap *L;
 	keyent *e;
 	git_oid blob;
+	uint32_t local;
 	int error;
 
 	*out = NULL;
-	if (!m->snap || id >= snap_count(m->snap))
+	if (!(L = keymap_layer(m, id, &local)))
 		return stet_error_set(STET_ECORRUPT, "key cache: no snapshot entry %u", (unsigned)id);
 	if (m->shadow[id]) {
 		*out = m->v[m->shadow[id] - 1];
 		return 0;
 	}
-	if ((error = snap_get(&s, m->snap, id)) < 0)
+	if ((error = snap_get(&s, L, local)) < 0)
 		return error;
 	if (s->hash[32] || s->exact[32])
 		return stet_error_set(STET_ECORRUPT, "key cache: snapshot entry %u is damaged; run 'stet index'", (unsigned)id);
 	git_oid_fromraw(&blob, s->blob);
-	if ((error = new_entry(&e, m, snap_str(m->snap, s->key), snap_str(m->snap, s->path),
-			       snap_str(m->snap, s->title), &blob, s->hash)) < 0)
+	if ((error = new_entry(&e, m, snap_str(L, s->key), snap_str(L, s->path), snap_str(L, s->title), &blob,
+			       s->hash)) < 0)
 		return error;
 	m->next_gid--; /* it keeps its place in the order */
 	e->gid = id;
@@ -239,13 +261,13 @@ int keymap_from_snap(keyent **out, keymap *m, uint32_t id)
 	e->kind = s->kind;
 	e->distance = s->distance;
 	e->containment = s->containment;
-	if (s->near_of && !(e->near_of = stet_strdup(snap_str(m->snap, s->near_of))))
+	if (s->near_of && !(e->near_of = stet_strdup(snap_str(L, s->near_of))))
 		return stet_error_oom();
 	memcpy(e->fp.exact, s->exact, 33);
 	e->fp.simhash = s->simhash;
 	e->fp.too_short = s->too_short;
-	if ((error = copy_numbers(&e->fp.sent, &e->fp.nsent, m->snap, s->sent, s->nsent)) < 0 ||
-	    (error = copy_numbers(&e->seen, &e->nseen, m->snap, s->seen, s->nseen)) < 0)
+	if ((error = copy_numbers(&e->fp.sent, &e->fp.nsent, L, s->sent, s->nsent)) < 0 ||
+	    (error = copy_numbers(&e->seen, &e->nseen, L, s->seen, s->nseen)) < 0)
 		return error;
 	e->dirty = 0;
 	m->shadow[id] = (uint32_t)e->idx + 1;
@@ -255,24 +277,33 @@ int keymap_from_snap(keyent **out, keymap *m, uint32_t id)
 
 int keymap_find_key(keyent **out, keymap *m, const char *key)
 {
-	int64_t id;
+	int64_t id = -1;
 	int error;
 
 	if ((*out = keymap_by_key(m, key)) || !m->snap)
 		return 0;
-	if ((error = snap_by_key(m->snap, key, &id)) < 0 || id < 0)
+	/* the small snapshot first: it holds the newer entries */
+	if (m->top && (error = snap_by_key(m->top, key, &id)) < 0)
+		return error;
+	if (id >= 0)
+		id += (int64_t)m->nbase;
+	else if ((error = snap_by_key(m->snap, key, &id)) < 0 || id < 0)
 		return error;
 	return keymap_from_snap(out, m, (uint32_t)id);
 }
 
 int keymap_find_path(keyent **out, keymap *m, const char *path)
 {
-	int64_t id;
+	int64_t id = -1;
 	int error;
 
 	if ((*out = keymap_by_path(m, path)) || !m->snap)
 		return 0;
-	if ((error = snap_by_path(m->snap, path, &id)) < 0 || id < 0)
+	if (m->top && (error = snap_by_path(m->top, path, &id)) < 0)
+		return error;
+	if (id >= 0)
+		id += (int64_t)m->nbase;
+	else if ((error = snap_by_path(m->snap, path, &id)) < 0 || id < 0)
 		return error;
 	if (m->shadow[id]) { /* taken over, and no longer the article there */
 		return 0;
@@ -287,9 +318,11 @@ int keymap_find_path(keyent **out, keymap *m, const char *path)
 static void snap_drop(keymap *m)
 {
 	snap_close(m->snap);
+	snap_close(m->top);
 	free(m->shadow);
-	m->snap = NULL;
+	m->snap = m->top = NULL;
 	m->shadow = NULL;
+	m->nbase = m->nsnap = 0;
 }
 
 static int by_gid(const void *x, const void *y)
@@ -300,7 +333,7 @@ static int by_gid(const void *x, const void *y)
 
 int keymap_load_all(keymap *m)
 {
-	size_t i, n = snap_count(m->snap);
+	size_t i, n = m->nsnap;
 	keyent *e;
 	int error;
 
@@ -437,6 +470,13 @@ static char *snapshot_path(stet_archive *a, uint64_t id)
 {
 	stet_buf b = STET_BUF_INIT;
 	stet_buf_printf(&b, "%s/stet/snapshot-%016llx", a->gitdir, (unsigned long long)id);
+	return stet_buf_detach(&b);
+}
+
+static char *top_path(stet_archive *a, uint64_t id)
+{
+	stet_buf b = STET_BUF_INIT;
+	stet_buf_printf(&b, "%s/stet/top-%016llx", a->gitdir, (unsigned long long)id);
 	return stet_buf_detach(&b);
 }
 
@@ -693,6 +733,7 @@ static int load_record(keymap *m, char *line)
 		if (*h == ',')
 			h++;
 	}
+	e->journaled = 1;
 	return 0;
 }
 
@@ -702,7 +743,7 @@ static int load_cache(stet_archive *a, const char *file, git_oid *behind, int *i
 	stet_buf b = STET_BUF_INIT;
 	char want[64], *p, *end, *last = NULL;
 	size_t i, records = 0, batches = 0;
-	int fd, error = 0, ok = 0;
+	int fd, error = 0, ok = 0, has_top = 0;
 	ssize_t r;
 
 	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) < 0)
@@ -726,8 +767,12 @@ static int load_cache(stet_archive *a, const char *file, git_oid *behind, int *i
 		if (memchr(p + 1, '\n', b.size - (size_t)(p + 1 - b.ptr)))
 			last = p + 1;
 	snprintf(want, sizeof(want), TIP_MARK "%s\n", a->have_tip ? git_oid_tostr_s(&a->tip) : "none");
-	if (strncmp(b.ptr, CACHE_MAGIC "\n", sizeof(CACHE_MAGIC)) || !last)
+	if (!strncmp(b.ptr, CACHE_MAGIC_TOP "\n", sizeof(CACHE_MAGIC_TOP)))
+		has_top = 1;
+	else if (strncmp(b.ptr, CACHE_MAGIC "\n", sizeof(CACHE_MAGIC)))
 		goto done; /* another format: stale */
+	if (!last)
+		goto done;
 	if (strncmp(last, want, strlen(want))) {
 		/* another commit: loaded as it is, then brought up to main
 		 * (catch_up) when main descends from it */
@@ -763,15 +808,42 @@ static int load_cache(stet_archive *a, const char *file, git_oid *behind, int *i
 			error = error < 0 ? error : 0;
 			goto done;
 		}
-		if (snap_id(a->keys.snap) != base || snap_count(a->keys.snap) >= UINT32_MAX ||
-		    !(a->keys.shadow = stet_calloc(snap_count(a->keys.snap) + 1, sizeof(uint32_t)))) {
-			snap_close(a->keys.snap);
-			a->keys.snap = NULL;
+		if (snap_id(a->keys.snap) != base) {
+			snap_drop(&a->keys);
 			goto done;
 		}
-		a->keys.next_gid = (uint32_t)snap_count(a->keys.snap);
+		a->keys.base_id = base;
+		a->keys.nbase = a->keys.nsnap = snap_count(a->keys.snap);
 		p += 17;
+		if (has_top) { /* the small snapshot over it */
+			uint64_t top;
+			okhex = 1;
+			if (strncmp(p, TOP_MARK, strlen(TOP_MARK)) || (top = hex16(p + strlen(TOP_MARK), &okhex), !okhex) ||
+			    p[strlen(TOP_MARK) + 16] != '\n' || !(sf = top_path(a, top))) {
+				snap_drop(&a->keys);
+				goto done;
+			}
+			error = snap_open(&a->keys.top, sf);
+			free(sf);
+			if (error || snap_id(a->keys.top) != top) {
+				if (error > 0)
+					*gone = 1;
+				error = error < 0 ? error : 0;
+				snap_drop(&a->keys);
+				goto done;
+			}
+			a->keys.top_id = top;
+			a->keys.nsnap += snap_count(a->keys.top);
+			p += strlen(TOP_MARK) + 17;
+		}
+		if (a->keys.nsnap >= UINT32_MAX || !(a->keys.shadow = stet_calloc(a->keys.nsnap + 1, sizeof(uint32_t)))) {
+			snap_drop(&a->keys);
+			goto done;
+		}
+		a->keys.next_gid = (uint32_t)a->keys.nsnap;
 	} else {
+		if (has_top)
+			goto done;
 		p += 5;
 	}
 	for (; p < end && !error; p++) {
@@ -929,20 +1001,44 @@ static size_t compact_at(size_t total, size_t batch)
 	return at < 4096 ? 4096 : at;
 }
 
-/* snapshot entry i of the archive as it is now: taken over, the snapshot's, or new */
+/* The most entries the small snapshot holds before the big one is merged
+ * again: a sixteenth of the big one. Over an archive of N, with batches of
+ * B, a run then reads a journal of about compact_at(N / 16) records, a
+ * small snapshot is written every few runs (costing what it holds, up to
+ * N / 16 entries), and the big one every N / (16 B) runs. Below 65,536
+ * entries (a journal of 4,096 would not fit) there is no small snapshot.
+ * STET_SNAPSHOT_TOP overrides (tests; 0: none). */
+static size_t top_most(size_t nbase)
+{
+	const char *env = getenv("STET_SNAPSHOT_TOP");
+	if (env && *env) {
+		char *end;
+		unsigned long long v = strtoull(env, &end, 10);
+		if (!*end)
+			return (size_t)v;
+	}
+	return nbase / 16 >= 4096 ? nbase / 16 : 0;
+}
+
+/* snapshot entry i of the archive as it is now: taken over, the
+ * snapshots', or new; from entry `first` on (a small snapshot's view) */
 typedef struct {
 	keymap *m;
-	keyent **news; /* the entries without a snapshot entry, by gid - snapshot count */
+	keyent **news; /* the entries without a snapshot entry, by gid - nsnap */
+	size_t first;
 } view_ctx;
 
 static int view_entry(const keyent **out, size_t i, keyent *scratch, void *payload)
 {
 	view_ctx *vc = payload;
 	keymap *m = vc->m;
-	size_t n = snap_count(m->snap);
+	size_t n = m->nsnap;
 	const snap_ent *s;
+	const snap *L;
+	uint32_t local;
 	int error;
 
+	i += vc->first;
 	if (i >= n) {
 		*out = vc->news[i - n];
 		return 0;
@@ -951,22 +1047,23 @@ static int view_entry(const keyent **out, size_t i, keyent *scratch, void *paylo
 		*out = m->v[m->shadow[i] - 1];
 		return 0;
 	}
-	if ((error = snap_get(&s, m->snap, (uint32_t)i)) < 0)
+	L = keymap_layer(m, (uint32_t)i, &local);
+	if ((error = snap_get(&s, L, local)) < 0)
 		return error;
 	memset(scratch, 0, sizeof(*scratch));
-	scratch->key = (char *)snap_str(m->snap, s->key);
-	scratch->path = (char *)snap_str(m->snap, s->path);
-	scratch->title = (char *)snap_str(m->snap, s->title);
-	scratch->near_of = s->near_of ? (char *)snap_str(m->snap, s->near_of) : NULL;
+	scratch->key = (char *)snap_str(L, s->key);
+	scratch->path = (char *)snap_str(L, s->path);
+	scratch->title = (char *)snap_str(L, s->title);
+	scratch->near_of = s->near_of ? (char *)snap_str(L, s->near_of) : NULL;
 	scratch->kind = s->kind;
 	scratch->distance = s->distance;
 	scratch->containment = s->containment;
 	memcpy(scratch->fp.exact, s->exact, 32);
 	scratch->fp.simhash = s->simhash;
 	scratch->fp.too_short = s->too_short;
-	scratch->fp.sent = (uint64_t *)snap_num(m->snap, s->sent);
+	scratch->fp.sent = (uint64_t *)snap_num(L, s->sent);
 	scratch->fp.nsent = s->nsent;
-	scratch->seen = (uint64_t *)snap_num(m->snap, s->seen);
+	scratch->seen = (uint64_t *)snap_num(L, s->seen);
 	scratch->nseen = s->nseen;
 	git_oid_fromraw(&scratch->blob, s->blob);
 	memcpy(scratch->hash, s->hash, 32);
@@ -977,18 +1074,25 @@ static int view_entry(const keyent **out, size_t i, keyent *scratch, void *paylo
 /* remove snapshots other than keep (older ones, a killed run's); the
  * one before becomes the spare that the next snapshot is written over
  * (snapshot.c) */
-static void remove_snapshots(const char *gitdir, uint64_t keep)
+static void remove_snapshots(const char *gitdir, uint64_t keep, uint64_t keep_top)
 {
 	stet_buf dir = STET_BUF_INIT, f = STET_BUF_INIT, spare = STET_BUF_INIT;
-	char name[64];
+	char name[64], top[64];
 	DIR *d;
 	struct dirent *de;
 
 	snprintf(name, sizeof(name), "snapshot-%016llx", (unsigned long long)keep);
+	snprintf(top, sizeof(top), "top-%016llx", (unsigned long long)keep_top);
 	stet_buf_printf(&dir, "%s/stet", gitdir);
 	if (stet_buf_check(&dir, "key cache") == 0 && (d = opendir(dir.ptr))) {
 		while ((de = readdir(d)))
-			if (!strncmp(de->d_name, "snapshot-", 9) && strcmp(de->d_name, name)) {
+			if (!strncmp(de->d_name, "top-", 4) && (!keep_top || strcmp(de->d_name, top))) {
+				/* small snapshots are not kept as spares */
+				stet_buf_clear(&f);
+				stet_buf_printf(&f, "%s/%s", dir.ptr, de->d_name);
+				if (stet_buf_check(&f, "key cache") == 0)
+					unlink(f.ptr);
+			} else if (!strncmp(de->d_name, "snapshot-", 9) && strcmp(de->d_name, name)) {
 				stet_buf_clear(&f);
 				stet_buf_printf(&f, "%s/%s", dir.ptr, de->d_name);
 				if (stet_buf_check(&f, "key cache") < 0)
@@ -1032,28 +1136,65 @@ void keys_sweep(stet_archive *a)
 	stet_buf_dispose(&f);
 }
 
+/* a new snapshot's id, and the view's entries that no snapshot holds */
+static int view_start(view_ctx *vc, stet_archive *a, uint64_t *id)
+{
+	keymap *m = &a->keys;
+	size_t nsnap = m->nsnap, total = m->next_gid, i;
+
+	*id = XXH3_64bits_withSeed(&a->tip, sizeof(a->tip),
+				   (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ (uint64_t)nsnap ^ ((uint64_t)total << 40));
+	if (!*id)
+		*id = 1;
+	if (total < nsnap || !(vc->news = stet_calloc(total - nsnap + 1, sizeof(*vc->news))))
+		return stet_error_oom();
+	for (i = 0; i < m->n; i++)
+		if (!m->v[i]->snap && m->v[i]->gid >= nsnap && m->v[i]->gid < total)
+			vc->news[m->v[i]->gid - nsnap] = m->v[i];
+	for (i = 0; i < total - nsnap; i++)
+		if (!vc->news[i]) {
+			free(vc->news);
+			vc->news = NULL;
+			return stet_error_set(STET_ECORRUPT, "key cache: entry %zu missing in memory", nsnap + i);
+		}
+	return 0;
+}
+
+/* the entries added since the big snapshot into a new small one; *id its id */
+static int compact_top(stet_archive *a, uint64_t *id)
+{
+	keymap *m = &a->keys;
+	size_t n = m->next_gid - m->nbase;
+	view_ctx vc = { m, NULL, m->nbase };
+	char *file;
+	int error;
+
+	if ((error = view_start(&vc, a, id)) < 0)
+		return error;
+	if (!(file = top_path(a, *id))) {
+		free(vc.news);
+		return stet_error_oom();
+	}
+	/* merged into the small snapshot there is, as the big one is */
+	error = m->top ? snap_merge(file, *id, m->top, n, view_entry, &vc, m->shadow + m->nbase) : 1;
+	if (error == 1)
+		error = snap_write(file, *id, n, view_entry, &vc);
+	free(file);
+	free(vc.news);
+	return error;
+}
+
 /* everything into a new snapshot; *id its id */
 static int compact(stet_archive *a, uint64_t *id)
 {
 	keymap *m = &a->keys;
-	size_t nsnap = snap_count(m->snap), total = m->next_gid, i;
-	view_ctx vc = { m, NULL };
+	size_t total = m->next_gid;
+	view_ctx vc = { m, NULL, 0 };
 	char *file;
 	int error;
 
-	*id = XXH3_64bits_withSeed(&a->tip, sizeof(a->tip), (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ (uint64_t)nsnap);
-	if (!*id)
-		*id = 1;
-	if (total < nsnap || !(vc.news = stet_calloc(total - nsnap + 1, sizeof(*vc.news))))
-		return stet_error_oom();
-	for (i = 0; i < m->n; i++)
-		if (!m->v[i]->snap && m->v[i]->gid >= nsnap && m->v[i]->gid < total)
-			vc.news[m->v[i]->gid - nsnap] = m->v[i];
-	for (i = 0; i < total - nsnap; i++)
-		if (!vc.news[i]) {
-			free(vc.news);
-			return stet_error_set(STET_ECORRUPT, "key cache: entry %zu missing in memory", nsnap + i);
-		}
+	if ((error = view_start(&vc, a, id)) < 0)
+		return error;
 	if (!(file = snapshot_path(a, *id))) {
 		free(vc.news);
 		return stet_error_oom();
@@ -1068,35 +1209,63 @@ static int compact(stet_archive *a, uint64_t *id)
 	return error;
 }
 
+/* an entry of the big snapshot whose record a journal after a new small
+ * snapshot keeps (it changed since the big one was written) */
+static int carried(const keymap *m, const keyent *e)
+{
+	return e->gid < m->nbase && (e->journaled || e->dirty);
+}
+
 int keys_prepare(stet_archive *a, keys_batch *kb)
 {
-	size_t i, dirty = 0, limit;
-	int error = 0, whole = 0;
+	keymap *m = &a->keys;
+	size_t i, dirty = 0, limit, most = m->base_moved ? 0 : top_most(m->nbase), carry = 0;
+	int error = 0, whole = 0, top = 0;
 
 	memset(kb, 0, sizeof(*kb));
 	if (!(kb->file = cache_path(a)))
 		return stet_error_oom();
-	for (i = 0; i < a->keys.n; i++)
-		dirty += a->keys.v[i]->dirty != 0;
-	/* the mean batch: the journal's and this one */
-	limit = compact_at(a->keys.next_gid, (a->keys.cache_records + dirty) / (a->keys.cache_batches + 1));
+	for (i = 0; i < m->n; i++)
+		dirty += m->v[i]->dirty != 0;
+	/* the mean batch: the journal's and this one; what a compaction costs:
+	 * the small snapshot's size when there is one, else the archive's */
+	limit = compact_at(most ? most : m->next_gid, (m->cache_records + dirty) / (m->cache_batches + 1));
 	/* append; or, while the archive is small, write the journal whole;
-	 * or put everything into a new snapshot and start the journal again */
-	kb->append = a->keys.cache_end > 0 && a->keys.cache_records + dirty <= limit;
-	kb->at = a->keys.cache_end;
+	 * or put the entries added since the big snapshot into a new small
+	 * one, when it has room, and start the journal again with the
+	 * records of the big one's entries that changed; or put everything
+	 * into a new big snapshot and start the journal again */
+	kb->append = m->cache_end > 0 && m->cache_records + dirty <= limit;
+	kb->at = m->cache_end;
 	if (!kb->append) {
-		whole = !a->keys.snap && a->keys.n <= limit;
-		if (!whole && (error = compact(a, &kb->base)) < 0)
-			return error;
-		stet_buf_puts(&kb->bytes, CACHE_MAGIC "\n");
+		whole = !m->snap && m->n <= limit;
+		if (!whole && m->snap && most && m->next_gid > m->nbase && m->next_gid - m->nbase <= most) {
+			for (i = 0; i < m->n; i++)
+				carry += carried(m, m->v[i]);
+			top = carry <= limit / 2;
+		}
+		if (top) {
+			if ((error = compact_top(a, &kb->top)) < 0)
+				return error;
+			kb->base = m->base_id;
+		} else if (!whole) {
+			if ((error = compact(a, &kb->base)) < 0)
+				return error;
+			m->base_moved = 1;
+		}
+		stet_buf_puts(&kb->bytes, top ? CACHE_MAGIC_TOP "\n" : CACHE_MAGIC "\n");
 		if (whole)
 			stet_buf_puts(&kb->bytes, BASE_MARK "none\n");
 		else
 			stet_buf_printf(&kb->bytes, BASE_MARK "%016llx\n", (unsigned long long)kb->base);
+		if (top)
+			stet_buf_printf(&kb->bytes, TOP_MARK "%016llx\n", (unsigned long long)kb->top);
 	}
-	for (i = 0; i < a->keys.n; i++)
-		if (kb->append ? a->keys.v[i]->dirty : whole)
-			put_record(&kb->bytes, a->keys.v[i]);
+	for (i = 0; i < m->n; i++)
+		if (kb->append ? m->v[i]->dirty : whole || (top && carried(m, m->v[i]))) {
+			put_record(&kb->bytes, m->v[i]);
+			m->v[i]->journaled = 1;
+		}
 	stet_buf_printf(&kb->bytes, TIP_MARK "%s\n", a->have_tip ? git_oid_tostr_s(&a->tip) : "none");
 	if ((error = stet_buf_check(&kb->bytes, "key cache")) < 0)
 		return error;
@@ -1107,7 +1276,7 @@ int keys_prepare(stet_archive *a, keys_batch *kb)
 		a->keys.cache_batches++;
 	} else {
 		a->keys.cache_end = kb->bytes.size;
-		a->keys.cache_records = whole ? a->keys.n : 0;
+		a->keys.cache_records = whole ? a->keys.n : top ? carry : 0;
 		a->keys.cache_batches = 1;
 	}
 	for (i = 0; i < a->keys.n; i++)
@@ -1153,7 +1322,7 @@ int keys_write(const char *gitdir, const keys_batch *kb)
 		unlink(tmp.ptr);
 		goto done;
 	}
-	remove_snapshots(gitdir, kb->base); /* base 0: no snapshot is named */
+	remove_snapshots(gitdir, kb->base, kb->top); /* 0: none is named */
 done:
 	stet_buf_dispose(&tmp);
 	return error;

@@ -394,7 +394,8 @@ static int out_open(out_file *o, const char *file, stet_buf *tmpname)
 		stet_buf_dispose(&spare);
 		return stet_error_oom();
 	}
-	if ((fd = open(spare.ptr, O_WRONLY | O_CLOEXEC)) >= 0 &&
+	/* the spare is a big snapshot's: a small one (top-ID) goes to a new file */
+	if (!strncmp(slash ? slash + 1 : file, "snapshot-", 9) && (fd = open(spare.ptr, O_WRONLY | O_CLOEXEC)) >= 0 &&
 	    (flock(fd, LOCK_EX | LOCK_NB) < 0 || rename(spare.ptr, tmpname->ptr) < 0)) {
 		close(fd);
 		fd = -1;

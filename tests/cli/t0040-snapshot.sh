@@ -27,16 +27,26 @@ post "$IN/2/a1.md" "Wire A" https://a.example/budget "Council adopts budget" "$P
 post "$IN/2/a3.md" "Wire A" https://a.example/2021/06/08/budget "Council adopts budget" "$P1$P2<p>Update: the mayor will sign the budget on Friday.</p>"
 post "$IN/2/a4.md" "Mirror C" https://c.example/x "Budget adopted" "$P1<p>Read the rest on our site.</p>"
 post "$IN/2/h2.md" "Portal B" https://b.example/news/78 "Ferries" "$P3<p>Portal B adds that the ferry company welcomed the plan.</p>"
+# a new story in run 2 that run 3 reposts and partly reposts: its
+# original is in a small snapshot by then (STET_SNAPSHOT_TOP)
+P4='<p>The university opened a new library wing on Monday, with four floors of reading rooms, a map archive and a roof garden open to everyone.</p><p>The wing cost 40 million and took three years to build. Students can borrow laptops there, and the cafe stays open until ten in the evening.</p>'
+post "$IN/2/u1.md" "Wire U" https://u.example/library "Library wing opens" "$P4"
+post "$IN/3/u2.md" "Mirror V" https://v.example/lib "Library wing opens" "$P4"
+post "$IN/3/u3.md" "Portal W" https://w.example/l "New library wing" "$P4<p>Portal W visited the roof garden on opening day and found it full.</p>"
 # run 3: the repost's text changes, a revision of a near-duplicate, another gallery story
 post "$IN/3/a2.md" "Portal B" https://b.example/news/77 "Council adopts budget (repost)" "$P2"
 post "$IN/3/a4.md" "Mirror C" https://c.example/x "Budget adopted" "$P1<p>Read the rest on our site, or in print.</p>"
 post "$IN/3/g4.md" "Site G" https://g.example/story4 "Story 4" "<p>Story number 4 of the week is about a different street, house 4, and its neighbours.</p>$CAP"
 
-runs() { # archive STET_SNAPSHOT_AFTER [CHECKPOINT]
+runs() { # archive STET_SNAPSHOT_AFTER [CHECKPOINT] [STET_SNAPSHOT_TOP]
 	"$STET" init "$1" >/dev/null 2>&1 || return 1
 	[ -z "${3:-}" ] || sed -i "s/^checkpoint: .*/checkpoint: $3/" "$1/stet.yaml"
 	for r in 1 2 3; do
-		STET_SNAPSHOT_AFTER=$2 "$STET" -C "$1" ingest --json "$IN/$r" > "$1.$r.json" 2>/dev/null || return 1
+		STET_SNAPSHOT_AFTER=$2 STET_SNAPSHOT_TOP=${4:-} "$STET" -C "$1" ingest --json "$IN/$r" > "$1.$r.json" 2>/dev/null ||
+			return 1
+		# a run that left a small snapshot, named by the journal
+		! ls "$1/.git/stet" | grep -q "^top-" || { grep -q "^@top " "$1/.git/stet/keys" &&
+			[ "$(head -1 "$1/.git/stet/keys")" = "stet-keys 7" ] && echo "$r" >> "$1.tops"; } || return 1
 	done
 }
 
@@ -48,9 +58,17 @@ t "runs over a snapshot decide as runs over the journal" bash -c '
 	# a checkpoint a commit: snapshots written in the middle of runs, and
 	# records appended to the journals that continue them
 	runs "$2/each" 2 1 || exit 1
+	# small snapshots over the big one (STET_SNAPSHOT_TOP: the most they
+	# hold): run 2 leaves one (run 3 reads it, finds the reposts of a story
+	# in it, and merges it into a big one: its changes to the big one are
+	# too many to carry); a checkpoint a commit: small ones and big ones
+	# in the middle of runs
+	runs "$2/top" 2 "" 1000 && runs "$2/top6" 2 "" 6 && runs "$2/eachtop" 2 1 3 || exit 1
 	ls "$2/snap/.git/stet" | grep -q "^snapshot-" || { echo "no snapshot written"; exit 1; }
 	ls "$2/journal/.git/stet" | grep -q "^snapshot-" && { echo "small archive wrote a snapshot"; exit 1; }
-	for x in snap mixed each; do
+	for x in top top6 eachtop; do [ -s "$2/$x.tops" ] || { echo "$x: no small snapshot"; exit 1; }; done
+	[ ! -e "$2/mixed.tops" ] || { echo "small snapshots in a small archive"; exit 1; }
+	for x in snap mixed each top top6 eachtop; do
 		[ "$(git -C "$2/journal" rev-parse "main^{tree}")" = "$(git -C "$2/$x" rev-parse "main^{tree}")" ] ||
 			{ echo "$x: another tree"; exit 1; }
 		[ "$(git -C "$2/journal" log --format=%B main)" = "$(git -C "$2/$x" log --format=%B main)" ] ||

@@ -29,9 +29,10 @@ for i in 1 2 3 4 5 6; do
 	delay=$(printf '0.%03d' $((RANDOM % 1000)))
 	[ $i -ge 4 ] && delay=$((1 + RANDOM % 3)).$((RANDOM % 10))
 	# odd kills with a snapshot written every few hundred records, so
-	# that some land while one is written (docs/format.md)
+	# that some land while one is written (docs/format.md), small ones
+	# over the big one too
 	if [ $((i % 2)) = 1 ]; then
-		STET_SNAPSHOT_AFTER=300 "$STET" -C "$TMP/killed" ingest "$POSTS" 2>/dev/null &
+		STET_SNAPSHOT_AFTER=300 STET_SNAPSHOT_TOP=900 "$STET" -C "$TMP/killed" ingest "$POSTS" 2>/dev/null &
 	else
 		"$STET" -C "$TMP/killed" ingest "$POSTS" 2>/dev/null &
 	fi
@@ -42,7 +43,7 @@ for i in 1 2 3 4 5 6; do
 	t "fsck --strict clean after kill $i (at ${delay}s)" git -C "$TMP/killed" fsck --strict --no-progress
 	t "main is a valid commit after kill $i" git -C "$TMP/killed" rev-parse --verify -q 'main^{commit}'
 done
-t "the rerun finishes the work" sh -c 'STET_SNAPSHOT_AFTER=300 "$1" -C "$2" ingest "$3" 2>"$2/.git/rerun.err" || { tail -5 "$2/.git/rerun.err"; exit 1; }' _ "$STET" "$TMP/killed" "$POSTS"
+t "the rerun finishes the work" sh -c 'STET_SNAPSHOT_AFTER=300 STET_SNAPSHOT_TOP=900 "$1" -C "$2" ingest "$3" 2>"$2/.git/rerun.err" || { tail -5 "$2/.git/rerun.err"; exit 1; }' _ "$STET" "$TMP/killed" "$POSTS"
 t "the key cache agrees with main after the rerun" "$STET" -C "$TMP/killed" fsck
 t "the rerun reaches the uninterrupted run's tree" sh -c '[ "$(git -C "$1" rev-parse "main^{tree}")" = "$2" ]' _ "$TMP/killed" "$want"
 t "the work tree matches main after the rerun" sh -c '[ -z "$(git -C "$1" status --porcelain)" ]' _ "$TMP/killed"
