@@ -1160,50 +1160,28 @@ static int view_start(view_ctx *vc, stet_archive *a, uint64_t *id)
 	return 0;
 }
 
-/* the entries added since the big snapshot into a new small one; *id its id */
-static int compact_top(stet_archive *a, uint64_t *id)
+/* a new snapshot; *id its id. small: the entries added since the big
+ * snapshot, into a new small one; else everything, into a new big one.
+ * Merged from the one it replaces when there is one (its cost is mostly
+ * copying), unless too much of that one is dead */
+static int compact(stet_archive *a, uint64_t *id, int small)
 {
 	keymap *m = &a->keys;
-	size_t n = m->next_gid - m->nbase;
-	view_ctx vc = { m, NULL, m->nbase };
+	size_t first = small ? m->nbase : 0;
+	const snap *old = small ? m->top : m->snap;
+	view_ctx vc = { m, NULL, first };
 	char *file;
 	int error;
 
 	if ((error = view_start(&vc, a, id)) < 0)
 		return error;
-	if (!(file = top_path(a, *id))) {
+	if (!(file = small ? top_path(a, *id) : snapshot_path(a, *id))) {
 		free(vc.news);
 		return stet_error_oom();
 	}
-	/* merged into the small snapshot there is, as the big one is */
-	error = m->top ? snap_merge(file, *id, m->top, n, view_entry, &vc, m->shadow + m->nbase) : 1;
+	error = old ? snap_merge(file, *id, old, m->next_gid - first, view_entry, &vc, m->shadow + first) : 1;
 	if (error == 1)
-		error = snap_write(file, *id, n, view_entry, &vc);
-	free(file);
-	free(vc.news);
-	return error;
-}
-
-/* everything into a new snapshot; *id its id */
-static int compact(stet_archive *a, uint64_t *id)
-{
-	keymap *m = &a->keys;
-	size_t total = m->next_gid;
-	view_ctx vc = { m, NULL, 0 };
-	char *file;
-	int error;
-
-	if ((error = view_start(&vc, a, id)) < 0)
-		return error;
-	if (!(file = snapshot_path(a, *id))) {
-		free(vc.news);
-		return stet_error_oom();
-	}
-	/* merged into the old snapshot when there is one (its cost is mostly
-	 * copying), unless too much of it is dead */
-	error = m->snap ? snap_merge(file, *id, m->snap, total, view_entry, &vc, m->shadow) : 1;
-	if (error == 1)
-		error = snap_write(file, *id, total, view_entry, &vc);
+		error = snap_write(file, *id, m->next_gid - first, view_entry, &vc);
 	free(file);
 	free(vc.news);
 	return error;
@@ -1245,11 +1223,11 @@ int keys_prepare(stet_archive *a, keys_batch *kb)
 			top = carry <= limit / 2;
 		}
 		if (top) {
-			if ((error = compact_top(a, &kb->top)) < 0)
+			if ((error = compact(a, &kb->top, 1)) < 0)
 				return error;
 			kb->base = m->base_id;
 		} else if (!whole) {
-			if ((error = compact(a, &kb->base)) < 0)
+			if ((error = compact(a, &kb->base, 0)) < 0)
 				return error;
 			m->base_moved = 1;
 		}
