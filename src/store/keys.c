@@ -832,7 +832,6 @@ static int load_cache(stet_archive *a, const char *file, git_oid *behind, int *i
 				snap_drop(&a->keys);
 				goto done;
 			}
-			a->keys.top_id = top;
 			a->keys.nsnap += snap_count(a->keys.top);
 			p += strlen(TOP_MARK) + 17;
 		}
