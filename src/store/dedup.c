@@ -192,6 +192,14 @@ int index_build(stet_archive *a)
 	return error;
 }
 
+/* the snapshots in id order: k 0 the big one, 1 the small one (NULL:
+ * none); *first the id of its first entry */
+static const snap *layer(const stet_archive *a, int k, uint32_t *first)
+{
+	*first = k ? (uint32_t)a->keys.nbase : 0;
+	return k ? a->keys.top : a->keys.snap;
+}
+
 /* the entry of snapshot entry id's posting (taken over on first use), or
  * NULL when that posting is not its own any more (the journal replaced
  * it: its postings are in memory) */
@@ -214,11 +222,15 @@ static int sentence_postings(stet_archive *a, uint64_t s, size_t *count)
 
 	stet_postings_get(a->sentences, s, &n);
 	if (a->keys.snap) {
-		size_t tn = 0;
-		if ((error = snap_sentences(a->keys.snap, s, &ids, &sn)) < 0 ||
-		    (a->keys.top && (error = snap_sentences(a->keys.top, s, &ids, &tn)) < 0))
-			return error;
-		sn += tn;
+		int k;
+		for (k = 0; k < 2; k++) {
+			uint32_t first;
+			const snap *L = layer(a, k, &first);
+			size_t ln = 0;
+			if (L && (error = snap_sentences(L, s, &ids, &ln)) < 0)
+				return error;
+			sn += ln;
+		}
 		if (sn) {
 			int un = counter_get(a->unposted, s);
 			sn -= un > 0 && (size_t)un <= sn ? (size_t)un : 0;
@@ -455,27 +467,30 @@ int find_duplicate(dup_match *m, stet_archive *a, const stet_canon *c, const cha
 	/* exact: the same text (after the harsh normalization); the archive's
 	 * older entry first */
 	{
-		size_t sn = 0, tn = 0;
-		const uint32_t *sids = NULL, *tids = NULL;
+		size_t ln[2] = { 0, 0 };
+		const uint32_t *lids[2] = { NULL, NULL };
+		uint32_t first[2];
+		int k;
 		ids = stet_postings_get(a->exacts, exact64(f->exact), &n);
-		if (a->keys.snap && (error = snap_exacts(a->keys.snap, exact64(f->exact), &sids, &sn)) < 0)
-			return error;
-		if (a->keys.top && (error = snap_exacts(a->keys.top, exact64(f->exact), &tids, &tn)) < 0)
-			return error;
-		if (n + sn + tn && !(list = stet_malloc((n + sn + tn) * sizeof(*list))))
+		for (k = 0; k < 2; k++) {
+			const snap *L = layer(a, k, &first[k]);
+			if (L && (error = snap_exacts(L, exact64(f->exact), &lids[k], &ln[k])) < 0)
+				return error;
+		}
+		if (n + ln[0] + ln[1] && !(list = stet_malloc((n + ln[0] + ln[1]) * sizeof(*list))))
 			return stet_error_oom();
 		/* (taking an entry over adds nothing to the memory's postings:
-		 * ids stays valid); the small snapshot's ids follow the big one's */
-		for (i = 0; i < sn + tn; i++) {
-			keyent *e;
-			uint32_t id = i < sn ? sids[i] : (uint32_t)(tids[i - sn] + a->keys.nbase);
-			if ((error = posting_entry(&e, a, id)) < 0)
-				goto done;
-			if (!e)
-				continue;
-			list[nlist].id = (uint32_t)e->idx;
-			list[nlist++].gid = e->gid;
-		}
+		 * ids stays valid) */
+		for (k = 0; k < 2; k++)
+			for (i = 0; i < ln[k]; i++) {
+				keyent *e;
+				if ((error = posting_entry(&e, a, lids[k][i] + first[k])) < 0)
+					goto done;
+				if (!e)
+					continue;
+				list[nlist].id = (uint32_t)e->idx;
+				list[nlist++].gid = e->gid;
+			}
 		for (i = 0; i < n; i++) {
 			list[nlist].id = ids[i];
 			list[nlist++].gid = a->keys.v[ids[i]]->gid;
@@ -525,7 +540,7 @@ int find_similar(stet_archive *a, const stet_canon *c, const stet_fingerprint *f
 	stet_fp_text self_text;
 	stet_fp_side my_side;
 	const stet_fp_text *mine = prepared;
-	int error = 0;
+	int error = 0, k;
 
 	/* candidates by shared sentences and by simhash. Sentences that are
 	 * boilerplate only make candidates of texts that are nearly all
@@ -533,7 +548,6 @@ int find_similar(stet_archive *a, const stet_canon *c, const stet_fingerprint *f
 	 * cannot pass the verification, which leaves them out */
 	size_t own = 0;
 	cs.n = 0;
-	cs.first = 0;
 	cs.a = a;
 	cs.self = self;
 	cs.error = 0;
@@ -551,34 +565,29 @@ int find_similar(stet_archive *a, const stet_canon *c, const stet_fingerprint *f
 			return error;
 		if (!n || n > CANDIDATE_DF_MAX || (own >= 2 && sentence_df(a, f->sent[i]) >= COMMON_DF))
 			continue;
-		if (a->keys.snap && (error = snap_sentences(a->keys.snap, f->sent[i], &sids, &sn)) < 0)
-			return error;
-		for (j = 0; j < sn; j++) {
-			keyent *e;
-			if ((error = posting_entry(&e, a, sids[j])) < 0)
+		for (k = 0; k < 2; k++) {
+			uint32_t first;
+			const snap *L = layer(a, k, &first);
+			sn = 0;
+			if (L && (error = snap_sentences(L, f->sent[i], &sids, &sn)) < 0)
 				return error;
-			if (e)
-				bump(&cs, e, 1);
-		}
-		sn = 0;
-		if (a->keys.top && (error = snap_sentences(a->keys.top, f->sent[i], &sids, &sn)) < 0)
-			return error;
-		for (j = 0; j < sn; j++) {
-			keyent *e;
-			if ((error = posting_entry(&e, a, (uint32_t)(sids[j] + a->keys.nbase))) < 0)
-				return error;
-			if (e)
-				bump(&cs, e, 1);
+			for (j = 0; j < sn; j++) {
+				keyent *e;
+				if ((error = posting_entry(&e, a, sids[j] + first)) < 0)
+					return error;
+				if (e)
+					bump(&cs, e, 1);
+			}
 		}
 		ids = stet_postings_get(a->sentences, f->sent[i], &n);
 		for (j = 0; j < n; j++)
 			bump(&cs, a->keys.v[ids[j]], 1);
 	}
-	if (!f->too_short && a->keys.snap && (error = snap_sim_query(a->keys.snap, f->simhash, SIMHASH_K, snap_sim_cb, &cs)) < 0)
-		return error;
-	cs.first = (uint32_t)a->keys.nbase;
-	if (!f->too_short && a->keys.top && (error = snap_sim_query(a->keys.top, f->simhash, SIMHASH_K, snap_sim_cb, &cs)) < 0)
-		return error;
+	for (k = 0; k < 2 && !f->too_short; k++) {
+		const snap *L = layer(a, k, &cs.first);
+		if (L && (error = snap_sim_query(L, f->simhash, SIMHASH_K, snap_sim_cb, &cs)) < 0)
+			return error;
+	}
 	if (!f->too_short && (error = stet_simindex_query(a->sim, f->simhash, SIMHASH_K, sim_cb, &cs)) < 0)
 		return error;
 	qsort(cs.v, cs.n, sizeof(cs.v[0]), by_score);

@@ -97,7 +97,6 @@ typedef struct {
 	size_t nbase, nsnap;
 	uint32_t *shadow;
 	uint32_t next_gid;
-	uint64_t base_id; /* the big snapshot, as the journal names it (0: none) */
 	int base_moved; /* this run wrote a new big snapshot: no small one now */
 } keymap;
 

@@ -275,35 +275,42 @@ int keymap_from_snap(keyent **out, keymap *m, uint32_t id)
 	return 0;
 }
 
+/* *id: str's entry (a key, or an article's path) in the small snapshot,
+ * which holds the newer entries, else in the big one; -1 none */
+static int snaps_find(const keymap *m, int (*by)(const snap *, const char *, int64_t *), const char *str, int64_t *id)
+{
+	int error;
+
+	*id = -1;
+	if (m->top && (error = by(m->top, str, id)) < 0)
+		return error;
+	if (*id >= 0) {
+		*id += (int64_t)m->nbase;
+		return 0;
+	}
+	return by(m->snap, str, id);
+}
+
 int keymap_find_key(keyent **out, keymap *m, const char *key)
 {
-	int64_t id = -1;
+	int64_t id;
 	int error;
 
 	if ((*out = keymap_by_key(m, key)) || !m->snap)
 		return 0;
-	/* the small snapshot first: it holds the newer entries */
-	if (m->top && (error = snap_by_key(m->top, key, &id)) < 0)
-		return error;
-	if (id >= 0)
-		id += (int64_t)m->nbase;
-	else if ((error = snap_by_key(m->snap, key, &id)) < 0 || id < 0)
+	if ((error = snaps_find(m, snap_by_key, key, &id)) < 0 || id < 0)
 		return error;
 	return keymap_from_snap(out, m, (uint32_t)id);
 }
 
 int keymap_find_path(keyent **out, keymap *m, const char *path)
 {
-	int64_t id = -1;
+	int64_t id;
 	int error;
 
 	if ((*out = keymap_by_path(m, path)) || !m->snap)
 		return 0;
-	if (m->top && (error = snap_by_path(m->top, path, &id)) < 0)
-		return error;
-	if (id >= 0)
-		id += (int64_t)m->nbase;
-	else if ((error = snap_by_path(m->snap, path, &id)) < 0 || id < 0)
+	if ((error = snaps_find(m, snap_by_path, path, &id)) < 0 || id < 0)
 		return error;
 	if (m->shadow[id]) { /* taken over, and no longer the article there */
 		return 0;
@@ -812,7 +819,6 @@ static int load_cache(stet_archive *a, const char *file, git_oid *behind, int *i
 			snap_drop(&a->keys);
 			goto done;
 		}
-		a->keys.base_id = base;
 		a->keys.nbase = a->keys.nsnap = snap_count(a->keys.snap);
 		p += 17;
 		if (has_top) { /* the small snapshot over it */
@@ -1224,7 +1230,7 @@ int keys_prepare(stet_archive *a, keys_batch *kb)
 		if (top) {
 			if ((error = compact(a, &kb->top, 1)) < 0)
 				return error;
-			kb->base = m->base_id;
+			kb->base = snap_id(m->snap);
 		} else if (!whole) {
 			if ((error = compact(a, &kb->base, 0)) < 0)
 				return error;
