@@ -193,10 +193,12 @@ static int find_string(const snap *s, const uint32_t *table, const char *str, in
 	size_t i, probes = 0;
 	*id = -1;
 	for (i = slot_of(str, s->h->slots); table[i]; i = (i + 1) & (s->h->slots - 1)) {
-		const snap_ent *e;
+		const snap_ent *e = NULL;
 		int error;
-		if (++probes > s->h->slots || (error = snap_get(&e, s, table[i] - 1)) < 0)
-			return probes > s->h->slots ? damaged(s) : error;
+		if (++probes > s->h->slots)
+			return damaged(s);
+		if ((error = snap_get(&e, s, table[i] - 1)) < 0)
+			return error;
 		if (!strcmp(snap_str(s, paths ? e->path : e->key), str) && (!paths || e->kind == KE_ARTICLE)) {
 			*id = table[i] - 1;
 			return 0;
