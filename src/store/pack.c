@@ -23,10 +23,14 @@
  *     the object's size;
  *   - a chain is at most PACK_DEPTH deltas long (git's default), then a
  *     version is stored whole again;
- *   - every object is compressed once, at PACK_LEVEL, a run of whole
- *     paths at a time (a "part": a delta's base is in its own part, so
- *     its distance does not depend on where the part lands); the run's
- *     last checkpoint compresses its parts on two threads.
+ *   - every object goes through zlib once, a run of whole paths at a
+ *     time (a "part": a delta's base is in its own part, so its distance
+ *     does not depend on where the part lands); the run's last checkpoint
+ *     compresses its parts on two threads. Articles and commits are
+ *     compressed at PACK_LEVEL; deltas, trees and objects under
+ *     PACK_MIN_SQUEEZE bytes are stored as they are (zlib level 0,
+ *     store_whole): zlib spends 10-40 us on each object before its first
+ *     byte, and gains little on these.
  *
  * The stream (git's pack format, version 2, SHA-1 trailer) goes to
  * libgit2's indexer as before, a megabyte at a time (its indexer maps
@@ -52,7 +56,8 @@ enum {
 	PACK_DEPTH = 50,        /* git's pack.depth */
 	PACK_LEVEL = 1,         /* zlib: 4.6 % larger than level 6 for the corpus, twice as fast */
 	PACK_CHUNK = 1u << 20,  /* what the indexer is given at a time */
-	PACK_MIN_DELTA = 64     /* smaller objects are stored whole */
+	PACK_MIN_DELTA = 64,    /* smaller objects are stored whole */
+	PACK_MIN_SQUEEZE = 128  /* smaller objects are stored as they are (store_whole) */
 };
 
 typedef struct {
@@ -78,7 +83,7 @@ typedef struct {
 	size_t n;
 	git_odb_backend *objects;
 	stet_buf out;
-	z_stream z;
+	z_stream z, stored; /* PACK_LEVEL, and level 0 (store_whole) */
 	int z_ready;
 	stet_buf zout;  /* an object, compressed */
 	stet_buf delta;
@@ -134,26 +139,37 @@ static int emit(sink *w, const void *data, size_t size, int hash)
 	return 0;
 }
 
-static int deflate_object(part *w, const void *data, size_t size)
+static int deflate_object(part *w, z_stream *z, const void *data, size_t size)
 {
 	int zr;
 
 	if (size > UINT32_MAX) /* zlib counts in unsigned ints */
 		return stet_error_set(STET_ETOOBIG, "packing: an object of %zu bytes is too large", size);
 	stet_buf_clear(&w->zout);
-	if (stet_buf_grow(&w->zout, deflateBound(&w->z, (uLong)size) + 1) < 0)
+	if (stet_buf_grow(&w->zout, deflateBound(z, (uLong)size) + 1) < 0)
 		return stet_error_oom();
-	if (deflateReset(&w->z) != Z_OK)
+	if (deflateReset(z) != Z_OK)
 		return stet_error_set(STET_EIO, "packing: zlib failed to reset");
-	w->z.next_in = (Bytef *)(uintptr_t)data;
-	w->z.avail_in = (uInt)size;
-	w->z.next_out = (Bytef *)w->zout.ptr;
-	w->z.avail_out = (uInt)(w->zout.asize - 1);
-	zr = deflate(&w->z, Z_FINISH);
+	z->next_in = (Bytef *)(uintptr_t)data;
+	z->avail_in = (uInt)size;
+	z->next_out = (Bytef *)w->zout.ptr;
+	z->avail_out = (uInt)(w->zout.asize - 1);
+	zr = deflate(z, Z_FINISH);
 	if (zr != Z_STREAM_END)
 		return stet_error_set(STET_EIO, "packing: zlib failed to compress an object (%d)", zr);
-	w->zout.size = (size_t)(w->z.next_out - (Bytef *)w->zout.ptr);
+	w->zout.size = (size_t)(z->next_out - (Bytef *)w->zout.ptr);
 	return 0;
+}
+
+/* Objects zlib gains little on are stored (zlib level 0): a delta (tens
+ * of bytes), a tree (names and binary ids: 80 % of its size at level 1).
+ * On each object zlib spends 10 to 40 us before its first byte (its
+ * Huffman tables for a block: docs/performance.md), most of a pack's
+ * time when its trees were compressed, and more the larger the archive
+ * (its folders' trees are larger). */
+static int store_whole(int type, size_t size)
+{
+	return type == GIT_OBJECT_OFS_DELTA || type == GIT_OBJECT_TREE || size < PACK_MIN_SQUEEZE;
 }
 
 /* an object's entry: type and size, the base's distance for a delta, the
@@ -182,7 +198,7 @@ static int put_object(part *w, int type, const void *data, size_t size, uint64_t
 		memcpy(h + n, o + p, sizeof(o) - p);
 		n += sizeof(o) - p;
 	}
-	if ((error = deflate_object(w, data, size)) < 0)
+	if ((error = deflate_object(w, store_whole(type, size) ? &w->stored : &w->z, data, size)) < 0)
 		return error;
 	stet_buf_put(&w->out, h, n);
 	stet_buf_put(&w->out, w->zout.ptr, w->zout.size);
@@ -394,6 +410,9 @@ static void compress_part(size_t i, void *payload)
 
 	if (deflateInit(&p->z, PACK_LEVEL) != Z_OK) {
 		p->error = stet_error_oom();
+	} else if (deflateInit(&p->stored, 0) != Z_OK) {
+		deflateEnd(&p->z);
+		p->error = stet_error_oom();
 	} else {
 		p->z_ready = 1;
 		p->error = write_items(p);
@@ -404,8 +423,10 @@ static void compress_part(size_t i, void *payload)
 
 static void part_dispose(part *p)
 {
-	if (p->z_ready)
+	if (p->z_ready) {
 		deflateEnd(&p->z);
+		deflateEnd(&p->stored);
+	}
 	p->z_ready = 0;
 	stet_buf_dispose(&p->out);
 	stet_buf_dispose(&p->zout);

@@ -4,7 +4,9 @@
  * object and the trailer while the pack was written). The versions of a
  * path are deltas of one another: the pack is far smaller than the
  * objects, the newest version of each path is stored whole (also when
- * versions differ at both ends), and no chain is longer than 50 (git verify-pack says, where git is installed). */
+ * versions differ at both ends), and no chain is longer than 50; trees
+ * are stored as they are, articles compressed (git verify-pack says,
+ * where git is installed). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -31,6 +33,7 @@ static git_oid ids[MAXOBJ];
 static char *names[MAXOBJ];
 static size_t nobj, article_bytes;
 static git_oid newest[8]; /* the newest version of each named path */
+static git_oid tree_id;   /* the tree: stored as it is (zlib level 0) */
 static size_t nnewest;
 static int threads; /* pack_write's */
 
@@ -120,6 +123,7 @@ static int setup(void **state)
 			tn += GIT_OID_RAWSZ;
 		}
 		stage(tree, tn, GIT_OBJECT_TREE, "src/2024/01/02");
+		git_oid_cpy(&tree_id, &ids[nobj - 1]);
 		stage(tree, tn, GIT_OBJECT_BLOB, "src/2024/01/02");
 		git_odb_hash(&tid, tree, tn, GIT_OBJECT_TREE);
 		git_oid_tostr(hex, sizeof(hex), &tid);
@@ -223,12 +227,15 @@ static void chains_are_short_and_the_newest_whole(void **state)
 {
 	char pack[256], cmd[400], line[512];
 	FILE *p;
-	int deltas = 0, max_depth = 0, newest_seen = 0;
+	int deltas = 0, max_depth = 0, newest_seen = 0, tree_seen = 0;
+	char tree_hex[GIT_OID_HEXSZ + 1], article_hex[GIT_OID_HEXSZ + 1];
 	size_t i;
 	(void)state;
 	if (system("git --version >/dev/null 2>&1") != 0)
 		skip();
 	the_pack(pack, sizeof(pack));
+	git_oid_tostr(tree_hex, sizeof(tree_hex), &tree_id);
+	git_oid_tostr(article_hex, sizeof(article_hex), &newest[0]);
 	snprintf(cmd, sizeof(cmd), "git verify-pack -v %s 2>&1", pack);
 	assert_non_null(p = popen(cmd, "r"));
 	while (fgets(line, sizeof(line), p)) {
@@ -238,6 +245,14 @@ static void chains_are_short_and_the_newest_whole(void **state)
 		int n = sscanf(line, "%63s %15s %lu %lu %lu %lu %63s", sha, type, &size, &packed, &off, &depth, base);
 		if (n < 5 || strlen(sha) != GIT_OID_HEXSZ)
 			continue;
+		/* a tree is stored as it is: its bytes and zlib's framing (2 + 5 + 4);
+		 * the article (hex text) compressed at level 1, to about half */
+		if (!strcmp(sha, tree_hex)) {
+			assert_true(packed >= size + 11);
+			tree_seen = 1;
+		}
+		if (!strcmp(sha, article_hex))
+			assert_true(packed < size * 3 / 4);
 		if (n == 7) {
 			deltas++;
 			if ((int)depth > max_depth)
@@ -254,6 +269,7 @@ static void chains_are_short_and_the_newest_whole(void **state)
 	}
 	assert_int_equal(pclose(p), 0);
 	assert_int_equal(newest_seen, (int)nnewest);
+	assert_true(tree_seen);
 	/* the older versions: the article's, less a whole copy a chain (127),
 	 * the one changed at both ends (58), big.md's and five.md's (2) */
 	assert_true(deltas >= 127 + 58 + 2);
