@@ -624,9 +624,7 @@ int stet_archive_finish(stet_archive *a)
 	int n = checkpoint(a, 1), error;
 	if (n >= 0 && (error = flush_finish(a)) < 0)
 		return error;
-	if (n >= 0 && a->commits_total > 0) { /* the run wrote packs */
+	if (n >= 0 && a->commits_total > 0) /* the run wrote packs */
 		odb_index_packs(a);
-		odb_merge_packs(a);
-	}
 	return n;
 }

@@ -269,13 +269,8 @@ int odb_packs_changed(stet_archive *a);
 /* write the packs' multi-pack-index when enough packs are not in it yet
  * (at the end of a writing run); a failure is a warning, never an error */
 int odb_index_packs(stet_archive *a);
-/* merge the packs the multi-pack-index does not cover into a geometric
- * progression (merge.c; at the end of a writing run, after the index):
- * the number of packs merged, 0 when none (a failure is a warning) */
-int odb_merge_packs(stet_archive *a);
 /* a writer, under the lock: remove what killed runs left in the object
- * store (libgit2's pack_git2_* files and merge.c's stet_merge_*, unchanged
- * for an hour) */
+ * store (libgit2's pack_git2_* files, unchanged for an hour) */
 void odb_sweep(stet_archive *a);
 /* and the key cache's temporary files (keys.tmp.PID) a killed run left */
 void keys_sweep(stet_archive *a);

@@ -204,26 +204,12 @@ void odb_sweep(stet_archive *a)
 	stet_buf_printf(&dir, "%s/objects/pack", a->commondir);
 	if (stet_buf_check(&dir, "packs") == 0 && (d = opendir(dir.ptr))) {
 		while ((de = readdir(d))) {
-			if (strncmp(de->d_name, "pack_git2_", 10) && strncmp(de->d_name, "stet_merge_", 11))
+			if (strncmp(de->d_name, "pack_git2_", 10))
 				continue;
 			stet_buf_clear(&f);
 			stet_buf_printf(&f, "%s/%s", dir.ptr, de->d_name);
-			if (stet_buf_check(&f, "packs") < 0 || age_of(f.ptr) <= LEFT_AFTER_SECONDS)
-				continue;
-			if (de->d_name[0] == 's') { /* merge.c's folder: its two files */
-				size_t at = f.size;
-				stet_buf_puts(&f, "/merged.pack");
-				if (stet_buf_check(&f, "packs") == 0)
-					unlink(f.ptr);
-				stet_buf_truncate(&f, at);
-				stet_buf_puts(&f, "/merged.idx");
-				if (stet_buf_check(&f, "packs") == 0)
-					unlink(f.ptr);
-				stet_buf_truncate(&f, at);
-				rmdir(f.ptr);
-			} else {
+			if (stet_buf_check(&f, "packs") == 0 && age_of(f.ptr) > LEFT_AFTER_SECONDS)
 				unlink(f.ptr);
-			}
 		}
 		closedir(d);
 	}
