@@ -26,11 +26,11 @@
  *   - every object goes through zlib once, a run of whole paths at a
  *     time (a "part": a delta's base is in its own part, so its distance
  *     does not depend on where the part lands); the run's last checkpoint
- *     compresses its parts on two threads. Articles and commits are
- *     compressed at PACK_LEVEL; deltas, trees and objects under
- *     PACK_MIN_SQUEEZE bytes are stored as they are (zlib level 0,
- *     store_whole): zlib spends 10-40 us on each object before its first
- *     byte, and gains little on these.
+ *     compresses its parts on two threads. Articles and commits (and
+ *     their deltas) are compressed at PACK_LEVEL; trees, their deltas
+ *     and objects under PACK_MIN_SQUEEZE bytes are stored as they are
+ *     (zlib level 0, store_whole): zlib spends 10-40 us on each object
+ *     before its first byte, and gains little on these.
  *
  * The stream (git's pack format, version 2, SHA-1 trailer) goes to
  * libgit2's indexer as before, a megabyte at a time (its indexer maps
@@ -161,20 +161,22 @@ static int deflate_object(part *w, z_stream *z, const void *data, size_t size)
 	return 0;
 }
 
-/* Objects zlib gains little on are stored (zlib level 0): a delta (tens
- * of bytes), a tree (names and binary ids: 80 % of its size at level 1).
- * On each object zlib spends 10 to 40 us before its first byte (its
- * Huffman tables for a block: docs/performance.md), most of a pack's
- * time when its trees were compressed, and more the larger the archive
- * (its folders' trees are larger). */
-static int store_whole(int type, size_t size)
+/* Objects zlib gains little on are stored (zlib level 0): trees and
+ * their deltas (names and binary ids: 80 % of a tree's size at level 1),
+ * and anything under PACK_MIN_SQUEEZE bytes (most deltas of articles).
+ * On each object zlib spends 10 to 40 us before its first byte, whatever
+ * its strategy (docs/performance.md): that was most of a pack's time
+ * with its trees compressed, and more the larger the archive (its
+ * folders' trees are larger). An article's, or a delta of one, of more
+ * than that is text: compressed. */
+static int store_whole(git_object_t kind, size_t size)
 {
-	return type == GIT_OBJECT_OFS_DELTA || type == GIT_OBJECT_TREE || size < PACK_MIN_SQUEEZE;
+	return kind == GIT_OBJECT_TREE || size < PACK_MIN_SQUEEZE;
 }
 
 /* an object's entry: type and size, the base's distance for a delta, the
- * data compressed */
-static int put_object(part *w, int type, const void *data, size_t size, uint64_t base_distance)
+ * data compressed. `kind`: the object's own type (a delta's too) */
+static int put_object(part *w, int type, git_object_t kind, const void *data, size_t size, uint64_t base_distance)
 {
 	unsigned char h[32];
 	size_t n = 0, s = size;
@@ -198,7 +200,7 @@ static int put_object(part *w, int type, const void *data, size_t size, uint64_t
 		memcpy(h + n, o + p, sizeof(o) - p);
 		n += sizeof(o) - p;
 	}
-	if ((error = deflate_object(w, store_whole(type, size) ? &w->stored : &w->z, data, size)) < 0)
+	if ((error = deflate_object(w, store_whole(kind, size) ? &w->stored : &w->z, data, size)) < 0)
 		return error;
 	stet_buf_put(&w->out, h, n);
 	stet_buf_put(&w->out, w->zout.ptr, w->zout.size);
@@ -386,9 +388,9 @@ static int write_items(part *w)
 		    (delta = make_delta(&w->delta, &w->blocks, b.data, b.size, data, size)) < 0) {
 			error = stet_error_oom();
 		} else if (delta) {
-			error = put_object(w, GIT_OBJECT_OFS_DELTA, w->delta.ptr, w->delta.size, at - b.offset);
+			error = put_object(w, GIT_OBJECT_OFS_DELTA, type, w->delta.ptr, w->delta.size, at - b.offset);
 		} else if (!error) {
-			error = put_object(w, type, data, size, 0);
+			error = put_object(w, type, type, data, size, 0);
 		}
 		if (b.data)
 			git_odb_backend_data_free(objects, b.data);

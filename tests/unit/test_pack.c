@@ -5,8 +5,8 @@
  * path are deltas of one another: the pack is far smaller than the
  * objects, the newest version of each path is stored whole (also when
  * versions differ at both ends), and no chain is longer than 50; trees
- * are stored as they are, articles compressed (git verify-pack says,
- * where git is installed). */
+ * are stored as they are, articles and a delta of 2.6 KB of text
+ * compressed (git verify-pack says, where git is installed). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -34,6 +34,7 @@ static char *names[MAXOBJ];
 static size_t nobj, article_bytes;
 static git_oid newest[8]; /* the newest version of each named path */
 static git_oid tree_id;   /* the tree: stored as it is (zlib level 0) */
+static git_oid cut_id;    /* an article's version as a delta of 2.6 KB of text: compressed */
 static size_t nnewest;
 static int threads; /* pack_write's */
 
@@ -97,6 +98,15 @@ static int setup(void **state)
 		stage(text, 65 * (41 + v), GIT_OBJECT_BLOB, "src/2024/01/03/c-3.md");
 	}
 	git_odb_hash(&newest[nnewest++], text, 65 * (41 + v - 1), GIT_OBJECT_BLOB);
+	/* an article whose newer version dropped 40 lines: the older one is
+	 * a delta that inserts them, 2.6 KB of text, compressed */
+	for (i = 0; i < 190; i++)
+		random_line(text + 65 * i, &rng);
+	stage(text, 65 * 190, GIT_OBJECT_BLOB, "src/2024/01/04/d-4.md");
+	git_oid_cpy(&cut_id, &ids[nobj - 1]);
+	memmove(text + 65 * 75, text + 65 * 115, 65 * 75);
+	stage(text, 65 * 150, GIT_OBJECT_BLOB, "src/2024/01/04/d-4.md");
+	git_odb_hash(&newest[nnewest++], text, 65 * 150, GIT_OBJECT_BLOB);
 	/* a second path whose versions have nothing in common: stored whole */
 	for (v = 0; v < 3; v++) {
 		for (i = 0; i < 40; i++)
@@ -227,8 +237,8 @@ static void chains_are_short_and_the_newest_whole(void **state)
 {
 	char pack[256], cmd[400], line[512];
 	FILE *p;
-	int deltas = 0, max_depth = 0, newest_seen = 0, tree_seen = 0;
-	char tree_hex[GIT_OID_HEXSZ + 1], article_hex[GIT_OID_HEXSZ + 1];
+	int deltas = 0, max_depth = 0, newest_seen = 0, tree_seen = 0, cut_seen = 0;
+	char tree_hex[GIT_OID_HEXSZ + 1], article_hex[GIT_OID_HEXSZ + 1], cut_hex[GIT_OID_HEXSZ + 1];
 	size_t i;
 	(void)state;
 	if (system("git --version >/dev/null 2>&1") != 0)
@@ -236,6 +246,7 @@ static void chains_are_short_and_the_newest_whole(void **state)
 	the_pack(pack, sizeof(pack));
 	git_oid_tostr(tree_hex, sizeof(tree_hex), &tree_id);
 	git_oid_tostr(article_hex, sizeof(article_hex), &newest[0]);
+	git_oid_tostr(cut_hex, sizeof(cut_hex), &cut_id);
 	snprintf(cmd, sizeof(cmd), "git verify-pack -v %s 2>&1", pack);
 	assert_non_null(p = popen(cmd, "r"));
 	while (fgets(line, sizeof(line), p)) {
@@ -253,6 +264,13 @@ static void chains_are_short_and_the_newest_whole(void **state)
 		}
 		if (!strcmp(sha, article_hex))
 			assert_true(packed < size * 3 / 4);
+		/* a delta's size here is its own (git verify-pack): 2.6 KB of hex
+		 * lines and the copies, compressed */
+		if (!strcmp(sha, cut_hex)) {
+			assert_int_equal(n, 7);
+			assert_true(size > 2600 && packed < size * 3 / 4);
+			cut_seen = 1;
+		}
 		if (n == 7) {
 			deltas++;
 			if ((int)depth > max_depth)
@@ -270,6 +288,7 @@ static void chains_are_short_and_the_newest_whole(void **state)
 	assert_int_equal(pclose(p), 0);
 	assert_int_equal(newest_seen, (int)nnewest);
 	assert_true(tree_seen);
+	assert_true(cut_seen);
 	/* the older versions: the article's, less a whole copy a chain (127),
 	 * the one changed at both ends (58), big.md's and five.md's (2) */
 	assert_true(deltas >= 127 + 58 + 2);
