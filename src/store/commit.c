@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
+#include <git2/sys/commit.h>
 
 static int checkpoint(stet_archive *a, int wait);
 
@@ -150,39 +151,43 @@ static const char *verb_of(const stet_event *ev)
 static int commit_files(stet_archive *a, upsert *u, size_t nu, const stet_canon *c, const char *source,
 			const char *key, const char *hash, const char *fp, const stet_event *ev)
 {
-	stet_buf msg = STET_BUF_INIT, email = STET_BUF_INIT, dir = STET_BUF_INIT;
-	git_commit *parent = NULL;
-	git_tree *base = NULL, *tree = NULL;
+	stet_buf msg = STET_BUF_INIT, email = STET_BUF_INIT;
 	git_signature *author = NULL, *committer = NULL;
-	git_tree_update upd[2];
+	tree_put puts[2];
+	tree_written *written = NULL;
+	size_t nwritten = 0;
 	git_oid tree_id, commit_id;
 	long long when = a->run_time, t;
 	const char *slash;
-	size_t i;
+	size_t i, w;
 	int error;
 
+	if (nu > 2)
+		return stet_error_set(STET_EUSAGE, "commit_files: %zu files", nu);
 	for (i = 0; i < nu; i++)
 		if ((error = stet_buf_check(&u[i].content, u[i].path)) < 0 ||
 		    (error = git_blob_create_from_buffer(&u[i].blob, a->repo, u[i].content.ptr, u[i].content.size)) < 0) {
 			error = error == STET_ENOMEM ? error : stet_git_error(error, u[i].path);
 			goto done;
 		}
-	if ((error = git_commit_lookup(&parent, a->repo, &a->tip)) < 0 || (error = git_commit_tree(&base, parent)) < 0) {
-		error = stet_git_error(error, "reading main");
-		goto done;
+	/* the parent's tree: known from the last commit, else read once */
+	if (a->have_tip && !git_oid_equal(&a->tip_tree_of, &a->tip)) {
+		git_commit *parent = NULL;
+		if ((error = git_commit_lookup(&parent, a->repo, &a->tip)) < 0) {
+			error = stet_git_error(error, "reading main");
+			goto done;
+		}
+		git_oid_cpy(&a->tip_tree, git_commit_tree_id(parent));
+		git_oid_cpy(&a->tip_tree_of, &a->tip);
+		git_commit_free(parent);
 	}
-	memset(upd, 0, sizeof(upd));
 	for (i = 0; i < nu; i++) {
-		upd[i].action = GIT_TREE_UPDATE_UPSERT;
-		git_oid_cpy(&upd[i].id, &u[i].blob);
-		upd[i].filemode = GIT_FILEMODE_BLOB;
-		upd[i].path = u[i].path;
+		puts[i].path = u[i].path;
+		git_oid_cpy(&puts[i].blob, &u[i].blob);
 	}
-	if ((error = git_tree_create_updated(&tree_id, a->repo, base, nu, upd)) < 0 ||
-	    (error = git_tree_lookup(&tree, a->repo, &tree_id)) < 0) {
-		error = stet_git_error(error, u[0].path);
+	if ((error = tree_put_files(&tree_id, &written, &nwritten, a->odb, a->have_tip ? &a->tip_tree : NULL, puts,
+				    nu)) < 0)
 		goto done;
-	}
 	/* the article's own time: published for a new one, modified for an edit */
 	if (ev->verdict == STET_V_REVISION && c->modified && stet_canon_date_epoch(&t, c->modified) == 0)
 		when = t;
@@ -216,47 +221,47 @@ static int commit_files(stet_archive *a, upsert *u, size_t nu, const stet_canon 
 	if ((error = stet_buf_check(&msg, "commit message")) < 0)
 		goto done;
 	{
-		const git_commit *parents[1] = { parent };
-		if ((error = git_commit_create(&commit_id, a->repo, NULL, author, committer, "UTF-8", msg.ptr, tree, 1,
-					       parents)) < 0) {
+		const git_oid *parents[1] = { &a->tip };
+		if ((error = git_commit_create_from_ids(&commit_id, a->repo, NULL, author, committer, "UTF-8", msg.ptr,
+							&tree_id, a->have_tip ? 1 : 0, parents)) < 0) {
 			error = stet_git_error(error, u[0].path);
 			goto done;
 		}
 	}
-	/* stage for the pack: the blobs, every tree on their paths, the commit */
+	/* stage for the pack: the root tree, then each file and the trees on
+	 * its path from the top (the trees tree_put_files wrote) */
 	if ((error = track(a, &tree_id, "")) < 0)
 		goto done;
 	for (i = 0; i < nu; i++) {
 		if ((error = track(a, &u[i].blob, u[i].path)) < 0 || (error = note_changed(a, u[i].path)) < 0)
 			goto done;
 		for (slash = strchr(u[i].path, '/'); slash; slash = strchr(slash + 1, '/')) {
-			git_tree_entry *te = NULL;
-			stet_buf_clear(&dir);
-			stet_buf_put(&dir, u[i].path, (size_t)(slash - u[i].path));
-			if ((error = stet_buf_check(&dir, "path")) < 0)
+			size_t dl = (size_t)(slash - u[i].path);
+			for (w = 0; w < nwritten; w++)
+				if (strlen(written[w].dir) == dl && !memcmp(written[w].dir, u[i].path, dl))
+					break;
+			if (w == nwritten) {
+				error = stet_error_set(STET_ECORRUPT, "the tree of '%.*s' was not written", (int)dl, u[i].path);
 				goto done;
-			if (git_tree_entry_bypath(&te, tree, dir.ptr) == 0) {
-				error = track(a, git_tree_entry_id(te), dir.ptr);
-				git_tree_entry_free(te);
-				if (error < 0)
-					goto done;
 			}
+			if ((error = track(a, &written[w].id, written[w].dir)) < 0)
+				goto done;
 		}
 	}
 	if ((error = track(a, &commit_id, NULL)) < 0)
 		goto done;
 	git_oid_cpy(&a->tip, &commit_id);
+	git_oid_cpy(&a->tip_tree, &tree_id);
+	git_oid_cpy(&a->tip_tree_of, &commit_id);
+	a->have_tip = 1;
 	if (a->commits_since_checkpoint++ == 0 && a->commits_total == 0)
 		error = flush_prefetch(a);
 done:
 	git_signature_free(author);
 	git_signature_free(committer);
-	git_tree_free(tree);
-	git_tree_free(base);
-	git_commit_free(parent);
+	tree_written_free(written, nwritten);
 	stet_buf_dispose(&msg);
 	stet_buf_dispose(&email);
-	stet_buf_dispose(&dir);
 	return error;
 }
 

@@ -144,6 +144,7 @@ struct stet_archive {
 	/* state */
 	keymap keys;
 	git_oid tip;       /* the last commit of the run (or main's) */
+	git_oid tip_tree, tip_tree_of; /* tip's tree, known when tip_tree_of is tip */
 	git_oid main_at;   /* main on disk: as the run found it, then where its last checkpoint put it */
 	int have_tip;
 	git_oid *pending;  /* objects written since the last checkpoint */
@@ -261,6 +262,22 @@ struct stet_prepared {
 	int have_text;
 	char hash[33]; /* canon_hash with the source put will use */
 };
+
+/* a commit's tree (tree.c): base (NULL: empty) with files put, every
+ * changed tree written to odb; written: each of them with its folder
+ * ("" the root), bottom up, the root last */
+#define TREE_MAX_DEPTH 32
+typedef struct {
+	const char *path; /* "source/2024/01/02/title-h.md" */
+	git_oid blob;
+} tree_put;
+typedef struct {
+	char *dir;
+	git_oid id;
+} tree_written;
+int tree_put_files(git_oid *root, tree_written **written, size_t *nwritten, git_odb *odb, const git_oid *base,
+		   const tree_put *puts, size_t n);
+void tree_written_free(tree_written *w, size_t n);
 
 /* the object store of a writing run (odb.c): a->odb, set as the
  * repository's; the packs are re-read only after odb_packs_changed */
