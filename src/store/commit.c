@@ -164,9 +164,12 @@ static int commit_files(stet_archive *a, upsert *u, size_t nu, const stet_canon 
 
 	if (nu > 2)
 		return stet_error_set(STET_EUSAGE, "commit_files: %zu files", nu);
+	/* the files' blobs, written straight to the object store (libgit2's
+	 * blob functions copy the data once more through a write stream) */
 	for (i = 0; i < nu; i++)
 		if ((error = stet_buf_check(&u[i].content, u[i].path)) < 0 ||
-		    (error = git_blob_create_from_buffer(&u[i].blob, a->repo, u[i].content.ptr, u[i].content.size)) < 0) {
+		    (error = git_odb_write(&u[i].blob, a->odb, u[i].content.ptr, u[i].content.size, GIT_OBJECT_BLOB)) <
+			    0) {
 			error = error == STET_ENOMEM ? error : stet_git_error(error, u[i].path);
 			goto done;
 		}
