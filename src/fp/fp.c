@@ -9,6 +9,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
 #include <utf8proc.h>
 #include <xxhash.h>
@@ -233,22 +234,46 @@ double stet_fp_similarity(const stet_tokens *a, const stet_tokens *b, int k)
 
 /* ---- simhash, sentences, overlap ---- */
 
+/* byte i of spread[x] is bit i of x: eight bits counted at once, a byte
+ * each (flushed before a byte can overflow) */
+static uint64_t spread[256];
+static pthread_once_t spread_once = PTHREAD_ONCE_INIT;
+
+static void spread_init(void)
+{
+	unsigned x, i;
+	for (x = 0; x < 256; x++)
+		for (i = 0; i < 8; i++)
+			spread[x] |= (uint64_t)((x >> i) & 1) << (8 * i);
+}
+
 uint64_t stet_fp_simhash(const stet_tokens *t)
 {
-	int votes[64] = { 0 };
-	size_t i, j, n = t->n >= 3 ? t->n - 2 : 0;
+	size_t ones[64] = { 0 }; /* shingles with each bit set */
+	uint64_t acc[8];
+	size_t i, j, n = t->n >= 3 ? t->n - 2 : 0, pending = 0;
 	uint64_t out = 0;
-	int b;
+	int b, k;
 
+	pthread_once(&spread_once, spread_init);
+	memset(acc, 0, sizeof(acc));
 	for (i = 0; i < n; i++) {
 		uint64_t h = 0x9E3779B97F4A7C15ull;
 		for (j = i; j < i + 3; j++)
 			h = XXH3_64bits_withSeed(&t->v[j], sizeof(t->v[j]), h);
-		for (b = 0; b < 64; b++)
-			votes[b] += (h >> b) & 1 ? 1 : -1;
+		for (k = 0; k < 8; k++)
+			acc[k] += spread[(h >> (8 * k)) & 0xff];
+		if (++pending == 255 || i + 1 == n) {
+			for (k = 0; k < 8; k++)
+				for (b = 0; b < 8; b++)
+					ones[8 * k + b] += (acc[k] >> (8 * b)) & 0xff;
+			memset(acc, 0, sizeof(acc));
+			pending = 0;
+		}
 	}
+	/* a bit is set when more shingles vote for it than against */
 	for (b = 0; b < 64; b++)
-		if (votes[b] > 0)
+		if (2 * ones[b] > n)
 			out |= 1ull << b;
 	return out;
 }

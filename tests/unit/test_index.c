@@ -5,11 +5,14 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <xxhash.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "stet/stet.h"
 #include "xorshift.h"
+
+#define SIMHASH_OF_STORY 0x68046cf7058994c5ull
 
 static uint64_t rng = 88172645463325252ull;
 static uint64_t next(void) { return xorshift64(&rng); }
@@ -92,6 +95,51 @@ static const char *story =
 	"\"We expected half that,\" Ruiz said.\n"
 	"The board will add a second boat in August if demand holds.\n\n"
 	"Tickets cost 2.50 dollars, as before, and the first boat leaves at 6.30 in the morning on weekdays.\n";
+
+/* the simhash as docs/format.md defines it: each 3-token shingle's hash
+ * votes +1 or -1 on each of 64 bits */
+static uint64_t simhash_by_votes(const stet_tokens *t)
+{
+	int votes[64] = { 0 };
+	size_t i, j, n = t->n >= 3 ? t->n - 2 : 0;
+	uint64_t out = 0;
+	int b;
+	for (i = 0; i < n; i++) {
+		uint64_t h = 0x9E3779B97F4A7C15ull;
+		for (j = i; j < i + 3; j++)
+			h = XXH3_64bits_withSeed(&t->v[j], sizeof(t->v[j]), h);
+		for (b = 0; b < 64; b++)
+			votes[b] += (h >> b) & 1 ? 1 : -1;
+	}
+	for (b = 0; b < 64; b++)
+		if (votes[b] > 0)
+			out |= 1ull << b;
+	return out;
+}
+
+static void test_fp__simhash_is_the_vote(void **state)
+{
+	uint64_t seed = 0x51ba5;
+	uint64_t v[1400];
+	stet_tokens t;
+	stet_fingerprint f;
+	size_t n, i;
+	(void)state;
+	/* lengths across the counters' flush every 255 shingles; few
+	 * distinct tokens too, so that votes tie, and one token repeated, so
+	 * that every shingle votes the same */
+	for (n = 0; n < 1400; n += 1 + n / 8) {
+		for (i = 0; i < n; i++)
+			v[i] = n % 2 ? 7 : n % 3 ? xorshift64(&seed) : xorshift64(&seed) % 3;
+		t.v = v;
+		t.n = n;
+		assert_true(stet_fp_simhash(&t) == simhash_by_votes(&t));
+	}
+	/* pinned (docs/format.md, fingerprint version 1) */
+	assert_int_equal(stet_fp_compute(&f, story), 0);
+	assert_true(f.simhash == SIMHASH_OF_STORY);
+	stet_fp_dispose(&f);
+}
 
 static void test_fp__simhash_is_near_for_edits(void **state)
 {
@@ -197,6 +245,7 @@ int main(void)
 		cmocka_unit_test(test_index__simhash_matches_brute_force),
 		cmocka_unit_test(test_index__postings),
 		cmocka_unit_test(test_fp__simhash_is_near_for_edits),
+		cmocka_unit_test(test_fp__simhash_is_the_vote),
 		cmocka_unit_test(test_fp__exact_ignores_spacing_and_punctuation),
 		cmocka_unit_test(test_fp__overlap_leaves_boilerplate_out),
 		cmocka_unit_test(test_fp__overlap_counts_are_exact),
