@@ -215,15 +215,25 @@ done:
 	return error;
 }
 
+/* all of fd: a file's size at once (and a little more, to see its end),
+ * else 64 KiB at a time; more than STET_INPUT_MAX bytes is an error */
 static int read_all(stet_buf *out, int fd, const char *name)
 {
+	struct stat st;
+	size_t step = 65536;
+
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= 0 &&
+	    (unsigned long long)st.st_size <= STET_INPUT_MAX)
+		step = (size_t)st.st_size + 64;
 	for (;;) {
 		ssize_t r;
-		if (stet_buf_grow(out, 65536) < 0) {
-			if (out->failed == 2)
-				return stet_error_set(STET_ETOOBIG, "%s: larger than the limit of %u bytes", name,
-						      STET_INPUT_MAX);
-			return stet_error_oom();
+		if (out->size > STET_INPUT_MAX)
+			return stet_error_set(STET_ETOOBIG, "%s: larger than the limit of %u bytes", name,
+					      STET_INPUT_MAX);
+		if (out->asize == 0 || out->asize - out->size - 1 == 0) {
+			size_t grow = step < STET_INPUT_MAX + 1 - out->size ? step : STET_INPUT_MAX + 1 - out->size;
+			if (stet_buf_grow(out, grow) < 0)
+				return stet_error_oom();
 		}
 		r = read(fd, out->ptr + out->size, out->asize - out->size - 1);
 		if (r < 0) {
@@ -235,6 +245,7 @@ static int read_all(stet_buf *out, int fd, const char *name)
 			return 0;
 		out->size += (size_t)r;
 		out->ptr[out->size] = '\0';
+		step = 65536;
 	}
 }
 
@@ -244,7 +255,7 @@ int stet_input_read_fd(stet_article **out, const char *name, int fd)
 	int error;
 
 	*out = NULL;
-	stet_buf_init(&b, STET_INPUT_MAX);
+	stet_buf_init(&b, STET_INPUT_MAX + 1); /* one byte more says it is too big */
 	if ((error = read_all(&b, fd, name)) == 0)
 		error = stet_input_read(out, name, b.ptr, b.size);
 	stet_buf_dispose(&b);

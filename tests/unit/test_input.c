@@ -8,6 +8,8 @@
 #include <iconv.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "stet/stet.h"
 
@@ -130,6 +132,63 @@ static void test_input__too_big(void **state)
 	assert_int_equal(stet_input_read(&a, "big", "x", (size_t)STET_INPUT_MAX + 1), STET_ETOOBIG);
 }
 
+/* a file of n bytes that are not text, read through its descriptor */
+static int read_sized(size_t n, int pipe_it)
+{
+	char name[] = "/tmp/stet-test-big.XXXXXX";
+	stet_article *a = NULL;
+	char *text = malloc(n);
+	int fd = mkstemp(name), error, p[2];
+	pid_t pid = 0;
+
+	assert_non_null(text);
+	assert_true(fd >= 0);
+	memset(text, 0xFF, n); /* read whole, then refused as not text: quick */
+	if (pipe_it) {
+		/* standard input is a pipe: no size to go by */
+		assert_int_equal(pipe(p), 0);
+		if ((pid = fork()) == 0) {
+			size_t done = 0;
+			close(p[0]);
+			while (done < n) {
+				ssize_t w = write(p[1], text + done, n - done);
+				if (w <= 0)
+					_exit(1);
+				done += (size_t)w;
+			}
+			_exit(0);
+		}
+		close(p[1]);
+		close(fd);
+		fd = p[0];
+	} else {
+		assert_int_equal(write(fd, text, n), (ssize_t)n);
+		assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	}
+	error = stet_input_read_fd(&a, "big.txt", fd);
+	close(fd);
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+	unlink(name);
+	free(text);
+	stet_article_free(a);
+	return error;
+}
+
+/* the limit is the limit, however the bytes arrive: a file just under it
+ * is read to its end and judged on what it holds (it was refused as too
+ * big while the buffer grew by 64 KiB past it) */
+static void test_input__limit_through_a_descriptor(void **state)
+{
+	(void)state;
+	assert_int_equal(read_sized(STET_INPUT_MAX - 1000, 0), STET_EINVALID);
+	assert_non_null(strstr(stet_error_last(), "neither UTF-8 text nor an HTML page"));
+	assert_int_equal(read_sized(STET_INPUT_MAX, 1), STET_EINVALID);
+	assert_int_equal(read_sized((size_t)STET_INPUT_MAX + 1, 0), STET_ETOOBIG);
+	assert_non_null(strstr(stet_error_last(), "big.txt: larger than the limit of"));
+	assert_int_equal(read_sized((size_t)STET_INPUT_MAX + 1, 1), STET_ETOOBIG);
+}
+
 static void test_input__page_metadata(void **state)
 {
 	stet_article *a = read_ok(
@@ -229,6 +288,7 @@ int main(void)
 		cmocka_unit_test(test_input__yaml_alias_bomb_is_harmless),
 		cmocka_unit_test(test_input__nul_and_empty_and_invalid_utf8),
 		cmocka_unit_test(test_input__too_big),
+		cmocka_unit_test(test_input__limit_through_a_descriptor),
 		cmocka_unit_test(test_input__page_metadata),
 		cmocka_unit_test(test_input__gbk_page_is_decoded),
 		cmocka_unit_test(test_input__big5_and_shift_jis),
