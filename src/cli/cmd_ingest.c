@@ -5,6 +5,8 @@
  */
 #include "cli.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -118,6 +120,31 @@ static void progress(size_t done, size_t total, int final)
 	fflush(stderr);
 }
 
+/* the archive opened on a thread of its own while the first batch is
+ * canonicalized: at 1,000,000 articles opening it is 0.05-0.1 s of
+ * reading the multi-pack-index and the key cache on one core, with the
+ * other idle */
+typedef struct {
+	const char *dir;
+	double wait;
+	stet_archive *a;
+	char *error; /* its message (the error is the opening thread's) */
+	atomic_int done;
+} opener;
+
+static void *open_archive(void *p)
+{
+	opener *o = p;
+	if (stet_archive_open(&o->a, o->dir, 1, o->wait) < 0) {
+		const char *m = stet_error_last();
+		o->error = strdup(m && *m ? m : stet_error_name(stet_error_code()));
+		if (!o->error)
+			o->error = (char *)"out of memory";
+	}
+	atomic_store(&o->done, 1);
+	return NULL;
+}
+
 /* a finished run's archive, freed by the process's exit (below) */
 static stet_archive *volatile finished; /* volatile: a store never read is not dropped */
 
@@ -131,6 +158,9 @@ int cmd_ingest(cli_ctx *ctx, int argc, char **argv)
 	stet_archive *a = NULL;
 	stet_buf lines = STET_BUF_INIT, line = STET_BUF_INIT;
 	struct timespec t0, t1;
+	opener op = { 0 };
+	pthread_t opening;
+	int joinable = 0;
 
 	for (i = 1; i < argc; i++) {
 		if (cli_is_help(argv[i])) {
@@ -180,14 +210,14 @@ int cmd_ingest(cli_ctx *ctx, int argc, char **argv)
 		else if (argv[i][0] != '-')
 			stet_input_walk(argv[i], add_path, add_error, &inputs);
 	}
-	if (stet_archive_open(&a, dir, 1, wait) < 0) {
-		cli_lib_error();
-		rc = EXIT_FAIL;
-		goto done;
-	}
-	warned = cli_warnings(a, 0);
-	tty = isatty(STDERR_FILENO) && !json;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	op.dir = dir;
+	op.wait = wait;
+	if (pthread_create(&opening, NULL, open_archive, &op) != 0)
+		open_archive(&op); /* no thread: here, first */
+	else
+		joinable = 1;
+	tty = isatty(STDERR_FILENO) && !json;
 	for (k = 0; k < inputs.n && !stop;) {
 		/* a batch: canonicalize and observe every input first, so that
 		 * sentences many of them share are known as boilerplate before
@@ -215,9 +245,40 @@ int cmd_ingest(cli_ctx *ctx, int argc, char **argv)
 			goto done;
 		}
 		/* read, canonicalize and fingerprint on both cores, then observe
-		 * in order */
-		stet_canon_files(canons, errors, (const char *const *)inputs.v + start, end - start, cli_threads());
-		stet_archive_prepare(preps, canons, end - start, source, cli_threads());
+		 * in order; while the archive opens, a slice at a time, so that
+		 * an archive that cannot be opened (locked, say) stops the run
+		 * soon */
+		for (q = start; q < end;) {
+			size_t n = atomic_load(&op.done) ? end - q : end - q < 256 ? end - q : 256;
+			if (atomic_load(&op.done) && op.error)
+				break;
+			stet_canon_files(canons + (q - start), errors + (q - start),
+					 (const char *const *)inputs.v + q, n, cli_threads());
+			q += n;
+		}
+		if (q == end)
+			stet_archive_prepare(preps, canons, end - start, source, cli_threads());
+		if (joinable) {
+			pthread_join(opening, NULL);
+			joinable = 0;
+		}
+		if (!a && !op.error) {
+			a = op.a;
+			warned = cli_warnings(a, 0);
+		}
+		if (op.error) {
+			cli_error("%s", op.error);
+			for (q = start; q < end; q++) {
+				stet_canon_free(canons[q - start]);
+				stet_prepared_free(preps[q - start]);
+				free(errors[q - start]);
+			}
+			free(canons);
+			free(errors);
+			free(preps);
+			rc = EXIT_FAIL;
+			goto done;
+		}
 		for (q = start; q < end; q++) {
 			if (inputs.v[q][0] == '\x01' || !canons[q - start])
 				continue;
@@ -294,6 +355,17 @@ int cmd_ingest(cli_ctx *ctx, int argc, char **argv)
 		free(preps);
 		k = end;
 	}
+	if (joinable) { /* no input to canonicalize meanwhile */
+		pthread_join(opening, NULL);
+		joinable = 0;
+		a = op.a;
+		if (op.error) {
+			cli_error("%s", op.error);
+			rc = EXIT_FAIL;
+			goto done;
+		}
+		warned = cli_warnings(a, 0);
+	}
 	if (tty)
 		progress(inputs.n, inputs.n, 1);
 	if (stet_archive_finish(a) < 0) {
@@ -327,6 +399,12 @@ int cmd_ingest(cli_ctx *ctx, int argc, char **argv)
 	finished = a;
 	a = NULL;
 done:
+	if (joinable) /* failed before its first batch: the archive opened meanwhile is closed */
+		pthread_join(opening, NULL);
+	if (op.a && op.a != a && op.a != finished)
+		stet_archive_free(op.a);
+	if (op.error && op.error != (char *)"out of memory")
+		free(op.error);
 	stet_archive_free(a);
 	for (k = 0; k < inputs.n; k++)
 		free(inputs.v[k]);
