@@ -112,6 +112,13 @@ t "a second run fails at once while the first holds the lock" sh -c '
 	exec 9>"$2/.git/stet/lock"; flock 9; echo 424242 >&9
 	"$1" -C "$2" ingest "$3" 2>"$4/lk"; rc=$?
 	[ $rc = 1 ] && grep -q "archive is locked by pid 424242" "$4/lk"' _ "$STET" "$A" "$TMP/run1" "$TMP"
+t "a locked archive stops a run of many inputs too, before any is judged" sh -c '
+	mkdir -p "$4/many" && for i in $(seq 600); do sed "s/^title: .*/title: Many $i/" "$5/hexo-library.md" > "$4/many/m$i.md"; done
+	before=$(git -C "$2" rev-parse main)
+	exec 9>"$2/.git/stet/lock"; flock 9; echo 424242 >&9
+	"$1" -C "$2" ingest --json "$4/many" >"$4/lk3.out" 2>"$4/lk3"; rc=$?
+	[ $rc = 1 ] && grep -q "archive is locked by pid 424242" "$4/lk3" && [ ! -s "$4/lk3.out" ] &&
+	[ "$(git -C "$2" rev-parse main)" = "$before" ]' _ "$STET" "$A" "$TMP/run1" "$TMP" "$EX"
 t "--wait waits for the lock, then runs" sh -c '
 	( exec 9>"$2/.git/stet/lock"; flock 9; sleep 1 ) &
 	sleep 0.3
