@@ -28,6 +28,8 @@ typedef struct {
 	size_t first; /* the first put that names it */
 	size_t *puts; /* a folder: the puts below it */
 	size_t nputs;
+	git_oid base; /* a folder: its old tree, if has_base */
+	int has_base;
 } newent;
 
 /* one entry of a raw tree: "<octal mode> <name>\0<20-byte id>" */
@@ -131,6 +133,8 @@ static int gather(ctx *x, newent *ne, size_t *nne, const char *data, size_t size
 		  size_t depth)
 {
 	size_t i, j, n = 0, skip = x->dir.size ? x->dir.size + 1 : 0;
+	const char *p, *end = data + size;
+	rawent e;
 	int error = 0;
 
 	for (i = 0; i < nputs; i++) {
@@ -151,11 +155,9 @@ static int gather(ctx *x, newent *ne, size_t *nne, const char *data, size_t size
 				return stet_error_oom();
 			n++;
 		} else if (ne[j].is_tree != (slash != NULL)) {
-			*nne = n;
 			return stet_error_set(STET_EINVALID, "cannot put '%s' in the archive: '%.*s' is both a file and a folder",
 					      x->puts[puts[i]].path, (int)len, rest);
 		} else if (!slash) {
-			*nne = n;
 			return stet_error_set(STET_EINVALID, "cannot put '%s' in the archive twice in one commit",
 					      x->puts[puts[i]].path);
 		}
@@ -165,18 +167,12 @@ static int gather(ctx *x, newent *ne, size_t *nne, const char *data, size_t size
 			git_oid_cpy(&ne[j].id, &x->puts[puts[i]].blob);
 	}
 	*nne = n;
-	for (j = 0; j < n && !error; j++) {
-		const git_oid *sub = NULL;
-		git_oid subid;
-		const char *p = data, *end = data + size;
-		size_t keep = x->dir.size;
-		rawent e;
-		/* the same name in the old tree: a folder is built on it; a file
-		 * never replaces a folder, nor a folder a file */
-		while (p < end && !error) {
-			if ((error = raw_next(&e, data, p, end, DIR_NAME(x))) < 0)
-				break;
-			p += e.len;
+	/* the same names in the old tree: a folder is built on its old tree;
+	 * a file never replaces a folder, nor a folder a file */
+	for (p = data; p < end && !error; p += e.len) {
+		if ((error = raw_next(&e, data, p, end, DIR_NAME(x))) < 0)
+			break;
+		for (j = 0; j < n && !error; j++) {
 			if (e.namelen != ne[j].len || memcmp(e.name, ne[j].name, e.namelen))
 				continue;
 			if (IS_TREE_MODE(e.mode) != ne[j].is_tree)
@@ -184,18 +180,20 @@ static int gather(ctx *x, newent *ne, size_t *nne, const char *data, size_t size
 						       x->puts[ne[j].first].path, x->dir.ptr, x->dir.size ? "/" : "",
 						       (int)e.namelen, e.name, IS_TREE_MODE(e.mode) ? "folder" : "file");
 			else if (ne[j].is_tree) {
-				memcpy(subid.id, e.id, GIT_OID_RAWSZ);
-				sub = &subid;
+				memcpy(ne[j].base.id, e.id, GIT_OID_RAWSZ);
+				ne[j].has_base = 1;
 			}
-			break;
 		}
-		if (error || !ne[j].is_tree)
+	}
+	for (j = 0; j < n && !error; j++) {
+		size_t keep = x->dir.size;
+		if (!ne[j].is_tree)
 			continue;
 		if (x->dir.size)
 			stet_buf_putc(&x->dir, '/');
 		stet_buf_put(&x->dir, ne[j].name, ne[j].len);
 		if ((error = stet_buf_check(&x->dir, "tree path")) == 0)
-			error = build(x, sub, ne[j].puts, ne[j].nputs, depth + 1, &ne[j].id);
+			error = build(x, ne[j].has_base ? &ne[j].base : NULL, ne[j].puts, ne[j].nputs, depth + 1, &ne[j].id);
 		stet_buf_truncate(&x->dir, keep);
 	}
 	return error;
