@@ -128,7 +128,8 @@ typedef struct {
 	const char *dir;
 	double wait;
 	stet_archive *a;
-	char *error; /* its message (the error is the opening thread's) */
+	int failed;
+	char error[4352]; /* its message (the error is the opening thread's) */
 	atomic_int done;
 } opener;
 
@@ -137,9 +138,8 @@ static void *open_archive(void *p)
 	opener *o = p;
 	if (stet_archive_open(&o->a, o->dir, 1, o->wait) < 0) {
 		const char *m = stet_error_last();
-		o->error = strdup(m && *m ? m : stet_error_name(stet_error_code()));
-		if (!o->error)
-			o->error = (char *)"out of memory";
+		o->failed = 1;
+		snprintf(o->error, sizeof(o->error), "%s", m && *m ? m : stet_error_name(stet_error_code()));
 	}
 	atomic_store(&o->done, 1);
 	return NULL;
@@ -250,7 +250,7 @@ int cmd_ingest(cli_ctx *ctx, int argc, char **argv)
 		 * soon */
 		for (q = start; q < end;) {
 			size_t n = atomic_load(&op.done) ? end - q : end - q < 256 ? end - q : 256;
-			if (atomic_load(&op.done) && op.error)
+			if (atomic_load(&op.done) && op.failed)
 				break;
 			stet_canon_files(canons + (q - start), errors + (q - start),
 					 (const char *const *)inputs.v + q, n, cli_threads());
@@ -262,11 +262,11 @@ int cmd_ingest(cli_ctx *ctx, int argc, char **argv)
 			pthread_join(opening, NULL);
 			joinable = 0;
 		}
-		if (!a && !op.error) {
+		if (!a && !op.failed) {
 			a = op.a;
 			warned = cli_warnings(a, 0);
 		}
-		if (op.error) {
+		if (op.failed) {
 			cli_error("%s", op.error);
 			for (q = start; q < end; q++) {
 				stet_canon_free(canons[q - start]);
@@ -359,7 +359,7 @@ int cmd_ingest(cli_ctx *ctx, int argc, char **argv)
 		pthread_join(opening, NULL);
 		joinable = 0;
 		a = op.a;
-		if (op.error) {
+		if (op.failed) {
 			cli_error("%s", op.error);
 			rc = EXIT_FAIL;
 			goto done;
@@ -403,8 +403,6 @@ done:
 		pthread_join(opening, NULL);
 	if (op.a && op.a != a && op.a != finished)
 		stet_archive_free(op.a);
-	if (op.error && op.error != (char *)"out of memory")
-		free(op.error);
 	stet_archive_free(a);
 	for (k = 0; k < inputs.n; k++)
 		free(inputs.v[k]);
