@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +27,10 @@
 #include <xxhash.h>
 
 #define SNAP_MAGIC "stetsnp1"
-#define SNAP_VERSION 2 /* 2: the header counts dead bytes (merged snapshots); 1 is read as 0 dead */
+/* 2: the header counts dead bytes (merged snapshots); 1 is read as 0 dead.
+ * 3: the string tables keep a tag of each string's hash beside its entry,
+ * and the sentence postings a 16-bit tag of each key (below, "Tags") */
+#define SNAP_VERSION 3
 #define SNAP_ENDIAN 0x01020304u
 
 typedef struct {
@@ -45,7 +49,14 @@ typedef struct {
 	uint32_t sbits, xbits; /* directory bits of the sentence and exact postings */
 	section sec[S_COUNT];
 	uint64_t dead; /* bytes of strings and numbers no entry refers to (version 2) */
+	section stag;  /* the sentence keys' tags (version 3) */
 } header;
+
+/* the header's size as a version wrote it */
+static size_t header_size(uint32_t version)
+{
+	return version >= 3 ? sizeof(header) : offsetof(header, stag);
+}
 
 struct snap {
 	unsigned char *map;
@@ -54,7 +65,9 @@ struct snap {
 	const snap_ent *ent;
 	const char *str;
 	const uint64_t *num;
-	const uint32_t *bykey, *bypath;
+	const uint32_t *bykey, *bypath; /* slots of `stride` words: entry + 1, and the tag (version 3) */
+	unsigned stride;
+	const uint16_t *stag; /* NULL before version 3 */
 	const uint64_t *skey, *xkey, *simfp[4];
 	const uint32_t *sid, *sdir, *xid, *xdir, *simid[4], *simdir[4];
 	uint64_t nstr, nnum, nsent, nexact, nsim[4], dead;
@@ -62,10 +75,24 @@ struct snap {
 	char *file;
 };
 
-static size_t slot_of(const char *s, uint64_t slots)
-{
-	return (size_t)(XXH3_64bits(s, strlen(s)) & (slots - 1));
-}
+/* Tags. A lookup of a key the archive does not have (every new article's
+ * key and path) probes slots that hold other entries; comparing their
+ * strings reads an entry and a string at random places in the file, two
+ * pages the process maps on first touch (10,000 page faults a batch of
+ * 2,000 into 1,000,000 articles). Each slot keeps the top 32 bits of its
+ * string's hash beside the entry: a probe with another tag reads nothing
+ * more. Likewise each sentence posting has the low 16 bits of its key in
+ * a table of their own, a quarter of the keys' size: a lookup reads the
+ * tags of its directory bucket (16 postings on average) and a key only
+ * where a tag matches, so the sentences a batch looks up map a quarter
+ * of the pages. */
+static uint64_t hash_of(const char *s) { return XXH3_64bits(s, strlen(s)); }
+static uint32_t tag_of(uint64_t hash) { return (uint32_t)(hash >> 32); }
+static uint16_t key_tag(uint64_t key) { return (uint16_t)key; }
+
+/* a bucket longer than this (a common sentence's run) is searched in its
+ * keys, not scanned in its tags */
+enum { TAG_SCAN_MAX = 64 };
 
 static unsigned block(uint64_t fp, int t) { return (unsigned)((fp >> (16 * t)) & 0xFFFF); }
 
@@ -112,12 +139,16 @@ int snap_open(snap **out, const char *file)
 		return 1;
 	}
 	s->h = h = (const header *)s->map;
-	if (memcmp(h->magic, SNAP_MAGIC, 8) || (h->version != 1 && h->version != SNAP_VERSION) || h->endian != SNAP_ENDIAN ||
-	    h->slots == 0 || (h->slots & (h->slots - 1)) || h->sbits > 40 || h->xbits > 40)
+	if (memcmp(h->magic, SNAP_MAGIC, 8) || h->version < 1 || h->version > SNAP_VERSION ||
+	    s->size < header_size(h->version) || h->endian != SNAP_ENDIAN || h->slots == 0 ||
+	    (h->slots & (h->slots - 1)) || h->sbits > 40 || h->xbits > 40)
 		goto bad;
-	for (i = 0; i < S_COUNT; i++)
-		if (h->sec[i].off % 8 || h->sec[i].off > s->size || h->sec[i].size > s->size - h->sec[i].off)
+	for (i = 0; i <= S_COUNT; i++) {
+		const section *c = i < S_COUNT ? &h->sec[i] : h->version >= 3 ? &h->stag : NULL;
+		if (c && (c->off % 8 || c->off > s->size || c->size > s->size - c->off))
 			goto bad;
+	}
+	s->stride = h->version >= 3 ? 2 : 1;
 #define SEC(k) (s->map + h->sec[k].off)
 	s->ent = (const snap_ent *)SEC(S_ENT);
 	s->str = (const char *)SEC(S_STR);
@@ -135,8 +166,10 @@ int snap_open(snap **out, const char *file)
 	s->nsent = h->sec[S_SKEY].size / 8;
 	s->nexact = h->sec[S_XKEY].size / 8;
 	s->dead = h->version >= 2 ? h->dead : 0; /* version 1 was always written whole */
-	if (h->sec[S_ENT].size != h->n * sizeof(snap_ent) || h->sec[S_BYKEY].size != h->slots * 4 ||
-	    h->sec[S_BYPATH].size != h->slots * 4 || h->sec[S_SID].size != s->nsent * 4 ||
+	s->stag = h->version >= 3 ? (const uint16_t *)(s->map + h->stag.off) : NULL;
+	if (h->sec[S_ENT].size != h->n * sizeof(snap_ent) || h->sec[S_BYKEY].size != h->slots * 4 * s->stride ||
+	    h->sec[S_BYPATH].size != h->slots * 4 * s->stride || h->sec[S_SID].size != s->nsent * 4 ||
+	    (s->stag && h->stag.size != s->nsent * 2) ||
 	    h->sec[S_SDIR].size != (((uint64_t)1 << h->sbits) + 1) * 4 || h->sec[S_XID].size != s->nexact * 4 ||
 	    h->sec[S_XDIR].size != (((uint64_t)1 << h->xbits) + 1) * 4 || !s->nstr || s->str[s->nstr - 1] != '\0')
 		goto bad;
@@ -190,17 +223,21 @@ const uint64_t *snap_num(const snap *s, uint64_t off) { return s->num + off; }
 
 static int find_string(const snap *s, const uint32_t *table, const char *str, int paths, int64_t *id)
 {
+	const uint64_t hash = hash_of(str), mask = s->h->slots - 1;
+	const unsigned w = s->stride;
 	size_t i, probes = 0;
 	*id = -1;
-	for (i = slot_of(str, s->h->slots); table[i]; i = (i + 1) & (s->h->slots - 1)) {
+	for (i = hash & mask; table[i * w]; i = (i + 1) & mask) {
 		const snap_ent *e = NULL;
 		int error;
 		if (++probes > s->h->slots)
 			return damaged(s);
-		if ((error = snap_get(&e, s, table[i] - 1)) < 0)
+		if (w == 2 && table[i * 2 + 1] != tag_of(hash))
+			continue; /* another string: its entry is not read */
+		if ((error = snap_get(&e, s, table[i * w] - 1)) < 0)
 			return error;
 		if (!strcmp(snap_str(s, paths ? e->path : e->key), str) && (!paths || e->kind == KE_ARTICLE)) {
-			*id = table[i] - 1;
+			*id = table[i * w] - 1;
 			return 0;
 		}
 	}
@@ -211,15 +248,27 @@ int snap_by_key(const snap *s, const char *key, int64_t *id) { return find_strin
 int snap_by_path(const snap *s, const char *path, int64_t *id) { return find_string(s, s->bypath, path, 1, id); }
 
 /* the ids stored under key in a sorted (key, id) list with a directory by
- * the key's top bits */
-static int postings(const snap *s, const uint64_t *keys, const uint32_t *ids, const uint32_t *dir, uint64_t n,
-		    unsigned bits, uint64_t key, const uint32_t **out, size_t *count)
+ * the key's top bits (and the keys' tags, or NULL) */
+static int postings(const snap *s, const uint64_t *keys, const uint16_t *tags, const uint32_t *ids,
+		    const uint32_t *dir, uint64_t n, unsigned bits, uint64_t key, const uint32_t **out, size_t *count)
 {
 	uint64_t d = bits ? key >> (64 - bits) : 0, lo = dir[d], hi = dir[d + 1];
 	*out = NULL;
 	*count = 0;
 	if (lo > hi || hi > n)
 		return damaged(s);
+	if (tags && hi - lo <= TAG_SCAN_MAX) {
+		/* the bucket's tags; a key read only where its tag matches.
+		 * Keys are sorted, so the first match starts key's run */
+		uint64_t i, j;
+		for (i = lo; i < hi && !(tags[i] == key_tag(key) && keys[i] == key); i++)
+			;
+		for (j = i; j < hi && keys[j] == key; j++)
+			;
+		*out = ids + i;
+		*count = (size_t)(j - i);
+		return 0;
+	}
 	{ /* the run of key in [lo, hi): binary searches (a common
 	   * sentence's run can be long) */
 		uint64_t a = lo, b = hi;
@@ -247,12 +296,12 @@ static int postings(const snap *s, const uint64_t *keys, const uint32_t *ids, co
 
 int snap_sentences(const snap *s, uint64_t sentence, const uint32_t **ids, size_t *n)
 {
-	return postings(s, s->skey, s->sid, s->sdir, s->nsent, s->h->sbits, sentence, ids, n);
+	return postings(s, s->skey, s->stag, s->sid, s->sdir, s->nsent, s->h->sbits, sentence, ids, n);
 }
 
 int snap_exacts(const snap *s, uint64_t exact, const uint32_t **ids, size_t *n)
 {
-	return postings(s, s->xkey, s->xid, s->xdir, s->nexact, s->h->xbits, exact, ids, n);
+	return postings(s, s->xkey, NULL, s->xid, s->xdir, s->nexact, s->h->xbits, exact, ids, n);
 }
 
 int snap_sim_query(const snap *s, uint64_t fp, int k, stet_simindex_cb cb, void *payload)
@@ -345,13 +394,18 @@ static void split_pairs(const pair *v, size_t n, uint64_t *keys, uint32_t *ids)
 	}
 }
 
-static unsigned bits_for(size_t n)
+/* directory bits for a list of n postings, `per` to a bucket on average:
+ * 4 for the exact postings, 16 for the sentences (whose buckets are
+ * scanned in their tags) */
+static unsigned bits_for(size_t n, size_t per)
 {
 	unsigned b = 0;
-	while (b < 32 && ((size_t)1 << b) * 4 < n)
+	while (b < 32 && ((size_t)1 << b) * per < n)
 		b++;
 	return b;
 }
+
+enum { SENT_PER_BUCKET = 16, EXACT_PER_BUCKET = 4 };
 
 typedef struct {
 	FILE *f;
@@ -464,18 +518,21 @@ static int out_finish(out_file *o, const header *h, const char *file, const char
 	return error;
 }
 
-/* entry id under str in a string table (open addressing, id + 1) */
+/* entry id under str in a string table (open addressing; a slot is the
+ * entry + 1 and the tag of str's hash) */
 static void table_put(uint32_t *t, size_t slots, const char *str, size_t id)
 {
+	const uint64_t hash = hash_of(str);
 	size_t j;
-	for (j = slot_of(str, slots); t[j]; j = (j + 1) & (slots - 1))
+	for (j = hash & (slots - 1); t[j * 2]; j = (j + 1) & (slots - 1))
 		;
-	t[j] = (uint32_t)id + 1;
+	t[j * 2] = (uint32_t)id + 1;
+	t[j * 2 + 1] = tag_of(hash);
 }
 
 static int table_of(uint32_t **out, size_t slots, size_t n, const char *const *strs)
 {
-	uint32_t *t = stet_calloc(slots, sizeof(*t));
+	uint32_t *t = stet_calloc(slots, 2 * sizeof(*t));
 	size_t i;
 	*out = t;
 	if (!t)
@@ -631,8 +688,8 @@ int snap_write(const char *file, uint64_t id, size_t n, snap_view_fn view, void 
 		}
 		nexact = kx;
 		nsent = ks;
-		h.sbits = bits_for(nsent);
-		h.xbits = bits_for(nexact);
+		h.sbits = bits_for(nsent, SENT_PER_BUCKET);
+		h.xbits = bits_for(nexact, EXACT_PER_BUCKET);
 		if ((error = sort_pairs(sp, nsent, h.sbits, &sdir)) < 0 || (error = sort_pairs(xp, nexact, h.xbits, &xdir)) < 0)
 			goto done;
 		for (t = 0; t < 4 && !error; t++) {
@@ -653,8 +710,8 @@ int snap_write(const char *file, uint64_t id, size_t n, snap_view_fn view, void 
 	SECTION(S_ENT, ent, n * sizeof(*ent));
 	SECTION(S_STR, strs.ptr, strs.size);
 	SECTION(S_NUM, num.v, num.n * sizeof(*num.v));
-	SECTION(S_BYKEY, bykey, slots * 4);
-	SECTION(S_BYPATH, bypath, slots * 4);
+	SECTION(S_BYKEY, bykey, slots * 8);
+	SECTION(S_BYPATH, bypath, slots * 8);
 	/* postings: keys, then ids */
 	{
 		uint64_t *k64 = stet_malloc(((nsent > nexact ? nsent : nexact) + 1) * sizeof(*k64));
@@ -669,6 +726,14 @@ int snap_write(const char *file, uint64_t id, size_t n, snap_view_fn view, void 
 		SECTION(S_SKEY, k64, nsent * 8);
 		SECTION(S_SID, k32, nsent * 4);
 		SECTION(S_SDIR, sdir, (((size_t)1 << h.sbits) + 1) * 4);
+		{ /* the keys' tags, over the ids just written */
+			uint16_t *tags = (uint16_t *)k32;
+			for (i = 0; i < nsent; i++)
+				tags[i] = key_tag(k64[i]);
+			h.stag.off = o.at;
+			h.stag.size = nsent * 2;
+			put(&o, tags, nsent * 2);
+		}
 		split_pairs(xp, nexact, k64, k32);
 		SECTION(S_XKEY, k64, nexact * 8);
 		SECTION(S_XID, k32, nexact * 4);
@@ -795,11 +860,11 @@ static void bend(block_out *b)
 	b->n = 0;
 }
 
-enum { MERGE_KEYS, MERGE_IDS, MERGE_DIR };
+enum { MERGE_KEYS, MERGE_IDS, MERGE_DIR, MERGE_TAGS };
 
-/* one pass over a merged list, writing its keys, its ids or its directory
- * (by the keys' top `bits` bits, or by block t of a simhash table); *count
- * the pairs */
+/* one pass over a merged list, writing its keys, its ids, its directory
+ * (by the keys' top `bits` bits, or by block t of a simhash table) or its
+ * keys' tags; *count the pairs */
 static int merge_pass(out_file *o, const merger *tmpl, int what, unsigned bits, uint64_t *count)
 {
 	block_out *b = stet_malloc(sizeof(*b)); /* 64 KiB: not on the stack */
@@ -827,16 +892,27 @@ static int merge_pass(out_file *o, const merger *tmpl, int what, unsigned bits, 
 						hi = mid;
 				}
 			}
-			bflush(b);
-			if (what == MERGE_KEYS)
-				put_part(o, m.okey + m.oi, (lo - m.oi) * 8);
-			else
-				put_part(o, m.oid + m.oi, (lo - m.oi) * 4);
+			if (what == MERGE_TAGS) { /* made from the old keys (older files have none) */
+				uint64_t i;
+				for (i = m.oi; i < lo; i++) {
+					uint16_t tag = key_tag(m.okey[i]);
+					bput(b, &tag, 2);
+				}
+			} else {
+				bflush(b);
+				if (what == MERGE_KEYS)
+					put_part(o, m.okey + m.oi, (lo - m.oi) * 8);
+				else
+					put_part(o, m.oid + m.oi, (lo - m.oi) * 4);
+			}
 			n += lo - m.oi;
 			m.oi = lo;
 			if (m.ni < m.nn) {
+				uint16_t tag = key_tag(m.nv[m.ni].key);
 				if (what == MERGE_KEYS)
 					bput(b, &m.nv[m.ni].key, 8);
+				else if (what == MERGE_TAGS)
+					bput(b, &tag, 2);
 				else
 					bput(b, &m.nv[m.ni].id, 4);
 				m.ni++;
@@ -850,7 +926,10 @@ static int merge_pass(out_file *o, const merger *tmpl, int what, unsigned bits, 
 			bput(b, &key, 8);
 		else if (what == MERGE_IDS)
 			bput(b, &id, 4);
-		else {
+		else if (what == MERGE_TAGS) {
+			uint16_t tag = key_tag(key);
+			bput(b, &tag, 2);
+		} else {
 			uint64_t d = m.t >= 0 ? block(key, m.t) : bits ? key >> (64 - bits) : 0;
 			at = (uint32_t)n;
 			for (; next <= d; next++)
@@ -874,7 +953,8 @@ static int merge_pass(out_file *o, const merger *tmpl, int what, unsigned bits, 
 /* a merged list as three sections: its keys, its ids, and its directory
  * (by the keys' top *bits bits, chosen for the list's length; bits NULL:
  * a simhash table's, by the block) */
-static int merge_list(out_file *o, header *h, const merger *m, int keys, int ids, int dir, uint32_t *bits)
+static int merge_list(out_file *o, header *h, const merger *m, int keys, int ids, int dir, uint32_t *bits,
+		      size_t per)
 {
 	uint64_t count;
 	int error;
@@ -888,7 +968,7 @@ static int merge_list(out_file *o, header *h, const merger *m, int keys, int ids
 		return error;
 	h->sec[ids].size = count * 4;
 	if (bits)
-		*bits = bits_for(count);
+		*bits = bits_for(count, per);
 	h->sec[dir].off = o->at;
 	if ((error = merge_pass(o, m, MERGE_DIR, bits ? *bits : 16, &count)) < 0)
 		return error;
@@ -983,11 +1063,11 @@ static int new_pairs(pair **sp, size_t *ns, pair **xp, size_t *nx, pair *simp[4]
 			k++;
 		}
 	}
-	if ((error = sort_pairs(*sp, s, bits_for(s), &dir)) < 0)
+	if ((error = sort_pairs(*sp, s, bits_for(s, SENT_PER_BUCKET), &dir)) < 0)
 		return error;
 	free(dir);
 	dir = NULL;
-	if ((error = sort_pairs(*xp, x, bits_for(x), &dir)) < 0)
+	if ((error = sort_pairs(*xp, x, bits_for(x, EXACT_PER_BUCKET), &dir)) < 0)
 		return error;
 	free(dir);
 	for (t = 0; t < 4; t++) {
@@ -1007,7 +1087,8 @@ static int new_pairs(pair **sp, size_t *ns, pair **xp, size_t *nx, pair *simp[4]
 }
 
 /* a string table: the old one when no entry left its place (then the new
- * entries are added), else built again from every entry */
+ * entries are added), else built again from every entry (also from a
+ * version before 3, whose slots have no tags) */
 static int merged_table(uint32_t **out, const snap *old, const uint32_t *oldt, size_t slots, int paths, int rebuild,
 			const snap_ent *ent, const uint32_t *ids, size_t nch, const char *xstr, size_t n)
 {
@@ -1015,11 +1096,11 @@ static int merged_table(uint32_t **out, const snap *old, const uint32_t *oldt, s
 	uint32_t *t;
 	size_t i, c;
 
-	if (!(t = stet_calloc(slots, sizeof(*t))))
+	if (!(t = stet_calloc(slots, 2 * sizeof(*t))))
 		return stet_error_oom();
 	*out = t;
-	if (!rebuild && slots == old->h->slots) {
-		memcpy(t, oldt, slots * sizeof(*t));
+	if (!rebuild && slots == old->h->slots && old->stride == 2) {
+		memcpy(t, oldt, slots * 2 * sizeof(*t));
 		for (c = 0; c < nch; c++) {
 			const snap_ent *e = &ent[c];
 			const char *s = xstr + ((paths ? e->path : e->key) - old->nstr);
@@ -1140,19 +1221,25 @@ int snap_merge(const char *file, uint64_t id, const snap *old, size_t n, snap_vi
 	put_part(&o, old->num, old->nnum * 8);
 	put(&o, num.v, num.n * 8);
 	h.sec[S_NUM].size = (old->nnum + num.n) * 8;
-	SECTION(S_BYKEY, bykey, slots * 4);
-	SECTION(S_BYPATH, bypath, slots * 4);
-	/* postings: each list three times over (keys, ids, directory) */
+	SECTION(S_BYKEY, bykey, slots * 8);
+	SECTION(S_BYPATH, bypath, slots * 8);
+	/* postings: each list three times over (keys, ids, directory), the
+	 * sentences' a fourth (tags) */
 	{
+		uint64_t count;
 		merger m = { old, old->skey, old->sid, old->nsent, 0, sp, ns, 0, drop, -1, 0, dropping };
-		if ((error = merge_list(&o, &h, &m, S_SKEY, S_SID, S_SDIR, &h.sbits)) < 0)
+		if ((error = merge_list(&o, &h, &m, S_SKEY, S_SID, S_SDIR, &h.sbits, SENT_PER_BUCKET)) < 0)
 			goto fail;
+		h.stag.off = o.at;
+		if ((error = merge_pass(&o, &m, MERGE_TAGS, 0, &count)) < 0)
+			goto fail;
+		h.stag.size = count * 2;
 		m = (merger){ old, old->xkey, old->xid, old->nexact, 0, xp, nx, 0, drop, -1, 0, dropping };
-		if ((error = merge_list(&o, &h, &m, S_XKEY, S_XID, S_XDIR, &h.xbits)) < 0)
+		if ((error = merge_list(&o, &h, &m, S_XKEY, S_XID, S_XDIR, &h.xbits, EXACT_PER_BUCKET)) < 0)
 			goto fail;
 		for (t = 0; t < 4; t++) {
 			m = (merger){ old, old->simfp[t], old->simid[t], old->nsim[t], 0, simp[t], nh, 0, drop, t, 0, dropping };
-			if ((error = merge_list(&o, &h, &m, S_SIMFP0 + t, S_SIMID0 + t, S_SIMDIR0 + t, NULL)) < 0)
+			if ((error = merge_list(&o, &h, &m, S_SIMFP0 + t, S_SIMID0 + t, S_SIMDIR0 + t, NULL, 0)) < 0)
 				goto fail;
 		}
 	}

@@ -47,6 +47,10 @@ static void make_entries(void)
 	rng = 88172645463325252ull;
 	for (i = 0; i < POOL; i++)
 		pool[i] = next();
+	/* two sentences whose keys share the directory bucket and the tag
+	 * (the low 16 bits; docs/format.md), and a third like them that no
+	 * entry has (postings_as_a_scan); the others are drawn from pool[3] on */
+	pool[1] = pool[0] + (1ull << 16);
 	for (i = 0; i < N; i++) {
 		keyent *e = &ents[i];
 		snprintf(s, sizeof(s), "site%zu.example/story/%zu", i % 7, i);
@@ -73,7 +77,11 @@ static void make_entries(void)
 			e->fp.nsent = 2 + i % 5;
 			e->fp.sent = calloc(e->fp.nsent, sizeof(uint64_t));
 			for (j = 0; j < e->fp.nsent; j++)
-				e->fp.sent[j] = pool[next() % POOL];
+				e->fp.sent[j] = pool[3 + next() % (POOL - 3)];
+			if (i % 3 == 0) /* a common sentence: its run is searched, not scanned */
+				e->fp.sent[0] = pool[2];
+			if (i >= 10 && i <= 12) /* the pair that shares a tag: short runs, scanned */
+				e->fp.sent[1] = pool[i < 12];
 		}
 		if (i % 4 == 0) {
 			e->nseen = 2;
@@ -126,7 +134,7 @@ static int setup_merged(void **state)
 		touched[i] = i % 3 == 0; /* looked at, mostly unchanged */
 		if (i % 11 == 5 && e->kind == KE_ARTICLE) { /* a revision: another text */
 			for (j = 0; j < e->fp.nsent; j++)
-				e->fp.sent[j] = pool[next() % POOL];
+				e->fp.sent[j] = pool[3 + next() % (POOL - 3)];
 			e->fp.simhash = next();
 			snprintf(e->fp.exact, sizeof(e->fp.exact), "%016llx%016llx", (unsigned long long)next(), 7ull);
 			touched[i] = 1;
@@ -245,6 +253,8 @@ static void postings_as_a_scan(void **state)
 		assert_int_equal(k, n);
 	}
 	assert_int_equal(snap_sentences(s, 7, &ids, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(snap_sentences(s, pool[0] + (2ull << 16), &ids, &n), 0); /* its tag, not its key */
 	assert_int_equal(n, 0);
 	for (i = 0; i < N; i++) {
 		if (!indexed(&ents[i]))
@@ -391,6 +401,78 @@ static void merge_of_nothing_is_whole(void **state)
 	unlink(merged);
 }
 
+/* A version 2 snapshot (before tags: string tables of 4-byte slots, no
+ * sentence tags) made from this one as docs/format.md lays both out: the
+ * header's version, and each string table's entries without their tags
+ * at the start of its section. It answers every lookup, and a merge over
+ * it (tables built again, tags made from its keys) is the whole writer's
+ * file. */
+static void reads_version_2(void **state)
+{
+	static uint32_t touched[N];
+	char v2[96], whole[96], merged[96], cmd[256];
+	unsigned char *data;
+	uint64_t slots, off, i;
+	int64_t id;
+	uint32_t version = 2;
+	long size;
+	FILE *f = fopen(file, "rb");
+	snap *s;
+	int t;
+	(void)state;
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	size = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	data = malloc((size_t)size);
+	assert_int_equal(fread(data, 1, (size_t)size, f), (size_t)size);
+	fclose(f);
+	memcpy(data + 8, &version, 4);
+	memcpy(&slots, data + 32, 8);
+	for (t = 0; t < 2; t++) { /* S_BYKEY and S_BYPATH: sections 3 and 4 from byte 48 */
+		uint64_t size4 = slots * 4;
+		memcpy(&off, data + 48 + (3 + t) * 16, 8);
+		for (i = 0; i < slots; i++)
+			memmove(data + off + i * 4, data + off + i * 8, 4);
+		memcpy(data + 48 + (3 + t) * 16 + 8, &size4, 8);
+	}
+	snprintf(v2, sizeof(v2), "%s.v2", file);
+	f = fopen(v2, "wb");
+	assert_int_equal(fwrite(data, 1, (size_t)size, f), (size_t)size);
+	fclose(f);
+	free(data);
+	assert_int_equal(snap_open(&s, v2), 0);
+	for (i = 0; i < N; i++) {
+		assert_int_equal(snap_by_key(s, ents[i].key, &id), 0);
+		assert_int_equal(id, (int64_t)i);
+		assert_int_equal(snap_by_path(s, ents[i].path, &id), 0);
+		assert_int_equal(id, ents[i].kind == KE_ARTICLE ? (int64_t)i : -1);
+	}
+	assert_int_equal(snap_by_key(s, "no.example/such", &id), 0);
+	assert_int_equal(id, -1);
+	for (i = 0; i < POOL; i++) {
+		const uint32_t *ids, *ids2;
+		size_t n, n2;
+		snap *s3;
+		assert_int_equal(snap_open(&s3, file), 0);
+		assert_int_equal(snap_sentences(s, pool[i], &ids, &n), 0);
+		assert_int_equal(snap_sentences(s3, pool[i], &ids2, &n2), 0);
+		assert_int_equal(n, n2);
+		assert_memory_equal(ids, ids2, n * 4);
+		snap_close(s3);
+	}
+	snprintf(whole, sizeof(whole), "%s.whole", file);
+	snprintf(merged, sizeof(merged), "%s.merged", file);
+	assert_int_equal(snap_merge(merged, 0x77, s, N, view, NULL, touched), 0);
+	snap_close(s);
+	assert_int_equal(snap_write(whole, 0x77, N, view, NULL), 0);
+	snprintf(cmd, sizeof(cmd), "cmp -s %s %s", whole, merged);
+	assert_int_equal(system(cmd), 0);
+	unlink(v2);
+	unlink(whole);
+	unlink(merged);
+}
+
 /* every entry's title changed: most of the strings dead, so declined */
 static int retitled(const keyent **out, size_t i, keyent *scratch, void *payload)
 {
@@ -425,6 +507,7 @@ int main(void)
 		cmocka_unit_test(postings_as_a_scan),
 		cmocka_unit_test(simhash_as_a_scan),
 		cmocka_unit_test(damage_is_caught),
+		cmocka_unit_test(reads_version_2),
 	};
 	const struct CMUnitTest merged[] = {
 		cmocka_unit_test(entries_and_tables),
