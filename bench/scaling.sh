@@ -10,7 +10,8 @@
 # Filling takes time: about 5 to 10 ms an article on a 2-core machine. With
 # STET_BENCH_ARCHIVES=DIR the filled archives are kept in DIR/aN and reused
 # by later runs (the batch always goes into a fresh copy), and the batch is
-# timed STET_BENCH_REPEAT times (default 5) on fresh copies: the median.
+# timed STET_BENCH_REPEAT times (default 7) on fresh copies, the two sizes
+# in turn (so that a slow minute of the VM falls on both): the median.
 set -euo pipefail
 STET=$(realpath "${1:-build/stet}")
 SMALL=${2:-10000}
@@ -43,14 +44,14 @@ fill() { # archive count
 }
 
 SERIES=${STET_BENCH_SERIES:-20}
-REPEAT=${STET_BENCH_REPEAT:-5} # batches timed, with kept archives
+REPEAT=${STET_BENCH_REPEAT:-7} # batches timed, with kept archives
 python3 "$GEN" "$tmp/batch" "$BATCH" --start 100000000
 for i in $(seq "$SERIES"); do
 	python3 "$GEN" "$tmp/series/$i" "$BATCH" --start $((300000000 + i * BATCH))
 done
 python3 "$GEN" "$tmp/warm" "$BATCH" --start 200000000
 python3 "$GEN" "$tmp/probe" 1 --start 0
-declare -A per fixed rss series amort
+declare -A per fixed rss series amort times
 KEEP=${STET_BENCH_ARCHIVES:-}
 [ -z "$KEEP" ] || mkdir -p "$KEEP"
 for n in "$SMALL" "$BIG"; do
@@ -77,29 +78,8 @@ for n in "$SMALL" "$BIG"; do
 	s=$(now)
 	/usr/bin/time -f '%M' -o "$tmp/rss" "$STET" -C "$tmp/$P$n" ingest "$tmp/batch" >/dev/null 2>&1
 	e=$(now)
-	t=$(echo "$e - $s" | bc)
-	times="$t"
-	# with kept archives, the same batch again into more copies (packs
-	# hard-linked, never written; their pages read first, as cp -a does):
-	# one batch on this VM varies by 15 % or more, so the median counts
-	if [ -n "$KEEP" ]; then
-		for r in $(seq 2 "$REPEAT"); do
-			rm -rf "$tmp/rep"
-			cp -al "$KEEP/$P$n" "$tmp/rep"
-			find "$tmp/rep" -type f ! -path '*/objects/pack/pack-*' -exec sh -c 'cp -p "$1" "$1.c" && mv "$1.c" "$1"' _ {} \;
-			cat "$tmp/rep"/objects/pack/* >/dev/null
-			sync
-			"$STET" -C "$tmp/rep" ingest "$tmp/warm" >/dev/null 2>&1
-			s=$(now); "$STET" -C "$tmp/rep" ingest "$tmp/batch" >/dev/null 2>&1; e=$(now)
-			times="$times $(echo "$e - $s" | bc)"
-		done
-		rm -rf "$tmp/rep"
-	fi
-	t=$(echo "$times" | tr ' ' '\n' | sort -n | awk '{a[NR]=$1} END{print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}')
-	per[$n]=$(echo "scale=6; $t * 1000 / $BATCH" | bc)
+	times[$n]=$(echo "$e - $s" | bc)
 	rss[$n]=$(cat "$tmp/rss")
-	printf '  batch of %d new articles: %.2f s, %.2f ms/article (median of: %s); empty run %.2f s; peak memory %d MB\n' \
-		"$BATCH" "$t" "${per[$n]}" "$times" "${fixed[$n]}" "$((rss[$n] / 1024))"
 	[ "$MODE" = bare ] && sdir="$tmp/$P$n/stet" || sdir="$tmp/$P$n/.git/stet"
 	total=0 slowest=0 snaps=0 tops=0 bigtime=0
 	for i in $(seq "$SERIES"); do
@@ -141,6 +121,31 @@ for n in "$SMALL" "$BIG"; do
 	fi
 	# the copy stays until the end: deleting its thousands of files made
 	# ext4's inode allocation slow for the next archive's run
+done
+# with kept archives, the same batch again into more copies (packs
+# hard-linked, never written; their pages read first, as cp -a does), the
+# sizes in turn: one batch on this VM varies by 15 % or more, and for
+# minutes at a time, so the median counts
+if [ -n "$KEEP" ]; then
+	for r in $(seq 2 "$REPEAT"); do
+		for n in "$SMALL" "$BIG"; do
+			rm -rf "$tmp/rep"
+			cp -al "$KEEP/$P$n" "$tmp/rep"
+			find "$tmp/rep" -type f ! -path '*/objects/pack/pack-*' -exec sh -c 'cp -p "$1" "$1.c" && mv "$1.c" "$1"' _ {} \;
+			cat "$tmp/rep"/objects/pack/* >/dev/null
+			sync
+			"$STET" -C "$tmp/rep" ingest "$tmp/warm" >/dev/null 2>&1
+			s=$(now); "$STET" -C "$tmp/rep" ingest "$tmp/batch" >/dev/null 2>&1; e=$(now)
+			times[$n]="${times[$n]} $(echo "$e - $s" | bc)"
+		done
+	done
+	rm -rf "$tmp/rep"
+fi
+for n in "$SMALL" "$BIG"; do
+	t=$(echo "${times[$n]}" | tr ' ' '\n' | sort -n | awk '{a[NR]=$1} END{print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}')
+	per[$n]=$(echo "scale=6; $t * 1000 / $BATCH" | bc)
+	printf '%s archive of %d: batch of %d new articles: %.2f s, %.2f ms/article (median of: %s); empty run %.2f s; peak memory %d MB\n' \
+		"$MODE" "$n" "$BATCH" "$t" "${per[$n]}" "${times[$n]}" "${fixed[$n]}" "$((rss[$n] / 1024))"
 done
 printf 'per-article cost, %s, at %d vs %d articles: %.2f (goal <= 1.2)\n' "$MODE" "$BIG" "$SMALL" \
 	"$(echo "${per[$BIG]} / ${per[$SMALL]}" | bc -l)"
