@@ -322,23 +322,32 @@ static int any_cb(uint32_t id, uint64_t fp, int distance, void *payload)
 	return id < N ? 0 : -1; /* snap_sim_query checked it */
 }
 
+/* a file's bytes, *size of them */
+static unsigned char *read_whole(const char *path, long *size)
+{
+	FILE *f = fopen(path, "rb");
+	unsigned char *data;
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	*size = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	data = malloc((size_t)*size);
+	assert_non_null(data);
+	assert_int_equal(fread(data, 1, (size_t)*size, f), (size_t)*size);
+	fclose(f);
+	return data;
+}
+
 /* garbage at random places: refused at open, or every call answers
  * within the file (0 or STET_ECORRUPT); ASan watches the reads */
 static void damage_is_caught(void **state)
 {
-	FILE *f = fopen(file, "rb");
-	unsigned char *data;
+	FILE *f;
 	long size;
+	unsigned char *data = read_whole(file, &size);
 	int trial;
 	char bad[80];
 	(void)state;
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	size = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	data = malloc((size_t)size);
-	assert_int_equal(fread(data, 1, (size_t)size, f), (size_t)size);
-	fclose(f);
 	snprintf(bad, sizeof(bad), "%s.bad", file);
 	for (trial = 0; trial < 300; trial++) {
 		unsigned char *copy = malloc((size_t)size);
@@ -378,27 +387,34 @@ static void damage_is_caught(void **state)
 	stet_error_clear();
 }
 
-/* with nothing changed and nothing dead, a merge is the whole file */
-static void merge_of_nothing_is_whole(void **state)
+/* the merge over old of all N entries (touched: old ids looked at) is
+ * the whole writer's file byte for byte */
+static void assert_merge_is_whole(const snap *old, const uint32_t *touched)
 {
-	static uint32_t touched[N];
 	char whole[96], merged[96], cmd[256];
-	snap *old;
-	size_t i;
-	(void)state;
 	snprintf(whole, sizeof(whole), "%s.whole", file);
 	snprintf(merged, sizeof(merged), "%s.merged", file);
-	for (i = 0; i < OLD; i++)
-		touched[i] = i % 2; /* looked at, unchanged */
-	assert_int_equal(snap_write(oldfile, 0x99, OLD, view, NULL), 0);
-	assert_int_equal(snap_open(&old, oldfile), 0);
 	assert_int_equal(snap_merge(merged, 0x77, old, N, view, NULL, touched), 0);
-	snap_close(old);
 	assert_int_equal(snap_write(whole, 0x77, N, view, NULL), 0);
 	snprintf(cmd, sizeof(cmd), "cmp -s %s %s", whole, merged);
 	assert_int_equal(system(cmd), 0);
 	unlink(whole);
 	unlink(merged);
+}
+
+/* with nothing changed and nothing dead, a merge is the whole file */
+static void merge_of_nothing_is_whole(void **state)
+{
+	static uint32_t touched[N];
+	snap *old;
+	size_t i;
+	(void)state;
+	for (i = 0; i < OLD; i++)
+		touched[i] = i % 2; /* looked at, unchanged */
+	assert_int_equal(snap_write(oldfile, 0x99, OLD, view, NULL), 0);
+	assert_int_equal(snap_open(&old, oldfile), 0);
+	assert_merge_is_whole(old, touched);
+	snap_close(old);
 }
 
 /* A version 2 snapshot (before tags: string tables of 4-byte slots, no
@@ -410,23 +426,17 @@ static void merge_of_nothing_is_whole(void **state)
 static void reads_version_2(void **state)
 {
 	static uint32_t touched[N];
-	char v2[96], whole[96], merged[96], cmd[256];
+	char v2[96];
 	unsigned char *data;
 	uint64_t slots, off, i;
 	int64_t id;
 	uint32_t version = 2;
 	long size;
-	FILE *f = fopen(file, "rb");
+	FILE *f;
 	snap *s;
 	int t;
 	(void)state;
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	size = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	data = malloc((size_t)size);
-	assert_int_equal(fread(data, 1, (size_t)size, f), (size_t)size);
-	fclose(f);
+	data = read_whole(file, &size);
 	memcpy(data + 8, &version, 4);
 	memcpy(&slots, data + 32, 8);
 	for (t = 0; t < 2; t++) { /* S_BYKEY and S_BYPATH: sections 3 and 4 from byte 48 */
@@ -461,16 +471,9 @@ static void reads_version_2(void **state)
 		assert_memory_equal(ids, ids2, n * 4);
 		snap_close(s3);
 	}
-	snprintf(whole, sizeof(whole), "%s.whole", file);
-	snprintf(merged, sizeof(merged), "%s.merged", file);
-	assert_int_equal(snap_merge(merged, 0x77, s, N, view, NULL, touched), 0);
+	assert_merge_is_whole(s, touched);
 	snap_close(s);
-	assert_int_equal(snap_write(whole, 0x77, N, view, NULL), 0);
-	snprintf(cmd, sizeof(cmd), "cmp -s %s %s", whole, merged);
-	assert_int_equal(system(cmd), 0);
 	unlink(v2);
-	unlink(whole);
-	unlink(merged);
 }
 
 /* every entry's title changed: most of the strings dead, so declined */
