@@ -78,7 +78,7 @@ struct snap {
 /* Tags. A lookup of a key the archive does not have (every new article's
  * key and path) probes slots that hold other entries; comparing their
  * strings reads an entry and a string at random places in the file, two
- * pages the process maps on first touch (10,000 page faults a batch of
+ * pages the process maps on first touch (5,000 page faults a batch of
  * 2,000 into 1,000,000 articles). Each slot keeps the top 32 bits of its
  * string's hash beside the entry: a probe with another tag reads nothing
  * more. Likewise each sentence posting has the low 16 bits of its key in
