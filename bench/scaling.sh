@@ -12,6 +12,8 @@
 # by later runs (the batch always goes into a fresh copy), and the batch is
 # timed STET_BENCH_REPEAT times (default 7) on fresh copies, the two sizes
 # in turn (so that a slow minute of the VM falls on both): the median.
+# The synthetic posts are written to /dev/shm when it is there
+# (STET_BENCH_INPUTS=DIR puts them elsewhere), the archives under TMPDIR.
 set -euo pipefail
 STET=$(realpath "${1:-build/stet}")
 SMALL=${2:-10000}
@@ -26,7 +28,14 @@ esac
 HERE=$(cd "$(dirname "$0")" && pwd)
 GEN="$HERE/synthetic-articles.py"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/stet-scaling.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+# the synthetic posts (46,000 files) go to memory (/dev/shm) where there
+# is one: removing them from ext4 at the end left the file system slow
+# to make files for the benchmarks after this one (docs/performance.md)
+if [ -z "${STET_BENCH_INPUTS:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ]; then
+	STET_BENCH_INPUTS=/dev/shm
+fi
+inputs=$(mktemp -d "${STET_BENCH_INPUTS:-$tmp}/stet-scaling-inputs.XXXXXX")
+trap 'rm -rf "$tmp" "$inputs"' EXIT
 CHUNK=20000
 
 now() { date +%s.%N; }
@@ -35,22 +44,22 @@ fill() { # archive count
 	"$STET" $INIT "$a" >/dev/null 2>&1
 	while [ "$done" -lt "$n" ]; do
 		k=$((n - done < CHUNK ? n - done : CHUNK))
-		rm -rf "$tmp/chunk"
-		python3 "$GEN" "$tmp/chunk" "$k" --start "$done"
-		"$STET" -C "$a" ingest "$tmp/chunk" >/dev/null 2>&1
+		rm -rf "$inputs/chunk"
+		python3 "$GEN" "$inputs/chunk" "$k" --start "$done"
+		"$STET" -C "$a" ingest "$inputs/chunk" >/dev/null 2>&1
 		done=$((done + k))
 	done
-	rm -rf "$tmp/chunk"
+	rm -rf "$inputs/chunk"
 }
 
 SERIES=${STET_BENCH_SERIES:-20}
 REPEAT=${STET_BENCH_REPEAT:-7} # batches timed, with kept archives
-python3 "$GEN" "$tmp/batch" "$BATCH" --start 100000000
+python3 "$GEN" "$inputs/batch" "$BATCH" --start 100000000
 for i in $(seq "$SERIES"); do
-	python3 "$GEN" "$tmp/series/$i" "$BATCH" --start $((300000000 + i * BATCH))
+	python3 "$GEN" "$inputs/series/$i" "$BATCH" --start $((300000000 + i * BATCH))
 done
-python3 "$GEN" "$tmp/warm" "$BATCH" --start 200000000
-python3 "$GEN" "$tmp/probe" 1 --start 0
+python3 "$GEN" "$inputs/warm" "$BATCH" --start 200000000
+python3 "$GEN" "$inputs/probe" 1 --start 0
 declare -A per fixed rss series amort times
 KEEP=${STET_BENCH_ARCHIVES:-}
 [ -z "$KEEP" ] || mkdir -p "$KEEP"
@@ -71,12 +80,12 @@ for n in "$SMALL" "$BIG"; do
 	# the first run after the copy is not timed: it meets the copy's cold
 	# kernel state (a fresh copy of 300,000 files made it 30 % slower) and
 	# not an archive in use
-	"$STET" -C "$tmp/$P$n" ingest "$tmp/warm" >/dev/null 2>&1
+	"$STET" -C "$tmp/$P$n" ingest "$inputs/warm" >/dev/null 2>&1
 	# a run that changes nothing: the archive's state loaded and checked
-	s=$(now); "$STET" -C "$tmp/$P$n" ingest "$tmp/probe" >/dev/null 2>&1; e=$(now)
+	s=$(now); "$STET" -C "$tmp/$P$n" ingest "$inputs/probe" >/dev/null 2>&1; e=$(now)
 	fixed[$n]=$(echo "$e - $s" | bc)
 	s=$(now)
-	/usr/bin/time -f '%M' -o "$tmp/rss" "$STET" -C "$tmp/$P$n" ingest "$tmp/batch" >/dev/null 2>&1
+	/usr/bin/time -f '%M' -o "$tmp/rss" "$STET" -C "$tmp/$P$n" ingest "$inputs/batch" >/dev/null 2>&1
 	e=$(now)
 	times[$n]=$(echo "$e - $s" | bc)
 	rss[$n]=$(cat "$tmp/rss")
@@ -85,7 +94,7 @@ for n in "$SMALL" "$BIG"; do
 	for i in $(seq "$SERIES"); do
 		before=$(ls "$sdir" | grep '^snapshot-' || true)
 		tbefore=$(ls "$sdir" | grep '^top-' || true)
-		s=$(now); "$STET" -C "$tmp/$P$n" ingest "$tmp/series/$i" >/dev/null 2>&1; e=$(now)
+		s=$(now); "$STET" -C "$tmp/$P$n" ingest "$inputs/series/$i" >/dev/null 2>&1; e=$(now)
 		t=$(echo "$e - $s" | bc)
 		total=$(echo "$total + $t" | bc)
 		slowest=$(echo "if ($t > $slowest) $t else $slowest" | bc)
@@ -104,9 +113,9 @@ for n in "$SMALL" "$BIG"; do
 			# from 65,536 articles the big snapshot is merged once every
 			# N/16 added articles (docs/format.md), which a series may not
 			# reach: one merge timed (a run of one article), spread over them
-			python3 "$GEN" "$tmp/one" 1 --start 400000000
+			python3 "$GEN" "$inputs/one" 1 --start 400000000
 			s=$(now)
-			STET_SNAPSHOT_AFTER=0 STET_SNAPSHOT_TOP=0 "$STET" -C "$tmp/$P$n" ingest "$tmp/one" >/dev/null 2>&1
+			STET_SNAPSHOT_AFTER=0 STET_SNAPSHOT_TOP=0 "$STET" -C "$tmp/$P$n" ingest "$inputs/one" >/dev/null 2>&1
 			e=$(now)
 			t=$(echo "$e - $s" | bc)
 			# the runs of the series that merged the big snapshot count as
@@ -134,8 +143,8 @@ if [ -n "$KEEP" ]; then
 			find "$tmp/rep" -type f ! -path '*/objects/pack/pack-*' -exec sh -c 'cp -p "$1" "$1.c" && mv "$1.c" "$1"' _ {} \;
 			cat "$tmp/rep"/objects/pack/* >/dev/null
 			sync
-			"$STET" -C "$tmp/rep" ingest "$tmp/warm" >/dev/null 2>&1
-			s=$(now); "$STET" -C "$tmp/rep" ingest "$tmp/batch" >/dev/null 2>&1; e=$(now)
+			"$STET" -C "$tmp/rep" ingest "$inputs/warm" >/dev/null 2>&1
+			s=$(now); "$STET" -C "$tmp/rep" ingest "$inputs/batch" >/dev/null 2>&1; e=$(now)
 			times[$n]="${times[$n]} $(echo "$e - $s" | bc)"
 		done
 	done
