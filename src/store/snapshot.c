@@ -829,6 +829,13 @@ static int merge_next(merger *m, uint64_t *key, uint32_t *id)
 	return 0;
 }
 
+/* old pair i goes before the next new one (ties in key order by id) */
+static int old_first(const merger *m, uint64_t i)
+{
+	uint64_t ko = order_key(m, m->okey[i]), kn = order_key(m, m->nv[m->ni].key);
+	return ko < kn || (ko == kn && m->oid[i] < m->nv[m->ni].id);
+}
+
 /* writes in blocks, without the padding put() adds after each section */
 typedef struct {
 	out_file *o;
@@ -883,13 +890,26 @@ static int merge_pass(out_file *o, const merger *tmpl, int what, unsigned bits, 
 		while (m.oi < m.on || m.ni < m.nn) {
 			uint64_t lo = m.ni < m.nn ? m.oi : m.on, hi = m.on;
 			if (m.ni < m.nn) { /* the old pairs before the next new one */
-				uint64_t kn = order_key(&m, m.nv[m.ni].key);
-				while (lo < hi) {
-					uint64_t mid = lo + (hi - lo) / 2, ko = order_key(&m, m.okey[mid]);
-					if (ko < kn || (ko == kn && m.oid[mid] < m.nv[m.ni].id))
+				/* galloping from where the last one went: the new
+				 * pairs are sorted, so its place is near. A search
+				 * of the whole rest read the old list at random
+				 * pages: at 1,000,000 articles, 25 steps in 183 MB
+				 * for each of a million new sentences, two fifths
+				 * of a big merge's time */
+				uint64_t top = lo, step = 1;
+				while (top < hi && old_first(&m, top)) {
+					lo = top + 1;
+					top = lo + step;
+					step *= 2;
+				}
+				if (top > hi)
+					top = hi;
+				while (lo < top) { /* everything before lo goes first; top does not, or is the end */
+					uint64_t mid = lo + (top - lo) / 2;
+					if (old_first(&m, mid))
 						lo = mid + 1;
 					else
-						hi = mid;
+						top = mid;
 				}
 			}
 			if (what == MERGE_TAGS) { /* made from the old keys (older files have none) */
