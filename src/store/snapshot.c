@@ -105,6 +105,12 @@ static int damaged(const snap *s)
 
 /* ---- reading ---- */
 
+/* a section not 8-aligned or not within a file of size bytes */
+static int outside(const section *c, size_t size)
+{
+	return c->off % 8 || c->off > size || c->size > size - c->off;
+}
+
 int snap_open(snap **out, const char *file)
 {
 	struct stat st;
@@ -144,11 +150,11 @@ int snap_open(snap **out, const char *file)
 	    s->size < header_size(h->version) || h->endian != SNAP_ENDIAN || h->slots == 0 ||
 	    (h->slots & (h->slots - 1)) || h->sbits > 40 || h->xbits > 40)
 		goto bad;
-	for (i = 0; i <= S_COUNT; i++) {
-		const section *c = i < S_COUNT ? &h->sec[i] : h->version >= 3 ? &h->stag : NULL;
-		if (c && (c->off % 8 || c->off > s->size || c->size > s->size - c->off))
+	for (i = 0; i < S_COUNT; i++)
+		if (outside(&h->sec[i], s->size))
 			goto bad;
-	}
+	if (h->version >= 3 && outside(&h->stag, s->size))
+		goto bad;
 	s->stride = h->version >= 3 ? 2 : 1;
 #define SEC(k) (s->map + h->sec[k].off)
 	s->ent = (const snap_ent *)SEC(S_ENT);
@@ -885,6 +891,13 @@ static void bend(block_out *b)
 	b->n = 0;
 }
 
+/* a key's tag, as the sentence tags keep it */
+static void put_tag(block_out *b, uint64_t key)
+{
+	uint16_t tag = key_tag(key);
+	bput(b, &tag, 2);
+}
+
 enum { MERGE_KEYS, MERGE_IDS, MERGE_DIR, MERGE_TAGS };
 
 /* one pass over a merged list, writing its keys, its ids, its directory
@@ -932,10 +945,8 @@ static int merge_pass(out_file *o, const merger *tmpl, int what, unsigned bits, 
 			}
 			if (what == MERGE_TAGS) { /* made from the old keys (older files have none) */
 				uint64_t i;
-				for (i = m.oi; i < lo; i++) {
-					uint16_t tag = key_tag(m.okey[i]);
-					bput(b, &tag, 2);
-				}
+				for (i = m.oi; i < lo; i++)
+					put_tag(b, m.okey[i]);
 			} else {
 				bflush(b);
 				if (what == MERGE_KEYS)
@@ -946,11 +957,10 @@ static int merge_pass(out_file *o, const merger *tmpl, int what, unsigned bits, 
 			n += lo - m.oi;
 			m.oi = lo;
 			if (m.ni < m.nn) {
-				uint16_t tag = key_tag(m.nv[m.ni].key);
 				if (what == MERGE_KEYS)
 					bput(b, &m.nv[m.ni].key, 8);
 				else if (what == MERGE_TAGS)
-					bput(b, &tag, 2);
+					put_tag(b, m.nv[m.ni].key);
 				else
 					bput(b, &m.nv[m.ni].id, 4);
 				m.ni++;
@@ -964,10 +974,9 @@ static int merge_pass(out_file *o, const merger *tmpl, int what, unsigned bits, 
 			bput(b, &key, 8);
 		else if (what == MERGE_IDS)
 			bput(b, &id, 4);
-		else if (what == MERGE_TAGS) {
-			uint16_t tag = key_tag(key);
-			bput(b, &tag, 2);
-		} else {
+		else if (what == MERGE_TAGS)
+			put_tag(b, key);
+		else {
 			uint64_t d = m.t >= 0 ? block(key, m.t) : bits ? key >> (64 - bits) : 0;
 			at = (uint32_t)n;
 			for (; next <= d; next++)
