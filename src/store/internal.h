@@ -70,8 +70,10 @@ int snap_indexed(const snap_ent *s);
 /* the first 64 bits of a hex exact fingerprint */
 uint64_t snap_exact64(const char *hex);
 /* beside the snapshots in <gitdir>/stet: the one before, to be written
- * over by the next (snapshot.c out_open; keys.c keeps it) */
+ * over by the next of its kind (snapshot.c out_open; keys.c keeps it) */
 #define SNAP_SPARE "snapshot.spare"
+/* the same for small snapshots (top-ID) */
+#define TOP_SPARE "top.spare"
 /* entry i for the writer: *out may point at scratch */
 typedef int (*snap_view_fn)(const keyent **out, size_t i, keyent *scratch, void *payload);
 int snap_write(const char *file, uint64_t id, size_t n, snap_view_fn view, void *payload);

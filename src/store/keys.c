@@ -1076,9 +1076,9 @@ static int view_entry(const keyent **out, size_t i, keyent *scratch, void *paylo
 	return 0;
 }
 
-/* remove snapshots other than keep (older ones, a killed run's); the
- * one before becomes the spare that the next snapshot is written over
- * (snapshot.c) */
+/* remove snapshots other than keep and keep_top (older ones, a killed
+ * run's); the one of each kind before becomes the spare that the next
+ * snapshot of its kind is written over (snapshot.c) */
 static void remove_snapshots(const char *gitdir, uint64_t keep, uint64_t keep_top)
 {
 	stet_buf dir = STET_BUF_INIT, f = STET_BUF_INIT, spare = STET_BUF_INIT;
@@ -1091,21 +1091,17 @@ static void remove_snapshots(const char *gitdir, uint64_t keep, uint64_t keep_to
 	stet_buf_printf(&dir, "%s/stet", gitdir);
 	if (stet_buf_check(&dir, "key cache") == 0 && (d = opendir(dir.ptr))) {
 		while ((de = readdir(d)))
-			if (!strncmp(de->d_name, "top-", 4) && (!keep_top || strcmp(de->d_name, top))) {
-				/* small snapshots are not kept as spares */
-				stet_buf_clear(&f);
-				stet_buf_printf(&f, "%s/%s", dir.ptr, de->d_name);
-				if (stet_buf_check(&f, "key cache") == 0)
-					unlink(f.ptr);
-			} else if (!strncmp(de->d_name, "snapshot-", 9) && strcmp(de->d_name, name)) {
+			if ((!strncmp(de->d_name, "top-", 4) && (!keep_top || strcmp(de->d_name, top))) ||
+			    (!strncmp(de->d_name, "snapshot-", 9) && strcmp(de->d_name, name))) {
+				int small = de->d_name[0] == 't';
 				stet_buf_clear(&f);
 				stet_buf_printf(&f, "%s/%s", dir.ptr, de->d_name);
 				if (stet_buf_check(&f, "key cache") < 0)
 					continue;
 				stet_buf_clear(&spare);
-				stet_buf_printf(&spare, "%s/" SNAP_SPARE, dir.ptr);
+				stet_buf_printf(&spare, "%s/%s", dir.ptr, small ? TOP_SPARE : SNAP_SPARE);
 				/* a whole snapshot (not a killed run's temporary file) */
-				if (strlen(de->d_name) != 25 || stet_buf_check(&spare, "key cache") < 0 ||
+				if (strlen(de->d_name) != (small ? 20 : 25) || stet_buf_check(&spare, "key cache") < 0 ||
 				    rename(f.ptr, spare.ptr) < 0)
 					unlink(f.ptr);
 			}

@@ -106,6 +106,27 @@ t "the snapshot before is the spare the next one is written over, unless it is r
 	[ "$(stat -c %i "$s"/snapshot-*)" != "$ino" ] || { echo "a spare being read was written over"; exit 1; }
 	[ "$(ls "$s" | grep -c "^snapshot")" = 2 ] && "$2" -C "$1/snap" fsck >/dev/null 2>&1' _ "$TMP" "$STET"
 
+t "the small snapshot before is the spare the next one is written over, unless it is read" bash -c '
+	. "$1/funcs"
+	# a checkpoint a commit, a small snapshot at most of them (room for
+	# 1000); the last run merges its small one into the big one
+	runs "$1/tsp" 2 1 1000 || exit 1
+	s="$1/tsp/.git/stet"
+	[ -f "$s/top.spare" ] || { echo "no small spare"; ls "$s"; exit 1; }
+	ino=$(stat -c %i "$s/top.spare")
+	small() { # folder id: a post, ingested with a small snapshot written at its checkpoint
+		post "$1/$2/n.md" "Wire D" "https://d.example/$2" "Line $2" "<p>The tram line $2 to the harbour opens in May, with eleven stops and a tram every six minutes at rush hour, the city said.</p>"
+		STET_SNAPSHOT_AFTER=0 STET_SNAPSHOT_TOP=1000 ${3:-} "$STET" -C "$1/tsp" ingest "$1/$2" >/dev/null 2>&1
+	}
+	small "$1" in8 && [ "$(stat -c %i "$s"/top-*)" = "$ino" ] || { echo "the small spare was not written over"; ls -i "$s"; exit 1; }
+	ino=$(stat -c %i "$s"/top-*)
+	small "$1" in9 && [ "$(stat -c %i "$s/top.spare")" = "$ino" ] || { echo "the small snapshot before is not the spare"; ls -i "$s"; exit 1; }
+	# a reader holds the spare: a new file instead
+	small "$1" in10 "flock -s $s/top.spare" && [ "$(stat -c %i "$s"/top-*)" != "$ino" ] ||
+		{ echo "a small spare being read was written over"; exit 1; }
+	[ "$(ls "$s" | grep -c "^top")" = 2 ] && grep -q "^@top $(ls "$s" | sed -n "s/^top-//p")\$" "$s/keys" &&
+	"$STET" -C "$1/tsp" fsck >/dev/null 2>&1' _ "$TMP"
+
 t "a missing snapshot is rebuilt from git" bash -c '
 	rm -f "$1/snap/.git/stet"/snapshot-*
 	"$2" -C "$1/snap" ingest --json "$1/in/3" 2>/dev/null | grep -vc "\"verdict\":\"unchanged\"" | grep -qx 0 &&
