@@ -302,6 +302,12 @@ int stet_archive_open(stet_archive **out, const char *dir, int for_writing, doub
 		 * rebuilt it) and the work tree behind main (synced here) */
 		if ((error = stet_store_sync_worktree(a)) < 0)
 			goto done;
+		/* a journal the last run left past its limit: the new snapshot
+		 * now, while ingest canonicalizes its first batch (it opens the
+		 * archive on a thread of its own), not at a checkpoint of this
+		 * run, where the run waits for it */
+		if (keys_due(a) && (error = keys_save(a)) < 0)
+			goto done;
 	}
 done:
 	if (error < 0)

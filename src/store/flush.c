@@ -284,7 +284,7 @@ int flush_start(stet_archive *a, int last)
 	if (!(f = flusher_of(a)))
 		return stet_error_oom();
 	/* what the checkpoint writes, taken from the run */
-	if ((error = keys_prepare(a, &f->keys)) < 0)
+	if ((error = keys_prepare(a, &f->keys, 2)) < 0)
 		goto fail;
 	f->worktree = stet_store_keeps_worktree(a);
 	if (f->worktree && (error = worktree_collect(a, &f->files, &f->nfiles)) < 0)

@@ -238,7 +238,12 @@ typedef struct {
 	uint64_t base; /* whole: the snapshot it names (0: none); the others go */
 	uint64_t top;  /* whole: the small snapshot it names (0: none) */
 } keys_batch;
-int keys_prepare(stet_archive *a, keys_batch *kb);
+/* slack: the journal may grow to slack times its limit before a new
+ * snapshot is made (1, or 2 at a checkpoint: see keys_due) */
+int keys_prepare(stet_archive *a, keys_batch *kb, size_t slack);
+/* whether the journal as read has passed its limit (a writer's open then
+ * makes the new snapshot: keys_save) */
+int keys_due(const stet_archive *a);
 int keys_write(const char *gitdir, const keys_batch *kb);
 void keys_batch_dispose(keys_batch *kb);
 /* the canonical document hash of a canon */

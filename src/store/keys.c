@@ -1195,7 +1195,22 @@ static int carried(const keymap *m, const keyent *e)
 	return e->gid < m->nbase && (e->journaled || e->dirty);
 }
 
-int keys_prepare(stet_archive *a, keys_batch *kb)
+/* the journal's records past which a new snapshot is due, with dirty
+ * records more: the mean batch is the journal's and this one's; what a
+ * new snapshot costs is the small snapshot's size when there is one,
+ * else the archive's */
+static size_t journal_limit(const keymap *m, size_t dirty)
+{
+	size_t most = m->base_moved ? 0 : top_most(m->nbase);
+	return compact_at(most ? most : m->next_gid, (m->cache_records + dirty) / (m->cache_batches + 1));
+}
+
+int keys_due(const stet_archive *a)
+{
+	return a->keys.cache_end > 0 && a->keys.cache_records > journal_limit(&a->keys, 0);
+}
+
+int keys_prepare(stet_archive *a, keys_batch *kb, size_t slack)
 {
 	keymap *m = &a->keys;
 	size_t i, dirty = 0, limit, most = m->base_moved ? 0 : top_most(m->nbase), carry = 0;
@@ -1206,15 +1221,15 @@ int keys_prepare(stet_archive *a, keys_batch *kb)
 		return stet_error_oom();
 	for (i = 0; i < m->n; i++)
 		dirty += m->v[i]->dirty != 0;
-	/* the mean batch: the journal's and this one; what a compaction costs:
-	 * the small snapshot's size when there is one, else the archive's */
-	limit = compact_at(most ? most : m->next_gid, (m->cache_records + dirty) / (m->cache_batches + 1));
+	limit = journal_limit(m, dirty);
 	/* append; or, while the archive is small, write the journal whole;
 	 * or put the entries added since the big snapshot into a new small
 	 * one, when it has room, and start the journal again with the
 	 * records of the big one's entries that changed; or put everything
-	 * into a new big snapshot and start the journal again */
-	kb->append = m->cache_end > 0 && m->cache_records + dirty <= limit;
+	 * into a new big snapshot and start the journal again. At a
+	 * checkpoint (slack 2) the journal may pass its limit up to twice:
+	 * the next run's opening writes the snapshot (keys_due) */
+	kb->append = m->cache_end > 0 && m->cache_records + dirty <= slack * limit;
 	kb->at = m->cache_end;
 	if (!kb->append) {
 		whole = !m->snap && m->n <= limit;
@@ -1319,7 +1334,7 @@ int keys_save(stet_archive *a)
 	keys_batch kb;
 	int error;
 
-	if ((error = keys_prepare(a, &kb)) == 0 && (error = keys_write(a->gitdir, &kb)) < 0)
+	if ((error = keys_prepare(a, &kb, 1)) == 0 && (error = keys_write(a->gitdir, &kb)) < 0)
 		a->keys.cache_end = 0; /* write it whole next time */
 	keys_batch_dispose(&kb);
 	return error;

@@ -106,26 +106,46 @@ t "the snapshot before is the spare the next one is written over, unless it is r
 	[ "$(stat -c %i "$s"/snapshot-*)" != "$ino" ] || { echo "a spare being read was written over"; exit 1; }
 	[ "$(ls "$s" | grep -c "^snapshot")" = 2 ] && "$2" -C "$1/snap" fsck >/dev/null 2>&1' _ "$TMP" "$STET"
 
-t "the small snapshot before is the spare the next one is written over, unless it is read" bash -c '
+t "small snapshots are written over the one before (top.spare), unless it is read" bash -c '
 	. "$1/funcs"
 	# a checkpoint a commit, a small snapshot at most of them (room for
 	# 1000); the last run merges its small one into the big one
 	runs "$1/tsp" 2 1 1000 || exit 1
 	s="$1/tsp/.git/stet"
 	[ -f "$s/top.spare" ] || { echo "no small spare"; ls "$s"; exit 1; }
-	ino=$(stat -c %i "$s/top.spare")
-	small() { # folder id: a post, ingested with a small snapshot written at its checkpoint
+	small() { # folder id: a post, ingested with a small snapshot at its opening and its checkpoint
 		post "$1/$2/n.md" "Wire D" "https://d.example/$2" "Line $2" "<p>The tram line $2 to the harbour opens in May, with eleven stops and a tram every six minutes at rush hour, the city said.</p>"
 		STET_SNAPSHOT_AFTER=0 STET_SNAPSHOT_TOP=1000 ${3:-} "$STET" -C "$1/tsp" ingest "$1/$2" >/dev/null 2>&1
 	}
-	small "$1" in8 && [ "$(stat -c %i "$s"/top-*)" = "$ino" ] || { echo "the small spare was not written over"; ls -i "$s"; exit 1; }
-	ino=$(stat -c %i "$s"/top-*)
-	small "$1" in9 && [ "$(stat -c %i "$s/top.spare")" = "$ino" ] || { echo "the small snapshot before is not the spare"; ls -i "$s"; exit 1; }
-	# a reader holds the spare: a new file instead
-	small "$1" in10 "flock -s $s/top.spare" && [ "$(stat -c %i "$s"/top-*)" != "$ino" ] ||
+	# every small snapshot written over the other file: two files, ever
+	seen=$(ls -i "$s" | awk "\$2 ~ /^top/ {print \$1}")
+	for r in in8 in9 in10 in11; do
+		small "$1" $r || exit 1
+		seen="$seen $(ls -i "$s" | awk "\$2 ~ /^top/ {print \$1}")"
+	done
+	[ "$(echo $seen | tr " " "\n" | sort -u | wc -l)" = 2 ] || { echo "new files: $seen"; exit 1; }
+	# a reader holds the spare: it is not written over (a new file instead)
+	ln "$s/top.spare" "$1/held" && cp "$s/top.spare" "$1/held.copy" || exit 1
+	small "$1" in12 "flock -s $s/top.spare" && cmp -s "$1/held" "$1/held.copy" ||
 		{ echo "a small spare being read was written over"; exit 1; }
 	[ "$(ls "$s" | grep -c "^top")" = 2 ] && grep -q "^@top $(ls "$s" | sed -n "s/^top-//p")\$" "$s/keys" &&
 	"$STET" -C "$1/tsp" fsck >/dev/null 2>&1' _ "$TMP"
+
+t "a journal past its limit gets its snapshot when the next run opens the archive, not from readers" bash -c '
+	"$2" init "$1/due" >/dev/null 2>&1 &&
+	STET_SNAPSHOT_AFTER=100000 "$2" -C "$1/due" ingest "$1/in/1" >/dev/null 2>&1 || exit 1
+	s="$1/due/.git/stet"
+	! ls "$s" | grep -q "^snapshot-" || { echo "a snapshot already"; exit 1; }
+	tree=$(git -C "$1/due" rev-parse "main^{tree}")
+	for c in log dups; do STET_SNAPSHOT_AFTER=0 "$2" -C "$1/due" $c >/dev/null 2>&1 || exit 1; done
+	! ls "$s" | grep -q "^snapshot-" || { echo "a reader wrote a snapshot"; exit 1; }
+	# a run that changes nothing: no checkpoint, but its opening writes it
+	STET_SNAPSHOT_AFTER=0 "$2" -C "$1/due" ingest --json "$1/in/1" > "$1/due.json" 2>/dev/null || exit 1
+	! grep -v "\"verdict\":\"unchanged\"" "$1/due.json" | grep -q . || { echo "not unchanged"; exit 1; }
+	ls "$s" | grep -q "^snapshot-" || { echo "no snapshot written at the opening"; ls "$s"; exit 1; }
+	grep -q "^@base $(ls "$s" | sed -n "s/^snapshot-//p")\$" "$s/keys" &&
+	[ "$(grep -vc "^@\|^stet-keys" "$s/keys")" = 0 ] &&
+	[ "$(git -C "$1/due" rev-parse "main^{tree}")" = "$tree" ] && "$2" -C "$1/due" fsck >/dev/null 2>&1' _ "$TMP" "$STET"
 
 t "a missing snapshot is rebuilt from git" bash -c '
 	rm -f "$1/snap/.git/stet"/snapshot-*
