@@ -129,6 +129,12 @@ void index_free(stet_archive *a)
 	a->sentences = a->exacts = NULL;
 }
 
+static int cmp_u64(const void *x, const void *y)
+{
+	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+	return a < b ? -1 : a > b;
+}
+
 int index_add(stet_archive *a, size_t entry)
 {
 	keyent *e = a->keys.v[entry];
@@ -184,6 +190,22 @@ int index_build(stet_archive *a)
 			break;
 		if (!snap_indexed(s))
 			continue;
+		/* one posting a sentence of the entry (two for a repeated one
+		 * before version 4): its sentences sorted, each counted once */
+		if (snap_version(L) >= 4) {
+			uint64_t *v = stet_malloc((s->nsent ? s->nsent : 1) * sizeof(*v));
+			if (!v) {
+				error = stet_error_oom();
+				break;
+			}
+			memcpy(v, snap_num(L, s->sent), s->nsent * sizeof(*v));
+			qsort(v, s->nsent, sizeof(*v), cmp_u64);
+			for (j = 0; j < s->nsent && !error; j++)
+				if (!j || v[j] != v[j - 1])
+					error = counter_add(&a->unposted, v[j], 1);
+			free(v);
+			continue;
+		}
 		for (j = 0; j < s->nsent && !error; j++)
 			error = counter_add(&a->unposted, snap_num(L, s->sent)[j], 1);
 	}
@@ -573,6 +595,8 @@ int find_similar(stet_archive *a, const stet_canon *c, const stet_fingerprint *f
 				return error;
 			for (j = 0; j < sn; j++) {
 				keyent *e;
+				if (j && sids[j] == sids[j - 1])
+					continue; /* an article's repeated sentence (before version 4) */
 				if ((error = posting_entry(&e, a, sids[j] + first)) < 0)
 					return error;
 				if (e)

@@ -65,6 +65,9 @@ int snap_by_path(const snap *s, const char *path, int64_t *id);
 int snap_sentences(const snap *s, uint64_t sentence, const uint32_t **ids, size_t *n);
 int snap_exacts(const snap *s, uint64_t exact, const uint32_t **ids, size_t *n);
 int snap_sim_query(const snap *s, uint64_t fp, int k, stet_simindex_cb cb, void *payload);
+/* the version the file was written in (before 4, an article that has a
+ * sentence twice has two postings for it) */
+uint32_t snap_version(const snap *s);
 /* does the entry have postings (an article with an exact fingerprint) */
 int snap_indexed(const snap_ent *s);
 /* the first 64 bits of a hex exact fingerprint */

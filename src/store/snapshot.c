@@ -31,7 +31,7 @@
 /* 2: the header counts dead bytes (merged snapshots); 1 is read as 0 dead.
  * 3: the string tables keep a tag of each string's hash beside its entry,
  * and the sentence postings a 16-bit tag of each key (below, "Tags") */
-#define SNAP_VERSION 3
+#define SNAP_VERSION 4
 #define SNAP_ENDIAN 0x01020304u
 
 typedef struct {
@@ -391,6 +391,32 @@ static int sort_pairs(pair *v, size_t n, unsigned bits, uint32_t **dir_out)
 	return 0;
 }
 
+/* Sorted pairs without repeats: an article that has a sentence twice has
+ * one posting for it, as in memory (stet_postings_add), so that a
+ * sentence's count of articles is the same from a snapshot as from the
+ * journal. A repeat is the same key and id side by side (the ids of a key
+ * keep their order, and an entry's pairs are made together). The new
+ * count; the directory, when there is one, made again for it (bits). */
+static int uniq_pairs(pair *v, size_t *n, unsigned bits, uint32_t **dir)
+{
+	size_t i, k = 0, nb = (size_t)1 << bits;
+
+	for (i = 0; i < *n; i++)
+		if (!k || v[i].key != v[k - 1].key || v[i].id != v[k - 1].id)
+			v[k++] = v[i];
+	*n = k;
+	if (!dir)
+		return 0;
+	free(*dir);
+	if (!(*dir = stet_calloc(nb + 1, sizeof(**dir))))
+		return stet_error_oom();
+	for (i = 0; i < k; i++)
+		(*dir)[(bits ? v[i].key >> (64 - bits) : 0) + 1]++;
+	for (i = 0; i < nb; i++)
+		(*dir)[i + 1] += (*dir)[i];
+	return 0;
+}
+
 /* pairs as the file keeps them: the keys, then the ids */
 static void split_pairs(const pair *v, size_t n, uint64_t *keys, uint32_t *ids)
 {
@@ -719,6 +745,12 @@ int snap_write(const char *file, uint64_t id, size_t n, snap_view_fn view, void 
 		h.sbits = bits_for(nsent, SENT_PER_BUCKET);
 		h.xbits = bits_for(nexact, EXACT_PER_BUCKET);
 		if ((error = sort_pairs(sp, nsent, h.sbits, &sdir)) < 0 || (error = sort_pairs(xp, nexact, h.xbits, &xdir)) < 0)
+			goto done;
+		/* repeated sentences out; the directory for the postings left
+		 * (what a merge of the same entries makes) */
+		uniq_pairs(sp, &nsent, 0, NULL);
+		h.sbits = bits_for(nsent, SENT_PER_BUCKET);
+		if ((error = uniq_pairs(sp, &nsent, h.sbits, &sdir)) < 0)
 			goto done;
 		for (t = 0; t < 4 && !error; t++) {
 			error = sort_pairs(simp[t], kh, 16, &simdir[t]);
@@ -1118,6 +1150,7 @@ static int new_pairs(pair **sp, size_t *ns, pair **xp, size_t *nx, pair *simp[4]
 		return error;
 	free(dir);
 	dir = NULL;
+	uniq_pairs(*sp, &s, 0, NULL);
 	if ((error = sort_pairs(*xp, x, bits_for(x, EXACT_PER_BUCKET), &dir)) < 0)
 		return error;
 	free(dir);
@@ -1200,6 +1233,8 @@ int snap_merge(const char *file, uint64_t id, const snap *old, size_t n, snap_vi
 		return stet_error_set(STET_ETOOBIG, "%s: too many entries for a snapshot", file);
 	if (n < nold)
 		return 1; /* entries are never removed; if they were, write it whole */
+	if (old->h->version < 4)
+		return 1; /* its postings may repeat an article (uniq_pairs): write it whole, once */
 	while (slots < 2 * n)
 		slots *= 2;
 	memset(&h, 0, sizeof(h));
@@ -1311,6 +1346,8 @@ done:
 	stet_buf_dispose(&tmpname);
 	return error;
 }
+
+uint32_t snap_version(const snap *s) { return s->h->version; }
 
 int snap_indexed(const snap_ent *s)
 {

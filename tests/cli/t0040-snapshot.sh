@@ -147,6 +147,26 @@ t "a journal past its limit gets its snapshot when the next run opens the archiv
 	[ "$(grep -vc "^@\|^stet-keys" "$s/keys")" = 0 ] &&
 	[ "$(git -C "$1/due" rev-parse "main^{tree}")" = "$tree" ] && "$2" -C "$1/due" fsck >/dev/null 2>&1' _ "$TMP" "$STET"
 
+t "an article that has a sentence twice counts once for it, from a snapshot as from the journal" bash -c '
+	. "$1/funcs"
+	# S in three stories, twice in the third: four postings of it would
+	# make it common (COMMON_DF 5, with the copy coming in) and change
+	# the copy'"'"'s containment (snapshots before version 4 did)
+	S="<p>Readers can send tips and photos to the newsroom by email at any hour, and the editors answer every message within a day.</p>"
+	W="<p>Story 4 is about the river walk, which the council extended by two kilometres with new benches and lights along the water.</p>"
+	for i in 1 2; do
+		post "$1/twice/1/s$i.md" "Site $i" "https://s$i.example/story" "Story $i" "<p>Story $i is about street number $i in the old quarter, where a bakery opened its doors this spring after years of repairs.</p>$S"
+	done
+	post "$1/twice/1/s4.md" "Site 4" https://s4.example/story "Story 4" "$W$S<p>The walk is open day and night, and dogs on a lead are welcome everywhere except the playground.</p>$S"
+	post "$1/twice/2/b.md" "Mirror B" https://b.example/copy "Story 4 copy" "$W$S<p>The walk is open day and night, and dogs on a lead are welcome everywhere except the playground in the park.</p>"
+	for x in 100000 0; do
+		"$2" init "$1/twice-$x" >/dev/null 2>&1 || exit 1
+		for r in 1 2; do STET_SNAPSHOT_AFTER=$x "$2" -C "$1/twice-$x" ingest "$1/twice/$r" >/dev/null 2>&1 || exit 1; done
+	done
+	ls "$1/twice-0/.git/stet" | grep -q "^snapshot-" && ! ls "$1/twice-100000/.git/stet" | grep -q "^snapshot-" &&
+	git -C "$1/twice-100000" grep -q "^containment: 0\\.985" main -- "mirror-b/*" || { echo "not the case meant"; exit 1; }
+	[ "$(git -C "$1/twice-0" rev-parse "main^{tree}")" = "$(git -C "$1/twice-100000" rev-parse "main^{tree}")" ]' _ "$TMP" "$STET"
+
 t "a missing snapshot is rebuilt from git" bash -c '
 	rm -f "$1/snap/.git/stet"/snapshot-*
 	"$2" -C "$1/snap" ingest --json "$1/in/3" 2>/dev/null | grep -vc "\"verdict\":\"unchanged\"" | grep -qx 0 &&
