@@ -30,7 +30,9 @@
 #define SNAP_MAGIC "stetsnp1"
 /* 2: the header counts dead bytes (merged snapshots); 1 is read as 0 dead.
  * 3: the string tables keep a tag of each string's hash beside its entry,
- * and the sentence postings a 16-bit tag of each key (below, "Tags") */
+ * and the sentence postings a 16-bit tag of each key (below, "Tags").
+ * 4: one sentence posting an article, however often it has the sentence
+ * (uniq_pairs); a merge over an older file is declined (written whole) */
 #define SNAP_VERSION 4
 #define SNAP_ENDIAN 0x01020304u
 
@@ -345,13 +347,29 @@ typedef struct {
 	uint32_t id;
 } pair;
 
+/* the directory of pairs by their keys' top `bits` bits: where each
+ * bucket starts, and the end */
+static uint32_t *dir_of(const pair *v, size_t n, unsigned bits)
+{
+	size_t nb = (size_t)1 << bits, i;
+	uint32_t *dir = stet_calloc(nb + 1, sizeof(*dir));
+
+	if (!dir)
+		return NULL;
+	for (i = 0; i < n; i++)
+		dir[(bits ? v[i].key >> (64 - bits) : 0) + 1]++;
+	for (i = 0; i < nb; i++)
+		dir[i + 1] += dir[i];
+	return dir;
+}
+
 /* pairs sorted by key, ids in their given order within a key, and the
  * directory of the keys' top `bits` bits: a counting sort, then an
  * insertion sort of each (small) bucket */
 static int sort_pairs(pair *v, size_t n, unsigned bits, uint32_t **dir_out)
 {
 	size_t nb = (size_t)1 << bits, i;
-	uint32_t *dir = stet_calloc(nb + 1, sizeof(*dir));
+	uint32_t *dir = dir_of(v, n, bits);
 	pair *tmp = stet_malloc((n ? n : 1) * sizeof(*tmp));
 
 	if (!dir || !tmp) {
@@ -359,10 +377,6 @@ static int sort_pairs(pair *v, size_t n, unsigned bits, uint32_t **dir_out)
 		free(tmp);
 		return stet_error_oom();
 	}
-	for (i = 0; i < n; i++)
-		dir[(bits ? v[i].key >> (64 - bits) : 0) + 1]++;
-	for (i = 0; i < nb; i++)
-		dir[i + 1] += dir[i];
 	{
 		uint32_t *at = stet_malloc(nb * sizeof(*at));
 		if (!at) {
@@ -391,30 +405,20 @@ static int sort_pairs(pair *v, size_t n, unsigned bits, uint32_t **dir_out)
 	return 0;
 }
 
-/* Sorted pairs without repeats: an article that has a sentence twice has
- * one posting for it, as in memory (stet_postings_add), so that a
- * sentence's count of articles is the same from a snapshot as from the
- * journal. A repeat is the same key and id side by side (the ids of a key
- * keep their order, and an entry's pairs are made together). The new
- * count; the directory, when there is one, made again for it (bits). */
-static int uniq_pairs(pair *v, size_t *n, unsigned bits, uint32_t **dir)
+/* Sorted pairs without repeats (*n: the count left): an article that has
+ * a sentence twice has one posting for it, as in memory
+ * (stet_postings_add), so that a sentence's count of articles is the same
+ * from a snapshot as from the journal. A repeat is the same key and id
+ * side by side: the ids of a key keep their order, and an entry's pairs
+ * are made together. */
+static void uniq_pairs(pair *v, size_t *n)
 {
-	size_t i, k = 0, nb = (size_t)1 << bits;
+	size_t i, k = 0;
 
 	for (i = 0; i < *n; i++)
 		if (!k || v[i].key != v[k - 1].key || v[i].id != v[k - 1].id)
 			v[k++] = v[i];
 	*n = k;
-	if (!dir)
-		return 0;
-	free(*dir);
-	if (!(*dir = stet_calloc(nb + 1, sizeof(**dir))))
-		return stet_error_oom();
-	for (i = 0; i < k; i++)
-		(*dir)[(bits ? v[i].key >> (64 - bits) : 0) + 1]++;
-	for (i = 0; i < nb; i++)
-		(*dir)[i + 1] += (*dir)[i];
-	return 0;
 }
 
 /* pairs as the file keeps them: the keys, then the ids */
@@ -746,12 +750,15 @@ int snap_write(const char *file, uint64_t id, size_t n, snap_view_fn view, void 
 		h.xbits = bits_for(nexact, EXACT_PER_BUCKET);
 		if ((error = sort_pairs(sp, nsent, h.sbits, &sdir)) < 0 || (error = sort_pairs(xp, nexact, h.xbits, &xdir)) < 0)
 			goto done;
-		/* repeated sentences out; the directory for the postings left
-		 * (what a merge of the same entries makes) */
-		uniq_pairs(sp, &nsent, 0, NULL);
+		/* repeated sentences out, and the directory made for the
+		 * postings left (what a merge of the same entries makes) */
+		uniq_pairs(sp, &nsent);
 		h.sbits = bits_for(nsent, SENT_PER_BUCKET);
-		if ((error = uniq_pairs(sp, &nsent, h.sbits, &sdir)) < 0)
+		free(sdir);
+		if (!(sdir = dir_of(sp, nsent, h.sbits))) {
+			error = stet_error_oom();
 			goto done;
+		}
 		for (t = 0; t < 4 && !error; t++) {
 			error = sort_pairs(simp[t], kh, 16, &simdir[t]);
 			h.sec[S_SIMFP0 + t].size = kh * 8;
@@ -1150,7 +1157,7 @@ static int new_pairs(pair **sp, size_t *ns, pair **xp, size_t *nx, pair *simp[4]
 		return error;
 	free(dir);
 	dir = NULL;
-	uniq_pairs(*sp, &s, 0, NULL);
+	uniq_pairs(*sp, &s);
 	if ((error = sort_pairs(*xp, x, bits_for(x, EXACT_PER_BUCKET), &dir)) < 0)
 		return error;
 	free(dir);
