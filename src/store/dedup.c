@@ -273,18 +273,70 @@ size_t sentence_df(stet_archive *a, uint64_t s)
 	return n + (obs > 0 ? (size_t)obs : 0);
 }
 
+/* Which of an article's sentences are the first of their value (one it
+ * has twice counts once): *firsts[i], from a table of the values seen, so
+ * that a long article (a hostile one: 40,000 lines took 2 s, most of it
+ * here, comparing each with every earlier one) costs what it holds. Up to
+ * FIRSTS_SCAN sentences *firsts is NULL and is_first compares. */
+#define FIRSTS_SCAN 32
+
+static int mark_firsts(unsigned char **firsts, const uint64_t *v, size_t n)
+{
+	size_t slots = 64, i;
+	uint64_t *t;
+	unsigned char *used, *out;
+
+	*firsts = NULL;
+	if (n <= FIRSTS_SCAN)
+		return 0;
+	while (slots < 2 * n)
+		slots *= 2;
+	t = stet_malloc(slots * sizeof(*t));
+	used = stet_calloc(slots, 1);
+	out = stet_malloc(n);
+	if (!t || !used || !out) {
+		free(t);
+		free(used);
+		free(out);
+		return stet_error_oom();
+	}
+	for (i = 0; i < n; i++) { /* the values are XXH3 hashes: their low bits place them */
+		size_t h = (size_t)v[i] & (slots - 1);
+		while (used[h] && t[h] != v[i])
+			h = (h + 1) & (slots - 1);
+		out[i] = !used[h];
+		used[h] = 1;
+		t[h] = v[i];
+	}
+	free(t);
+	free(used);
+	*firsts = out;
+	return 0;
+}
+
+static int is_first(const uint64_t *v, size_t i, const unsigned char *firsts)
+{
+	size_t j;
+	if (firsts)
+		return firsts[i];
+	for (j = 0; j < i; j++)
+		if (v[j] == v[i])
+			return 0;
+	return 1;
+}
+
 int observe(stet_archive *a, const stet_fingerprint *f, int sign)
 {
-	size_t i, j;
-	int error = 0;
+	unsigned char *firsts;
+	size_t i;
+	int error;
 
-	for (i = 0; i < f->nsent && !error; i++) {
-		int dup = 0;
-		for (j = 0; j < i && !dup; j++)
-			dup = f->sent[j] == f->sent[i];
-		if (!dup)
+	if ((error = mark_firsts(&firsts, f->sent, f->nsent)) < 0)
+		return error;
+	for (i = 0; i < f->nsent && !error; i++)
+		if (is_first(f->sent, i, firsts))
 			error = counter_add(&a->observed, f->sent[i], sign);
-	}
+	free(firsts);
 	return error;
 }
 
@@ -562,6 +614,7 @@ int find_similar(stet_archive *a, const stet_canon *c, const stet_fingerprint *f
 	stet_fp_text self_text;
 	stet_fp_side my_side;
 	const stet_fp_text *mine = prepared;
+	unsigned char *firsts;
 	int error = 0, k;
 
 	/* candidates by shared sentences and by simhash. Sentences that are
@@ -575,38 +628,42 @@ int find_similar(stet_archive *a, const stet_canon *c, const stet_fingerprint *f
 	cs.error = 0;
 	for (i = 0; i < f->nsent; i++)
 		own += sentence_df(a, f->sent[i]) < COMMON_DF;
-	for (i = 0; i < f->nsent; i++) {
-		int repeat = 0;
+	if ((error = mark_firsts(&firsts, f->sent, f->nsent)) < 0)
+		return error;
+	for (i = 0; i < f->nsent && !error; i++) {
 		size_t sn = 0;
 		const uint32_t *sids = NULL;
-		for (j = 0; j < i && !repeat; j++)
-			repeat = f->sent[j] == f->sent[i];
-		if (repeat)
+		if (!is_first(f->sent, i, firsts))
 			continue;
 		if ((error = sentence_postings(a, f->sent[i], &n)) < 0)
-			return error;
+			break;
 		if (!n || n > CANDIDATE_DF_MAX || (own >= 2 && sentence_df(a, f->sent[i]) >= COMMON_DF))
 			continue;
-		for (k = 0; k < 2; k++) {
+		for (k = 0; k < 2 && !error; k++) {
 			uint32_t first;
 			const snap *L = layer(a, k, &first);
 			sn = 0;
 			if (L && (error = snap_sentences(L, f->sent[i], &sids, &sn)) < 0)
-				return error;
+				break;
 			for (j = 0; j < sn; j++) {
 				keyent *e;
 				if (j && sids[j] == sids[j - 1])
 					continue; /* an article's repeated sentence (before version 4) */
 				if ((error = posting_entry(&e, a, sids[j] + first)) < 0)
-					return error;
+					break;
 				if (e)
 					bump(&cs, e, 1);
 			}
 		}
+		if (error < 0)
+			break;
 		ids = stet_postings_get(a->sentences, f->sent[i], &n);
 		for (j = 0; j < n; j++)
 			bump(&cs, a->keys.v[ids[j]], 1);
 	}
+	free(firsts);
+	if (error < 0)
+		return error;
 	for (k = 0; k < 2 && !f->too_short; k++) {
 		const snap *L = layer(a, k, &cs.first);
 		if (L && (error = snap_sim_query(L, f->simhash, SIMHASH_K, snap_sim_cb, &cs)) < 0)
