@@ -129,10 +129,56 @@ void index_free(stet_archive *a)
 	a->sentences = a->exacts = NULL;
 }
 
-static int cmp_u64(const void *x, const void *y)
+/* Which of an article's sentences are the first of their value (one it
+ * has twice counts once): *firsts[i], from a table of the values seen, so
+ * that a long article (a hostile one: 40,000 lines took 2 s, most of it
+ * here, comparing each with every earlier one) costs what it holds. Up to
+ * FIRSTS_SCAN sentences *firsts is NULL and is_first compares. */
+#define FIRSTS_SCAN 32
+
+static int mark_firsts(unsigned char **firsts, const uint64_t *v, size_t n)
 {
-	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
-	return a < b ? -1 : a > b;
+	size_t slots = 64, i;
+	uint64_t *t;
+	unsigned char *used, *out;
+
+	*firsts = NULL;
+	if (n <= FIRSTS_SCAN)
+		return 0;
+	while (slots < 2 * n)
+		slots *= 2;
+	t = stet_malloc(slots * sizeof(*t));
+	used = stet_calloc(slots, 1);
+	out = stet_malloc(n);
+	if (!t || !used || !out) {
+		free(t);
+		free(used);
+		free(out);
+		return stet_error_oom();
+	}
+	for (i = 0; i < n; i++) { /* the values are XXH3 hashes: their low bits place them */
+		size_t h = (size_t)v[i] & (slots - 1);
+		while (used[h] && t[h] != v[i])
+			h = (h + 1) & (slots - 1);
+		out[i] = !used[h];
+		used[h] = 1;
+		t[h] = v[i];
+	}
+	free(t);
+	free(used);
+	*firsts = out;
+	return 0;
+}
+
+static int is_first(const uint64_t *v, size_t i, const unsigned char *firsts)
+{
+	size_t j;
+	if (firsts)
+		return firsts[i];
+	for (j = 0; j < i; j++)
+		if (v[j] == v[i])
+			return 0;
+	return 1;
 }
 
 int index_add(stet_archive *a, size_t entry)
@@ -191,23 +237,18 @@ int index_build(stet_archive *a)
 		if (!snap_indexed(s))
 			continue;
 		/* one posting a sentence of the entry (two for a repeated one
-		 * before version 4): its sentences sorted, each counted once */
-		if (snap_version(L) >= 4) {
-			uint64_t *v = stet_malloc((s->nsent ? s->nsent : 1) * sizeof(*v));
-			if (!v) {
-				error = stet_error_oom();
+		 * before version 4) */
+		{
+			const uint64_t *sent = snap_num(L, s->sent);
+			unsigned char *firsts = NULL;
+			int once = snap_version(L) >= 4;
+			if (once && (error = mark_firsts(&firsts, sent, s->nsent)) < 0)
 				break;
-			}
-			memcpy(v, snap_num(L, s->sent), s->nsent * sizeof(*v));
-			qsort(v, s->nsent, sizeof(*v), cmp_u64);
 			for (j = 0; j < s->nsent && !error; j++)
-				if (!j || v[j] != v[j - 1])
-					error = counter_add(&a->unposted, v[j], 1);
-			free(v);
-			continue;
+				if (!once || is_first(sent, j, firsts))
+					error = counter_add(&a->unposted, sent[j], 1);
+			free(firsts);
 		}
-		for (j = 0; j < s->nsent && !error; j++)
-			error = counter_add(&a->unposted, snap_num(L, s->sent)[j], 1);
 	}
 	if (!error)
 		stet_simindex_compact(a->sim);
@@ -271,58 +312,6 @@ size_t sentence_df(stet_archive *a, uint64_t s)
 		stet_postings_get(a->sentences, s, &n);
 	}
 	return n + (obs > 0 ? (size_t)obs : 0);
-}
-
-/* Which of an article's sentences are the first of their value (one it
- * has twice counts once): *firsts[i], from a table of the values seen, so
- * that a long article (a hostile one: 40,000 lines took 2 s, most of it
- * here, comparing each with every earlier one) costs what it holds. Up to
- * FIRSTS_SCAN sentences *firsts is NULL and is_first compares. */
-#define FIRSTS_SCAN 32
-
-static int mark_firsts(unsigned char **firsts, const uint64_t *v, size_t n)
-{
-	size_t slots = 64, i;
-	uint64_t *t;
-	unsigned char *used, *out;
-
-	*firsts = NULL;
-	if (n <= FIRSTS_SCAN)
-		return 0;
-	while (slots < 2 * n)
-		slots *= 2;
-	t = stet_malloc(slots * sizeof(*t));
-	used = stet_calloc(slots, 1);
-	out = stet_malloc(n);
-	if (!t || !used || !out) {
-		free(t);
-		free(used);
-		free(out);
-		return stet_error_oom();
-	}
-	for (i = 0; i < n; i++) { /* the values are XXH3 hashes: their low bits place them */
-		size_t h = (size_t)v[i] & (slots - 1);
-		while (used[h] && t[h] != v[i])
-			h = (h + 1) & (slots - 1);
-		out[i] = !used[h];
-		used[h] = 1;
-		t[h] = v[i];
-	}
-	free(t);
-	free(used);
-	*firsts = out;
-	return 0;
-}
-
-static int is_first(const uint64_t *v, size_t i, const unsigned char *firsts)
-{
-	size_t j;
-	if (firsts)
-		return firsts[i];
-	for (j = 0; j < i; j++)
-		if (v[j] == v[i])
-			return 0;
-	return 1;
 }
 
 int observe(stet_archive *a, const stet_fingerprint *f, int sign)

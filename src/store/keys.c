@@ -1195,13 +1195,20 @@ static int carried(const keymap *m, const keyent *e)
 	return e->gid < m->nbase && (e->journaled || e->dirty);
 }
 
+/* the small snapshot's most entries now (0: none; none after this run
+ * wrote a big one) */
+static size_t top_room(const keymap *m)
+{
+	return m->base_moved ? 0 : top_most(m->nbase);
+}
+
 /* the journal's records past which a new snapshot is due, with dirty
  * records more: the mean batch is the journal's and this one's; what a
  * new snapshot costs is the small snapshot's size when there is one,
  * else the archive's */
 static size_t journal_limit(const keymap *m, size_t dirty)
 {
-	size_t most = m->base_moved ? 0 : top_most(m->nbase);
+	size_t most = top_room(m);
 	return compact_at(most ? most : m->next_gid, (m->cache_records + dirty) / (m->cache_batches + 1));
 }
 
@@ -1213,7 +1220,7 @@ int keys_due(const stet_archive *a)
 int keys_prepare(stet_archive *a, keys_batch *kb, size_t slack)
 {
 	keymap *m = &a->keys;
-	size_t i, dirty = 0, limit, most = m->base_moved ? 0 : top_most(m->nbase), carry = 0;
+	size_t i, dirty = 0, limit, most = top_room(m), carry = 0;
 	int error = 0, whole = 0, top = 0;
 
 	memset(kb, 0, sizeof(*kb));
