@@ -293,6 +293,9 @@ void tree_written_free(tree_written *w, size_t n);
  * repository's; the packs are re-read only after odb_packs_changed */
 int odb_open(stet_archive *a);
 int odb_packs_changed(stet_archive *a);
+/* whether libgit2's backend of the whole folder of packs was made (for
+ * what the backend's own search missed, or what is rare): tests */
+int odb_made_whole(const stet_archive *a);
 /* write the packs' multi-pack-index when enough packs are not in it yet
  * (at the end of a writing run); a failure is a warning, never an error */
 int odb_index_packs(stet_archive *a);

@@ -5,9 +5,10 @@
  * and looks again. With one pack per checkpoint that re-read grows with
  * the archive: it was a fifth of a run's time at 100,000 articles. A run
  * holds the archive's lock, so no pack appears that stet did not write
- * itself: here the pack backend is wrapped so that it refreshes only when
- * stet says it wrote a pack (odb_packs_changed). Reads and writes are
- * libgit2's own; new objects go to the mempack, as before.
+ * itself: here the packs are re-read only when stet says it wrote one
+ * (odb_packs_changed). Which pack holds an object is found here too (the
+ * multi-pack-index and the packs' indexes, below); the object is read by
+ * libgit2's backend of that pack. New objects go to the mempack, as before.
  */
 #include "internal.h"
 
@@ -22,36 +23,465 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <sys/mman.h>
+
+/* ---- finding an object's pack ----
+ *
+ * libgit2's pack backend, when it opens a multi-pack-index, checks that
+ * its object ids are in order: all of them, 7,000,000 at 1,000,000
+ * articles (140 MB read), every run. That was the one step of a run that
+ * grows with the archive however little the run does. Here the backend
+ * finds the pack of an object itself, from the multi-pack-index's ids
+ * (searched, never checked whole) and the indexes of the packs it does
+ * not cover, and asks libgit2's backend of that one pack
+ * (git_odb_backend_one_pack) for the object: the object is read, and its
+ * id checked, by libgit2 in the pack's own index, so a damaged
+ * multi-pack-index costs a miss, never a wrong object. What the search
+ * misses, and what is rare (prefixes, listing every object, writing the
+ * multi-pack-index), goes to libgit2's backend of the whole folder,
+ * made on first use. */
+
+typedef struct {
+	char *path;          /* its .idx */
+	git_odb_backend *b;  /* libgit2's backend of this pack, made on first use */
+	int failed;          /* that failed (the pack is gone): skipped */
+	/* packs the multi-pack-index does not cover: their .idx, mapped */
+	unsigned char *map;
+	size_t size;
+	const unsigned char *fanout, *ids;
+	uint32_t n;
+	long long mtime;
+} one_pack;
 
 typedef struct {
 	git_odb_backend parent;
-	git_odb_backend *inner;
+	git_odb *odb;
+	char *dir;               /* objects/pack */
+	git_odb_backend *inner;  /* libgit2's backend of the folder, made on first use */
 	int refresh_now;
+	pthread_mutex_t lock;    /* the lists below, and making backends */
+	/* the multi-pack-index, mapped (NULL: none, or not usable) */
+	unsigned char *midx;
+	size_t midx_size;
+	const unsigned char *m_fanout, *m_ids, *m_offs;
+	uint32_t m_n, m_packs;
+	size_t *m_pack;          /* its pack number -> index in v (SIZE_MAX: none) */
+	one_pack *v;             /* covered packs, then the others */
+	size_t n, cap;
+	size_t *loose;           /* the packs it does not cover, newest first */
+	size_t nloose;
+	int incomplete;          /* a pack index this search cannot read: a miss is not sure */
+	int midx_bad;            /* ids found out of order: the multi-pack-index is not used */
+	unsigned char sorted[32]; /* fanout buckets whose ids were found in order */
 } packs;
 
-static git_odb_backend *in(git_odb_backend *b) { return ((packs *)b)->inner; }
+static uint32_t be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* the place of oid among n sorted ids (fanout: 256 big-endian counts), or -1 */
+static long long find_id(const unsigned char *fanout, const unsigned char *ids, uint32_t n, const git_oid *oid)
+{
+	unsigned first = oid->id[0];
+	uint32_t lo = first ? be32(fanout + 4 * (first - 1)) : 0, hi = be32(fanout + 4 * first);
+	if (hi > n || lo > hi)
+		return -1;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		int c = memcmp(ids + (size_t)mid * GIT_OID_RAWSZ, oid->id, GIT_OID_RAWSZ);
+		if (!c)
+			return mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+static int map_file(const char *path, unsigned char **map, size_t *size, long long *mtime)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	void *m;
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || st.st_size <= 0 || (uint64_t)st.st_size > SIZE_MAX) {
+		close(fd);
+		return -1;
+	}
+	m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	if (m == MAP_FAILED)
+		return -1;
+	*map = m;
+	*size = (size_t)st.st_size;
+	if (mtime)
+		*mtime = (long long)st.st_mtime;
+	return 0;
+}
+
+/* a pack index (version 2) mapped, its fanout and ids found; -1 if it is
+ * not one (the pack is then looked for by libgit2's backend of the folder) */
+static int map_idx(one_pack *o)
+{
+	uint32_t n;
+	unsigned i;
+
+	if (map_file(o->path, &o->map, &o->size, &o->mtime) < 0)
+		return -1;
+	if (o->size < 8 + 1024 || memcmp(o->map, "\377tOc", 4) || be32(o->map + 4) != 2)
+		goto bad;
+	o->fanout = o->map + 8;
+	for (i = 1; i < 256; i++)
+		if (be32(o->fanout + 4 * i) < be32(o->fanout + 4 * (i - 1)))
+			goto bad;
+	n = be32(o->fanout + 4 * 255);
+	if ((o->size - 8 - 1024) / GIT_OID_RAWSZ < n)
+		goto bad;
+	o->ids = o->fanout + 1024;
+	o->n = n;
+	return 0;
+bad:
+	munmap(o->map, o->size);
+	o->map = NULL;
+	return -1;
+}
+
+/* dir/name (name: len bytes), or NULL */
+static char *pack_path(const char *dir, const char *name, size_t len)
+{
+	stet_buf b = STET_BUF_INIT;
+	stet_buf_printf(&b, "%s/%.*s", dir, (int)len, name);
+	if (stet_buf_check(&b, "packs") < 0) {
+		stet_buf_dispose(&b);
+		return NULL;
+	}
+	return stet_buf_detach(&b);
+}
+
+static void midx_drop(packs *p)
+{
+	if (p->midx)
+		munmap(p->midx, p->midx_size);
+	p->midx = NULL;
+	free(p->m_pack);
+	p->m_pack = NULL;
+	p->m_n = p->m_packs = 0;
+}
+
+/* the chunks of the multi-pack-index (git's format, version 1), checked
+ * against the file's size; not its ids' order (a search that meets ids
+ * out of order misses) */
+static int midx_parse(packs *p, const char *file)
+{
+	const unsigned char *m;
+	size_t size, i, end;
+	const unsigned char *names = NULL;
+	size_t names_size = 0, fan_size = 0, ids_size = 0, offs_size = 0, first = p->n;
+	unsigned chunks;
+
+	if (map_file(file, &p->midx, &p->midx_size, NULL) < 0)
+		return -1;
+	m = p->midx;
+	size = p->midx_size;
+	if (size < 12 + 20 || memcmp(m, "MIDX", 4) || m[4] != 1 || m[5] != 1 || m[7] != 0)
+		goto bad;
+	chunks = m[6];
+	p->m_packs = be32(m + 8);
+	if (12 + ((size_t)chunks + 1) * 12 > size - 20)
+		goto bad;
+	for (i = 0; i < chunks; i++) {
+		const unsigned char *c = m + 12 + i * 12;
+		uint32_t id = be32(c);
+		uint64_t off = (uint64_t)be32(c + 4) << 32 | be32(c + 8);
+		uint64_t next = (uint64_t)be32(c + 16) << 32 | be32(c + 20);
+		if (off > next || next > size - 20)
+			goto bad;
+		switch (id) {
+		case 0x504e414d: names = m + off; names_size = next - off; break;  /* PNAM */
+		case 0x4f494446: p->m_fanout = m + off; fan_size = next - off; break; /* OIDF */
+		case 0x4f49444c: p->m_ids = m + off; ids_size = next - off; break; /* OIDL */
+		case 0x4f4f4646: p->m_offs = m + off; offs_size = next - off; break; /* OOFF */
+		default: break;
+		}
+	}
+	if (!names || fan_size != 1024 || !p->m_ids || !p->m_offs)
+		goto bad;
+	for (i = 1; i < 256; i++)
+		if (be32(p->m_fanout + 4 * i) < be32(p->m_fanout + 4 * (i - 1)))
+			goto bad;
+	p->m_n = be32(p->m_fanout + 4 * 255);
+	if (ids_size / GIT_OID_RAWSZ < p->m_n || offs_size / 8 < p->m_n)
+		goto bad;
+	if (!(p->m_pack = stet_calloc(p->m_packs ? p->m_packs : 1, sizeof(*p->m_pack))))
+		goto bad;
+	/* the names, NUL-terminated one after the other */
+	for (i = 0, end = 0; i < p->m_packs; i++) {
+		const char *name = (const char *)names + end;
+		size_t l = strnlen(name, names_size - end);
+		if (end >= names_size || l == names_size - end || l < 5 || strchr(name, '/') ||
+		    strcmp(name + l - 4, ".idx"))
+			goto bad;
+		p->m_pack[i] = SIZE_MAX;
+		if (p->n == p->cap) {
+			size_t cap = p->cap ? p->cap * 2 : 64;
+			one_pack *v = stet_realloc(p->v, cap * sizeof(*v));
+			if (!v)
+				goto bad;
+			p->v = v;
+			p->cap = cap;
+		}
+		memset(&p->v[p->n], 0, sizeof(p->v[p->n]));
+		if (!(p->v[p->n].path = pack_path(p->dir, name, l)))
+			goto bad;
+		p->m_pack[i] = p->n++;
+		end += l + 1;
+	}
+	return 0;
+bad:
+	midx_drop(p);
+	while (p->n > first) /* its packs are then found as the others are */
+		free(p->v[--p->n].path);
+	return -1;
+}
+
+static int known(const packs *p, const char *path)
+{
+	size_t i;
+	for (i = 0; i < p->n; i++)
+		if (!strcmp(p->v[i].path, path))
+			return 1;
+	return 0;
+}
+
+static int newer(const one_pack *a, const one_pack *b)
+{
+	return a->mtime > b->mtime || (a->mtime == b->mtime && strcmp(a->path, b->path) < 0);
+}
+
+/* the packs of the folder the multi-pack-index does not cover, each .idx
+ * mapped; new ones first (called again after stet writes a pack) */
+static int scan_packs(packs *p)
+{
+	DIR *d = opendir(p->dir);
+	struct dirent *de;
+	size_t first = p->n, i;
+	size_t *loose;
+
+	if (!d)
+		return errno == ENOENT ? 0 : stet_error_set(STET_EIO, "%s: %s", p->dir, strerror(errno));
+	while ((de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+		one_pack o;
+		if (l < 10 || strncmp(de->d_name, "pack-", 5) || strcmp(de->d_name + l - 4, ".idx"))
+			continue;
+		memset(&o, 0, sizeof(o));
+		if (!(o.path = pack_path(p->dir, de->d_name, l))) {
+			closedir(d);
+			return stet_error_oom();
+		}
+		if (known(p, o.path)) {
+			free(o.path);
+			continue;
+		}
+		if (map_idx(&o) < 0) { /* not a pack index this search reads: libgit2's backend of the folder does */
+			free(o.path);
+			p->incomplete = 1;
+			continue;
+		}
+		if (p->n == p->cap) {
+			size_t cap = p->cap ? p->cap * 2 : 64;
+			one_pack *v = stet_realloc(p->v, cap * sizeof(*v));
+			if (!v) {
+				munmap(o.map, o.size);
+				free(o.path);
+				closedir(d);
+				return stet_error_oom();
+			}
+			p->v = v;
+			p->cap = cap;
+		}
+		p->v[p->n++] = o;
+	}
+	closedir(d);
+	if (p->n == first)
+		return 0;
+	if (!(loose = stet_malloc((p->nloose + p->n - first) * sizeof(*loose))))
+		return stet_error_oom();
+	for (i = first; i < p->n; i++) { /* newest first (a few, but for an archive without a multi-pack-index) */
+		size_t j = i - first, k = i;
+		while (j > 0 && newer(&p->v[k], &p->v[loose[j - 1]])) {
+			loose[j] = loose[j - 1];
+			j--;
+		}
+		loose[j] = k;
+	}
+	if (p->nloose)
+		memcpy(loose + (p->n - first), p->loose, p->nloose * sizeof(*loose));
+	free(p->loose);
+	p->loose = loose;
+	p->nloose += p->n - first;
+	return 0;
+}
+
+/* libgit2's backend of pack i, made on first use (NULL: it failed) */
+static git_odb_backend *pack_of(packs *p, size_t i)
+{
+	one_pack *o = &p->v[i];
+	git_odb_backend *b;
+
+	pthread_mutex_lock(&p->lock);
+	if (!o->b && !o->failed) {
+		if (git_odb_backend_one_pack(&o->b, o->path) < 0) {
+			o->b = NULL;
+			o->failed = 1;
+		} else {
+			o->b->odb = p->odb;
+		}
+	}
+	b = o->b;
+	pthread_mutex_unlock(&p->lock);
+	return b;
+}
+
+/* are the multi-pack-index's ids that begin with byte b where its fanout
+ * says, each beginning with b, and in order? Asked when a search among
+ * them misses: a miss there is then sure */
+static int bucket_sorted(packs *p, unsigned b)
+{
+	uint32_t lo = b ? be32(p->m_fanout + 4 * (b - 1)) : 0, hi = be32(p->m_fanout + 4 * b), i;
+	if (p->sorted[b / 8] & (1u << (b % 8)))
+		return 1;
+	if (lo > hi || hi > p->m_n)
+		return 0;
+	for (i = lo; i < hi; i++)
+		if (p->m_ids[(size_t)i * GIT_OID_RAWSZ] != b ||
+		    (i > lo && memcmp(p->m_ids + (size_t)(i - 1) * GIT_OID_RAWSZ, p->m_ids + (size_t)i * GIT_OID_RAWSZ,
+				      GIT_OID_RAWSZ) >= 0))
+			return 0;
+	p->sorted[b / 8] |= (unsigned char)(1u << (b % 8));
+	return 1;
+}
+
+enum { FOUND, MISSING, UNSURE };
+
+/* the pack that holds oid (found by this backend's own search): the
+ * multi-pack-index, then the packs it does not cover, newest first (what
+ * a run reads that is not in the multi-pack-index is mostly what it or
+ * the runs just before it wrote). MISSING: in no pack (libgit2 then asks
+ * the loose objects); UNSURE: the search cannot tell (libgit2's backend
+ * of the folder is asked) */
+static int locate(packs *p, const git_oid *oid, git_odb_backend **out)
+{
+	size_t i, k = SIZE_MAX;
+	long long at;
+	int unsure;
+
+	*out = NULL;
+	pthread_mutex_lock(&p->lock);
+	unsure = p->incomplete || p->midx_bad;
+	if (p->midx && !p->midx_bad) {
+		if ((at = find_id(p->m_fanout, p->m_ids, p->m_n, oid)) >= 0) {
+			uint32_t j = be32(p->m_offs + (size_t)at * 8);
+			if (j < p->m_packs)
+				k = p->m_pack[j];
+			else
+				unsure = 1;
+		} else if (!bucket_sorted(p, oid->id[0])) {
+			p->midx_bad = unsure = 1;
+		}
+	}
+	for (i = 0; i < p->nloose && k == SIZE_MAX; i++) {
+		const one_pack *o = &p->v[p->loose[i]];
+		if (find_id(o->fanout, o->ids, o->n, oid) >= 0)
+			k = p->loose[i];
+	}
+	pthread_mutex_unlock(&p->lock);
+	if (k != SIZE_MAX && (*out = pack_of(p, k)))
+		return FOUND;
+	return k != SIZE_MAX || unsure ? UNSURE : MISSING;
+}
+
+/* libgit2's backend of the whole folder, made on first use */
+static git_odb_backend *whole(packs *p)
+{
+	git_odb_backend *b;
+	pthread_mutex_lock(&p->lock);
+	if (!p->inner) {
+		stet_buf objects = STET_BUF_INIT;
+		size_t l = strlen(p->dir);
+		stet_buf_printf(&objects, "%.*s", (int)(l > 5 ? l - 5 : l), p->dir); /* without "/pack" */
+		if (stet_buf_check(&objects, "objects") == 0 && git_odb_backend_pack(&p->inner, objects.ptr) == 0)
+			p->inner->odb = p->odb;
+		else
+			p->inner = NULL;
+		stet_buf_dispose(&objects);
+	}
+	b = p->inner;
+	pthread_mutex_unlock(&p->lock);
+	return b;
+}
 
 static int p_read(void **data, size_t *len, git_object_t *type, git_odb_backend *b, const git_oid *oid)
 {
-	return in(b)->read(data, len, type, in(b), oid);
+	git_odb_backend *h;
+	int r = locate((packs *)b, oid, &h);
+	if (r == FOUND && h->read(data, len, type, h, oid) == 0)
+		return 0;
+	if (r == MISSING)
+		return GIT_ENOTFOUND;
+	h = whole((packs *)b);
+	return h ? h->read(data, len, type, h, oid) : GIT_ENOTFOUND;
 }
 
 static int p_read_prefix(git_oid *out, void **data, size_t *len, git_object_t *type, git_odb_backend *b,
 			 const git_oid *oid, size_t n)
 {
-	return in(b)->read_prefix(out, data, len, type, in(b), oid, n);
+	git_odb_backend *h;
+	if (n >= GIT_OID_HEXSZ) {
+		int r = p_read(data, len, type, b, oid);
+		if (r == 0)
+			git_oid_cpy(out, oid);
+		return r;
+	}
+	h = whole((packs *)b);
+	return h ? h->read_prefix(out, data, len, type, h, oid, n) : GIT_ENOTFOUND;
 }
 
 static int p_read_header(size_t *len, git_object_t *type, git_odb_backend *b, const git_oid *oid)
 {
-	return in(b)->read_header(len, type, in(b), oid);
+	git_odb_backend *h;
+	int r = locate((packs *)b, oid, &h);
+	if (r == FOUND && h->read_header(len, type, h, oid) == 0)
+		return 0;
+	if (r == MISSING)
+		return GIT_ENOTFOUND;
+	h = whole((packs *)b);
+	return h ? h->read_header(len, type, h, oid) : GIT_ENOTFOUND;
 }
 
-static int p_exists(git_odb_backend *b, const git_oid *oid) { return in(b)->exists(in(b), oid); }
+static int p_exists(git_odb_backend *b, const git_oid *oid)
+{
+	git_odb_backend *h;
+	int r = locate((packs *)b, oid, &h);
+	if (r == FOUND && h->exists(h, oid))
+		return 1;
+	if (r == MISSING)
+		return 0;
+	h = whole((packs *)b);
+	return h ? h->exists(h, oid) : 0;
+}
 
 static int p_exists_prefix(git_oid *out, git_odb_backend *b, const git_oid *oid, size_t n)
 {
-	return in(b)->exists_prefix(out, in(b), oid, n);
+	git_odb_backend *h = whole((packs *)b);
+	return h ? h->exists_prefix(out, h, oid, n) : GIT_ENOTFOUND;
 }
 
 /* Freshening (does the object exist already? then touch it so that gc
@@ -69,30 +499,92 @@ static int no_freshen(git_odb_backend *b, const git_oid *oid)
 
 static int p_foreach(git_odb_backend *b, git_odb_foreach_cb cb, void *payload)
 {
-	return in(b)->foreach(in(b), cb, payload);
+	git_odb_backend *h = whole((packs *)b);
+	return h ? h->foreach(h, cb, payload) : 0;
 }
 
 static int p_refresh(git_odb_backend *b)
 {
 	packs *p = (packs *)b;
+	int error = 0;
 	if (!p->refresh_now)
 		return 0; /* nothing else writes packs while the lock is held */
 	p->refresh_now = 0;
-	return p->inner->refresh(p->inner);
+	pthread_mutex_lock(&p->lock);
+	error = scan_packs(p);
+	pthread_mutex_unlock(&p->lock);
+	if (error < 0)
+		return error;
+	if (p->inner)
+		return p->inner->refresh(p->inner);
+	return 0;
 }
 
 static void p_free(git_odb_backend *b)
 {
 	packs *p = (packs *)b;
-	p->inner->free(p->inner);
+	size_t i;
+	for (i = 0; i < p->n; i++) {
+		if (p->v[i].b)
+			p->v[i].b->free(p->v[i].b);
+		if (p->v[i].map)
+			munmap(p->v[i].map, p->v[i].size);
+		free(p->v[i].path);
+	}
+	free(p->v);
+	free(p->loose);
+	midx_drop(p);
+	if (p->inner)
+		p->inner->free(p->inner);
+	free(p->dir);
+	pthread_mutex_destroy(&p->lock);
 	free(p);
+}
+
+/* the backend of the folder of packs, or an error */
+static int packs_new(packs **out, git_odb *odb, const char *objects)
+{
+	packs *p = stet_calloc(1, sizeof(*p));
+	stet_buf dir = STET_BUF_INIT, midx = STET_BUF_INIT;
+	int error;
+
+	*out = NULL;
+	if (!p)
+		return stet_error_oom();
+	pthread_mutex_init(&p->lock, NULL);
+	git_odb_init_backend(&p->parent, GIT_ODB_BACKEND_VERSION);
+	p->parent.read = p_read;
+	p->parent.read_prefix = p_read_prefix;
+	p->parent.read_header = p_read_header;
+	p->parent.exists = p_exists;
+	p->parent.exists_prefix = p_exists_prefix;
+	p->parent.freshen = no_freshen;
+	p->parent.foreach = p_foreach;
+	p->parent.refresh = p_refresh;
+	p->parent.free = p_free;
+	p->odb = odb;
+	stet_buf_printf(&dir, "%s/pack", objects);
+	stet_buf_printf(&midx, "%s/pack/multi-pack-index", objects);
+	if ((error = stet_buf_check(&dir, "packs")) < 0 || (error = stet_buf_check(&midx, "packs")) < 0)
+		goto done;
+	p->dir = stet_buf_detach(&dir);
+	midx_parse(p, midx.ptr); /* none, or not one we read: the packs' own indexes */
+	error = scan_packs(p);
+done:
+	stet_buf_dispose(&dir);
+	stet_buf_dispose(&midx);
+	if (error < 0)
+		p_free(&p->parent);
+	else
+		*out = p;
+	return error;
 }
 
 int odb_open(stet_archive *a)
 {
 	stet_buf objects = STET_BUF_INIT, alt = STET_BUF_INIT;
 	git_odb *odb = NULL;
-	git_odb_backend *pack = NULL, *loose = NULL;
+	git_odb_backend *loose = NULL;
 	packs *p = NULL;
 	int error;
 
@@ -105,34 +597,18 @@ int odb_open(stet_archive *a)
 			error = stet_git_error(error, "opening the object store");
 		goto done;
 	}
-	if ((error = git_odb_new(&odb)) < 0 || (error = git_odb_backend_pack(&pack, objects.ptr)) < 0 ||
-	    (error = git_odb_backend_loose(&loose, objects.ptr, -1, 0, 0, 0)) < 0) {
+	if ((error = git_odb_new(&odb)) < 0 || (error = git_odb_backend_loose(&loose, objects.ptr, -1, 0, 0, 0)) < 0) {
 		error = stet_git_error(error, "opening the object store");
 		goto done;
 	}
-	if (!(p = stet_calloc(1, sizeof(*p)))) {
-		error = stet_error_oom();
+	if ((error = packs_new(&p, odb, objects.ptr)) < 0)
 		goto done;
-	}
-	git_odb_init_backend(&p->parent, GIT_ODB_BACKEND_VERSION);
-	p->inner = pack;
-	pack = NULL;
-	p->parent.read = p_read;
-	p->parent.read_prefix = p_read_prefix;
-	p->parent.read_header = p_read_header;
-	p->parent.exists = p_exists;
-	p->parent.exists_prefix = p_exists_prefix;
-	p->parent.freshen = no_freshen;
-	p->parent.foreach = p_foreach;
-	p->parent.refresh = p_refresh;
-	p->parent.free = p_free;
 	/* the priorities of libgit2's default object store */
 	if ((error = git_odb_add_backend(odb, &p->parent, 2)) < 0) {
 		p_free(&p->parent);
 		error = stet_git_error(error, "opening the object store");
 		goto done;
 	}
-	p->inner->odb = odb;
 	a->packs = &p->parent;
 	loose->freshen = no_freshen;
 	if ((error = git_odb_add_backend(odb, loose, 1)) < 0) {
@@ -146,14 +622,17 @@ int odb_open(stet_archive *a)
 done:
 	if (loose)
 		loose->free(loose);
-	if (pack)
-		pack->free(pack);
 	git_odb_free(odb);
 	if (error < 0)
 		a->packs = NULL;
 	stet_buf_dispose(&objects);
 	stet_buf_dispose(&alt);
 	return error;
+}
+
+int odb_made_whole(const stet_archive *a)
+{
+	return a->packs && ((const packs *)a->packs)->inner != NULL;
 }
 
 int odb_packs_changed(stet_archive *a)
@@ -245,7 +724,9 @@ int odb_index_packs(stet_archive *a)
 	struct dirent *de;
 	DIR *d;
 
-	if (!p || !p->inner->writemidx)
+	git_odb_backend *w;
+
+	if (!p)
 		return 0; /* borrowed objects (alternates): libgit2's odb as it is */
 	stet_buf_printf(&dir, "%s/objects/pack", a->commondir);
 	stet_buf_printf(&midx, "%s/multi-pack-index", dir.ptr);
@@ -277,8 +758,10 @@ int odb_index_packs(stet_archive *a)
 				lock.ptr, npacks);
 		goto done;
 	}
+	/* written by libgit2's backend of the folder (which reads and checks
+	 * the old one first: once every so many runs) */
 	p->refresh_now = 1;
-	if (p->parent.refresh(&p->parent) < 0 || p->inner->writemidx(p->inner) < 0) {
+	if (p->parent.refresh(&p->parent) < 0 || !(w = whole(p)) || !w->writemidx || w->writemidx(w) < 0) {
 		const git_error *e = git_error_last();
 		stet_buf_printf(&a->warnings, "%s: not written (%s); it only speeds reading\n", midx.ptr,
 				e && e->message ? e->message : "git error");

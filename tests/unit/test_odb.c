@@ -1,0 +1,244 @@
+/* Unit tests of src/store/odb.c: a writing run finds an object's pack
+ * itself, from the multi-pack-index's ids and the indexes of the packs it
+ * does not cover, and reads the object through libgit2's backend of that
+ * one pack; libgit2's backend of the whole folder (which checks every id
+ * of the multi-pack-index as it opens it) is made only for what that
+ * search cannot be sure of (a miss among ids out of order). Every object
+ * of six packs (four in a multi-pack-index, two not) and of a pack written
+ * after the opening reads back byte for byte without it, and an object
+ * that is nowhere is a sure miss; a multi-pack-index whose ids are out of
+ * order, or that is cut short, still gives every object, never a wrong
+ * one. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <git2.h>
+#include <git2/sys/mempack.h>
+#include <git2/sys/odb_backend.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store/internal.h"
+#include "xorshift.h"
+
+#define PER_PACK 40
+#define MAXOBJ (8 * PER_PACK)
+
+static char root[64], objects[96], packdir[128], midx[160];
+static git_repository *repo;
+static git_oid ids[MAXOBJ];
+static char *texts[MAXOBJ];
+static size_t nobj;
+static uint64_t rng = 0x0dbbac7;
+
+/* a pack of PER_PACK new blobs, written by stet's pack writer */
+static void add_pack(void)
+{
+	git_odb_backend *mem;
+	char *names[PER_PACK];
+	size_t i, first = nobj;
+
+	assert_true(nobj + PER_PACK <= MAXOBJ);
+	assert_int_equal(git_mempack_new(&mem), 0);
+	for (i = 0; i < PER_PACK; i++) {
+		char *t = malloc(200), name[64];
+		snprintf(t, 200, "object %zu: %016llx %016llx\n", nobj, (unsigned long long)xorshift64(&rng),
+			 (unsigned long long)xorshift64(&rng));
+		assert_int_equal(git_odb_hash(&ids[nobj], t, strlen(t), GIT_OBJECT_BLOB), 0);
+		assert_int_equal(mem->write(mem, &ids[nobj], t, strlen(t), GIT_OBJECT_BLOB), 0);
+		snprintf(name, sizeof(name), "f/%zu.md", nobj);
+		names[i] = strdup(name);
+		texts[nobj++] = t;
+	}
+	assert_int_equal(pack_write(packdir, mem, ids + first, names, PER_PACK, 1), 0);
+	for (i = 0; i < PER_PACK; i++)
+		free(names[i]);
+	mem->free(mem);
+}
+
+/* the multi-pack-index over the packs there now, written by libgit2 */
+static void write_midx(void)
+{
+	git_odb_backend *b;
+	assert_int_equal(git_odb_backend_pack(&b, objects), 0);
+	assert_int_equal(b->writemidx(b), 0);
+	b->free(b);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	git_libgit2_init();
+	snprintf(root, sizeof(root), "/tmp/stet-odb-XXXXXX");
+	assert_non_null(mkdtemp(root));
+	snprintf(objects, sizeof(objects), "%s/objects", root);
+	snprintf(packdir, sizeof(packdir), "%s/pack", objects);
+	snprintf(midx, sizeof(midx), "%s/multi-pack-index", packdir);
+	assert_int_equal(git_repository_init(&repo, root, 1), 0);
+	for (int k = 0; k < 4; k++)
+		add_pack();
+	write_midx();
+	add_pack();
+	add_pack();
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+	size_t i;
+	(void)state;
+	for (i = 0; i < nobj; i++)
+		free(texts[i]);
+	git_repository_free(repo);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	assert_int_equal(system(cmd), 0);
+	git_libgit2_shutdown();
+	return 0;
+}
+
+/* a writing run's object store over the repository */
+static stet_archive *open_store(void)
+{
+	stet_archive *a = calloc(1, sizeof(*a));
+	assert_non_null(a);
+	a->commondir = root;
+	a->repo = repo;
+	assert_int_equal(odb_open(a), 0);
+	assert_non_null(a->odb);
+	return a;
+}
+
+static void close_store(stet_archive *a)
+{
+	git_odb_free(a->odb);
+	free(a);
+}
+
+static void reads_back(git_odb *odb, size_t from, size_t to)
+{
+	size_t i;
+	for (i = from; i < to; i++) {
+		git_odb_object *o;
+		size_t len;
+		git_object_t type;
+		assert_int_equal(git_odb_read(&o, odb, &ids[i]), 0);
+		assert_int_equal(git_odb_object_type(o), GIT_OBJECT_BLOB);
+		assert_int_equal(git_odb_object_size(o), strlen(texts[i]));
+		assert_memory_equal(git_odb_object_data(o), texts[i], strlen(texts[i]));
+		git_odb_object_free(o);
+		assert_int_equal(git_odb_read_header(&len, &type, odb, &ids[i]), 0);
+		assert_int_equal(len, strlen(texts[i]));
+		assert_true(git_odb_exists(odb, &ids[i]));
+	}
+}
+
+static void found_by_its_own_search(void **state)
+{
+	stet_archive *a = open_store();
+	git_oid none;
+	git_odb_object *o;
+	size_t before = nobj;
+	(void)state;
+	reads_back(a->odb, 0, nobj);
+	/* a pack written after the opening is seen once the run says so */
+	add_pack();
+	assert_int_equal(odb_packs_changed(a), 0);
+	reads_back(a->odb, before, nobj);
+	reads_back(a->odb, 0, before);
+	assert_false(odb_made_whole(a));
+	/* an object that is nowhere: a sure miss (the ids it was searched
+	 * among are in order), not asked of libgit2's whole backend */
+	memset(&none, 0xab, sizeof(none));
+	assert_int_equal(git_odb_read(&o, a->odb, &none), GIT_ENOTFOUND);
+	assert_false(git_odb_exists(a->odb, &none));
+	assert_false(odb_made_whole(a));
+	close_store(a);
+}
+
+static uint32_t be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static unsigned char *slurp(const char *file, size_t *size)
+{
+	FILE *f = fopen(file, "rb");
+	unsigned char *d;
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	*size = (size_t)ftell(f);
+	fseek(f, 0, SEEK_SET);
+	d = malloc(*size);
+	assert_int_equal(fread(d, 1, *size, f), *size);
+	fclose(f);
+	return d;
+}
+
+static void spill(const char *file, const unsigned char *d, size_t size)
+{
+	FILE *f = fopen(file, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(d, 1, size, f), size);
+	fclose(f);
+}
+
+static void damaged_index_still_reads(void **state)
+{
+	size_t size, i, oidl = 0, ooff = 0;
+	unsigned char *good = slurp(midx, &size), *d = malloc(size), tmp[20];
+	stet_archive *a;
+	(void)state;
+	for (i = 0; i < good[6]; i++) {
+		const unsigned char *c = good + 12 + i * 12;
+		uint64_t off = (uint64_t)be32(c + 4) << 32 | be32(c + 8);
+		if (be32(c) == 0x4f49444c)
+			oidl = off;
+		if (be32(c) == 0x4f4f4646)
+			ooff = off;
+	}
+	assert_true(oidl && ooff);
+	/* ids out of order: the first two swapped, with their packs */
+	memcpy(d, good, size);
+	memcpy(tmp, d + oidl, 20);
+	memmove(d + oidl, d + oidl + 20, 20);
+	memcpy(d + oidl + 20, tmp, 20);
+	memcpy(tmp, d + ooff, 8);
+	memmove(d + ooff, d + ooff + 8, 8);
+	memcpy(d + ooff + 8, tmp, 8);
+	spill(midx, d, size);
+	a = open_store();
+	reads_back(a->odb, 0, nobj);
+	/* a miss among them is not sure: libgit2's whole backend is asked */
+	{
+		git_oid none;
+		memset(&none, 0xff, sizeof(none));
+		none.id[0] = d[oidl];
+		assert_false(git_odb_exists(a->odb, &none));
+		assert_true(odb_made_whole(a));
+	}
+	close_store(a);
+	/* cut short: not read at all; every pack is searched in its own index */
+	spill(midx, good, size / 2);
+	a = open_store();
+	reads_back(a->odb, 0, nobj);
+	assert_false(odb_made_whole(a));
+	close_store(a);
+	spill(midx, good, size);
+	free(good);
+	free(d);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(found_by_its_own_search),
+		cmocka_unit_test(damaged_index_still_reads),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
