@@ -251,11 +251,23 @@ bad:
 	return -1;
 }
 
+/* is path one of the packs already listed: those the multi-pack-index
+ * names (sorted, as git writes them: searched), or the others */
 static int known(const packs *p, const char *path)
 {
-	size_t i;
-	for (i = 0; i < p->n; i++)
-		if (!strcmp(p->v[i].path, path))
+	size_t lo = 0, hi = p->midx ? p->m_packs : 0, i;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = p->m_pack[mid] == SIZE_MAX ? 1 : strcmp(p->v[p->m_pack[mid]].path, path);
+		if (!c)
+			return 1;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (i = 0; i < p->nloose; i++)
+		if (!strcmp(p->v[p->loose[i]].path, path))
 			return 1;
 	return 0;
 }
@@ -380,28 +392,28 @@ enum { FOUND, MISSING, UNSURE };
 static int locate(packs *p, const git_oid *oid, git_odb_backend **out)
 {
 	size_t i, k = SIZE_MAX;
-	long long at;
+	long long at = -1;
 	int unsure;
 
 	*out = NULL;
 	pthread_mutex_lock(&p->lock);
 	unsure = p->incomplete || p->midx_bad;
-	if (p->midx && !p->midx_bad) {
-		if ((at = find_id(p->m_fanout, p->m_ids, p->m_n, oid)) >= 0) {
-			uint32_t j = be32(p->m_offs + (size_t)at * 8);
-			if (j < p->m_packs)
-				k = p->m_pack[j];
-			else
-				unsure = 1;
-		} else if (!bucket_sorted(p, oid->id[0])) {
-			p->midx_bad = unsure = 1;
-		}
+	if (p->midx && !p->midx_bad && (at = find_id(p->m_fanout, p->m_ids, p->m_n, oid)) >= 0) {
+		uint32_t j = be32(p->m_offs + (size_t)at * 8);
+		if (j < p->m_packs)
+			k = p->m_pack[j];
+		else
+			unsure = 1;
 	}
 	for (i = 0; i < p->nloose && k == SIZE_MAX; i++) {
 		const one_pack *o = &p->v[p->loose[i]];
 		if (find_id(o->fanout, o->ids, o->n, oid) >= 0)
 			k = p->loose[i];
 	}
+	/* in no pack: sure if the multi-pack-index's ids it was searched
+	 * among are in order (a loose object, or none) */
+	if (k == SIZE_MAX && p->midx && !p->midx_bad && at < 0 && !bucket_sorted(p, oid->id[0]))
+		p->midx_bad = unsure = 1;
 	pthread_mutex_unlock(&p->lock);
 	if (k != SIZE_MAX && (*out = pack_of(p, k)))
 		return FOUND;
