@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1219,6 +1220,71 @@ static int merged_table(uint32_t **out, const snap *old, const uint32_t *oldt, s
 	return 0;
 }
 
+/* The postings of a merge (new pairs sorted, then each list merged with
+ * the old one), written on a thread of their own into the file's second
+ * part while the merge's thread writes the entries, strings, numbers and
+ * tables into the first: a big merge at the opening of a run had one core
+ * idle once the run's inputs were canonicalized. The parts meet at an
+ * offset known before either is written (their layout is the whole
+ * writer's, byte for byte). */
+typedef struct {
+	out_file o; /* a second stream on the file, from the postings' offset */
+	header *h;  /* the postings' fields only */
+	const snap *old;
+	const snap_ent *ent;
+	const uint32_t *ids;
+	size_t nch;
+	const uint64_t *num;
+	const unsigned char *drop;
+	int dropping;
+	int error;
+	char msg[512];
+} postings_job;
+
+static int write_postings(postings_job *j)
+{
+	const snap *old = j->old;
+	pair *sp = NULL, *xp = NULL, *simp[4] = { 0 };
+	size_t ns = 0, nx = 0, nh = 0;
+	uint64_t count;
+	merger m;
+	int error, t;
+
+	if ((error = new_pairs(&sp, &ns, &xp, &nx, simp, &nh, j->ent, j->ids, j->nch, j->num, old->nnum)) < 0)
+		goto done;
+	m = (merger){ old, old->skey, old->sid, old->nsent, 0, sp, ns, 0, j->drop, -1, 0, j->dropping };
+	if ((error = merge_list(&j->o, j->h, &m, S_SKEY, S_SID, S_SDIR, &j->h->sbits, SENT_PER_BUCKET)) < 0)
+		goto done;
+	j->h->stag.off = j->o.at;
+	if ((error = merge_pass(&j->o, &m, MERGE_TAGS, 0, &count)) < 0)
+		goto done;
+	j->h->stag.size = count * 2;
+	m = (merger){ old, old->xkey, old->xid, old->nexact, 0, xp, nx, 0, j->drop, -1, 0, j->dropping };
+	if ((error = merge_list(&j->o, j->h, &m, S_XKEY, S_XID, S_XDIR, &j->h->xbits, EXACT_PER_BUCKET)) < 0)
+		goto done;
+	for (t = 0; t < 4; t++) {
+		m = (merger){ old, old->simfp[t], old->simid[t], old->nsim[t], 0, simp[t], nh, 0, j->drop, t, 0, j->dropping };
+		if ((error = merge_list(&j->o, j->h, &m, S_SIMFP0 + t, S_SIMID0 + t, S_SIMDIR0 + t, NULL, 0)) < 0)
+			goto done;
+	}
+	if (!j->o.failed && fflush(j->o.f) != 0)
+		j->o.failed = 1;
+done:
+	for (t = 0; t < 4; t++)
+		free(simp[t]);
+	free(sp);
+	free(xp);
+	return error;
+}
+
+static void *postings_thread(void *arg)
+{
+	postings_job *j = arg;
+	if ((j->error = write_postings(j)) < 0)
+		snprintf(j->msg, sizeof(j->msg), "%s", stet_error_last());
+	return NULL;
+}
+
 int snap_merge(const char *file, uint64_t id, const snap *old, size_t n, snap_view_fn view, void *payload,
 	       const uint32_t *touched)
 {
@@ -1229,13 +1295,15 @@ int snap_merge(const char *file, uint64_t id, const snap *old, size_t n, snap_vi
 	snap_ent *ent = NULL;       /* the changed and new entries, in id order */
 	uint32_t *ids = NULL;       /* and their ids */
 	unsigned char *drop = NULL; /* old ids whose postings go */
-	size_t nch = 0, cap = 0, i, slots = 2048, ns = 0, nx = 0, nh = 0;
-	uint64_t dead = old->dead;
-	pair *sp = NULL, *xp = NULL, *simp[4] = { 0 };
+	size_t nch = 0, cap = 0, i, slots = 2048;
+	uint64_t dead = old->dead, post_at;
 	uint32_t *bykey = NULL, *bypath = NULL;
-	int error = 0, t, paths_moved = 0, dropping = 0;
+	int error = 0, paths_moved = 0, dropping = 0, threaded = 0;
 	out_file o = { 0 };
+	postings_job pj;
+	pthread_t thread;
 
+	memset(&pj, 0, sizeof(pj));
 	if (n >= UINT32_MAX)
 		return stet_error_set(STET_ETOOBIG, "%s: too many entries for a snapshot", file);
 	if (n < nold)
@@ -1287,13 +1355,37 @@ int snap_merge(const char *file, uint64_t id, const snap *old, size_t n, snap_vi
 		error = 1;
 		goto done;
 	}
-	if ((error = new_pairs(&sp, &ns, &xp, &nx, simp, &nh, ent, ids, nch, num.v, old->nnum)) < 0 ||
-	    (error = merged_table(&bykey, old, old->bykey, slots, 0, 0, ent, ids, nch, strs.ptr, n)) < 0 ||
-	    (error = merged_table(&bypath, old, old->bypath, slots, 1, paths_moved, ent, ids, nch, strs.ptr, n)) < 0)
-		goto done;
-	/* the file, section by section in the whole writer's order */
+	/* where the postings begin: after the header, entries, strings,
+	 * numbers and the two tables, each 8-aligned */
+	post_at = (sizeof(h) + 7) / 8 * 8 + n * sizeof(snap_ent) + (old->nstr + strs.size + 7) / 8 * 8 +
+		  (old->nnum + num.n) * 8 + 2 * (uint64_t)slots * 8;
 	if ((error = out_start(&o, &h, file, &tmpname, id, n, slots, dead)) < 0)
 		goto done;
+	{
+		int fd = open(tmpname.ptr, O_WRONLY | O_CLOEXEC);
+		pj.h = &h;
+		pj.old = old;
+		pj.ent = ent;
+		pj.ids = ids;
+		pj.nch = nch;
+		pj.num = num.v;
+		pj.drop = drop;
+		pj.dropping = dropping;
+		if (fd < 0 || !(pj.o.f = fdopen(fd, "wb")) || fseeko(pj.o.f, (off_t)post_at, SEEK_SET) != 0) {
+			error = stet_error_set(STET_EIO, "%s: %s", tmpname.ptr, strerror(errno));
+			if (pj.o.f)
+				fclose(pj.o.f);
+			else if (fd >= 0)
+				close(fd);
+			pj.o.f = NULL;
+			goto fail;
+		}
+		pj.o.at = pj.o.started = post_at;
+		threaded = pthread_create(&thread, NULL, postings_thread, &pj) == 0;
+	}
+	if ((error = merged_table(&bykey, old, old->bykey, slots, 0, 0, ent, ids, nch, strs.ptr, n)) < 0 ||
+	    (error = merged_table(&bypath, old, old->bypath, slots, 1, paths_moved, ent, ids, nch, strs.ptr, n)) < 0)
+		goto join;
 	{ /* entries: the old ones, the changed ones in their place, the new */
 		size_t c = 0, from = 0;
 		h.sec[S_ENT].off = o.at;
@@ -1316,33 +1408,23 @@ int snap_merge(const char *file, uint64_t id, const snap *old, size_t n, snap_vi
 	h.sec[S_NUM].size = (old->nnum + num.n) * 8;
 	SECTION(S_BYKEY, bykey, slots * 8);
 	SECTION(S_BYPATH, bypath, slots * 8);
-	/* postings: each list three times over (keys, ids, directory), the
-	 * sentences' a fourth (tags) */
-	{
-		uint64_t count;
-		merger m = { old, old->skey, old->sid, old->nsent, 0, sp, ns, 0, drop, -1, 0, dropping };
-		if ((error = merge_list(&o, &h, &m, S_SKEY, S_SID, S_SDIR, &h.sbits, SENT_PER_BUCKET)) < 0)
-			goto fail;
-		h.stag.off = o.at;
-		if ((error = merge_pass(&o, &m, MERGE_TAGS, 0, &count)) < 0)
-			goto fail;
-		h.stag.size = count * 2;
-		m = (merger){ old, old->xkey, old->xid, old->nexact, 0, xp, nx, 0, drop, -1, 0, dropping };
-		if ((error = merge_list(&o, &h, &m, S_XKEY, S_XID, S_XDIR, &h.xbits, EXACT_PER_BUCKET)) < 0)
-			goto fail;
-		for (t = 0; t < 4; t++) {
-			m = (merger){ old, old->simfp[t], old->simid[t], old->nsim[t], 0, simp[t], nh, 0, drop, t, 0, dropping };
-			if ((error = merge_list(&o, &h, &m, S_SIMFP0 + t, S_SIMID0 + t, S_SIMDIR0 + t, NULL, 0)) < 0)
-				goto fail;
-		}
-	}
+	if (o.at != post_at)
+		error = stet_error_set(STET_ECORRUPT, "%s: the postings were placed at %llu, not %llu", tmpname.ptr,
+				       (unsigned long long)post_at, (unsigned long long)o.at);
+join:
+	if (threaded)
+		pthread_join(thread, NULL);
+	else
+		postings_thread(&pj);
+	if (error >= 0 && pj.error < 0)
+		error = stet_error_set(pj.error, "%s", pj.msg);
+	if (fclose(pj.o.f) != 0 || pj.o.failed)
+		o.failed = 1; /* out_finish reports it */
+	pj.o.f = NULL;
+	o.at = pj.o.at; /* the file ends where the postings do */
 fail:
 	error = out_finish(&o, &h, file, tmpname.ptr, error);
 done:
-	for (t = 0; t < 4; t++)
-		free(simp[t]);
-	free(sp);
-	free(xp);
 	free(bykey);
 	free(bypath);
 	free(ent);
