@@ -224,9 +224,11 @@ static int midx_parse(packs *p, const char *file)
 	/* the names, NUL-terminated one after the other */
 	for (i = 0, end = 0; i < p->m_packs; i++) {
 		const char *name = (const char *)names + end;
-		size_t l = strnlen(name, names_size - end);
-		if (end >= names_size || l == names_size - end || l < 5 || strchr(name, '/') ||
-		    strcmp(name + l - 4, ".idx"))
+		size_t l;
+		if (end >= names_size)
+			goto bad;
+		l = strnlen(name, names_size - end);
+		if (l == names_size - end || l < 5 || memchr(name, '/', l) || memcmp(name + l - 4, ".idx", 4))
 			goto bad;
 		p->m_pack[i] = SIZE_MAX;
 		if (p->n == p->cap) {

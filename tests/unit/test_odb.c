@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "store/internal.h"
+#include "files.h"
 #include "xorshift.h"
 
 #define PER_PACK 40
@@ -166,32 +167,10 @@ static uint32_t be32(const unsigned char *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-static unsigned char *slurp(const char *file, size_t *size)
-{
-	FILE *f = fopen(file, "rb");
-	unsigned char *d;
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	*size = (size_t)ftell(f);
-	fseek(f, 0, SEEK_SET);
-	d = malloc(*size);
-	assert_int_equal(fread(d, 1, *size, f), *size);
-	fclose(f);
-	return d;
-}
-
-static void spill(const char *file, const unsigned char *d, size_t size)
-{
-	FILE *f = fopen(file, "wb");
-	assert_non_null(f);
-	assert_int_equal(fwrite(d, 1, size, f), size);
-	fclose(f);
-}
-
 static void damaged_index_still_reads(void **state)
 {
 	size_t size, i, oidl = 0, ooff = 0;
-	unsigned char *good = slurp(midx, &size), *d = malloc(size), tmp[20];
+	unsigned char *good = read_whole(midx, &size), *d = malloc(size), tmp[20];
 	stet_archive *a;
 	(void)state;
 	for (i = 0; i < good[6]; i++) {
@@ -211,7 +190,7 @@ static void damaged_index_still_reads(void **state)
 	memcpy(tmp, d + ooff, 8);
 	memmove(d + ooff, d + ooff + 8, 8);
 	memcpy(d + ooff + 8, tmp, 8);
-	spill(midx, d, size);
+	write_whole(midx, d, size);
 	a = open_store();
 	reads_back(a->odb, 0, nobj);
 	/* a miss among them is not sure: libgit2's whole backend is asked */
@@ -224,12 +203,12 @@ static void damaged_index_still_reads(void **state)
 	}
 	close_store(a);
 	/* cut short: not read at all; every pack is searched in its own index */
-	spill(midx, good, size / 2);
+	write_whole(midx, good, size / 2);
 	a = open_store();
 	reads_back(a->odb, 0, nobj);
 	assert_false(odb_made_whole(a));
 	close_store(a);
-	spill(midx, good, size);
+	write_whole(midx, good, size);
 	free(good);
 	free(d);
 }

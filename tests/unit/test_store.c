@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "store/internal.h"
+#include "files.h"
 #include "xorshift.h"
 
 #define N 3000
@@ -325,28 +326,12 @@ static int any_cb(uint32_t id, uint64_t fp, int distance, void *payload)
 	return id < N ? 0 : -1; /* snap_sim_query checked it */
 }
 
-/* a file's bytes, *size of them */
-static unsigned char *read_whole(const char *path, long *size)
-{
-	FILE *f = fopen(path, "rb");
-	unsigned char *data;
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	*size = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	data = malloc((size_t)*size);
-	assert_non_null(data);
-	assert_int_equal(fread(data, 1, (size_t)*size, f), (size_t)*size);
-	fclose(f);
-	return data;
-}
-
 /* garbage at random places: refused at open, or every call answers
  * within the file (0 or STET_ECORRUPT); ASan watches the reads */
 static void damage_is_caught(void **state)
 {
 	FILE *f;
-	long size;
+	size_t size;
 	unsigned char *data = read_whole(file, &size);
 	int trial;
 	char bad[80];
@@ -354,7 +339,7 @@ static void damage_is_caught(void **state)
 	snprintf(bad, sizeof(bad), "%s.bad", file);
 	for (trial = 0; trial < 300; trial++) {
 		unsigned char *copy = malloc((size_t)size);
-		long at = trial < 40 ? (long)(next() % 512) : (long)(next() % (uint64_t)size), k;
+		size_t at = trial < 40 ? (size_t)(next() % 512) : (size_t)(next() % (uint64_t)size), k;
 		snap *s;
 		size_t i, n;
 		const uint32_t *ids;
@@ -434,7 +419,7 @@ static void reads_version_2(void **state)
 	uint64_t slots, off, i;
 	int64_t id;
 	uint32_t version = 2;
-	long size;
+	size_t size;
 	FILE *f;
 	snap *s;
 	int t;
