@@ -2,8 +2,9 @@
 # The packs' multi-pack-index: written at the end of a run when 16 or more
 # packs (and an eighth of those it covers) are not in it, valid for git;
 # not written again for fewer; a lock left behind is a warning naming it,
-# not a failure, and is removed once an hour old; git gc afterwards leaves
-# an archive stet reads and writes.
+# not a failure, and is removed once an hour old; one cut short does not
+# stop a writing run (which searches it itself: src/store/odb.c); git gc
+# afterwards leaves an archive stet reads and writes.
 # The packs stet writes itself (src/store/pack.c): 70 versions of one
 # article in one run's pack are deltas of one another, in chains of at
 # most 50, and git reads every version back as it was committed.
@@ -47,11 +48,25 @@ t "a lock left behind: a warning naming it, the run archived" sh -c '
 t "... and the index as it was" sh -c '[ "$1" = 40 ]' _ "$(covers)"
 rm -f "$MIDX.lock"
 
+# a multi-pack-index cut short (damaged): a writing run reads the packs'
+# own indexes instead (stet searches the multi-pack-index itself), archives
+# a revision of an article whose versions are in old packs, and reads back
+cp "$MIDX" "$TMP/midx.good"
+head -c "$(($(stat -c %s "$MIDX") / 2))" "$TMP/midx.good" > "$MIDX"
+mkdir -p "$TMP/p4b"
+printf -- '---\ntitle: Pack test 3\ndate: 2024-02-03 10:00:00\nsource: Packs\n---\n<p>Article 3 says it was corrected.</p>\n' \
+	> "$TMP/p4b/3.md"
+t "a damaged multi-pack-index: the run archives a revision, every article reads back" sh -c '
+	"$1" -C "$2" ingest "$3/p4b" 2>"$3/err" && grep -q "1 revision" "$3/err" &&
+	"$1" -C "$2" show "$(git -C "$2" ls-tree -r --name-only main | grep /pack-test-3-)" | grep -q "it was corrected" &&
+	"$1" -C "$2" log "$(git -C "$2" ls-tree -r --name-only main | grep /pack-test-3-)" | grep -c . | grep -qx 2 &&
+	cp "$3/midx.good" "$4" && "$1" -C "$2" fsck 2>/dev/null' _ "$STET" "$A" "$TMP" "$MIDX"
+
 git -C "$A" gc -q
 posts "$TMP/p5" 61 80
 t "after git gc, stet writes and reads the archive" sh -c '
 	"$1" -C "$2" ingest "$3/p5" 2>/dev/null && "$1" -C "$2" fsck 2>/dev/null && git -C "$2" fsck --strict --no-progress &&
-	{ [ ! -e "$4" ] || git -C "$2" multi-pack-index verify; } && [ "$("$1" -C "$2" log | wc -l)" = 82 ]' \
+	{ [ ! -e "$4" ] || git -C "$2" multi-pack-index verify; } && [ "$("$1" -C "$2" log | wc -l)" = 83 ]' \
 	_ "$STET" "$A" "$TMP" "$MIDX"
 
 # what killed runs left: a lock on the multi-pack-index and libgit2's
@@ -70,7 +85,7 @@ t "what killed runs left is removed; a fresh temporary pack is not" sh -c '
 	[ "$(od -An -tu1 -j8 -N4 "$4" | awk "{print \$4}")" = "$(ls "$2/.git/objects/pack" | grep -c "\.idx\$")" ] &&
 	[ ! -e "$2/.git/objects/pack/pack_git2_0ld" ] && [ -e "$2/.git/objects/pack/pack_git2_n3w" ] &&
 	[ ! -e "$2/.git/stet/keys.tmp.424242" ] &&
-	git -C "$2" fsck --strict --no-progress && [ "$("$1" -C "$2" log | wc -l)" = 102 ]' \
+	git -C "$2" fsck --strict --no-progress && [ "$("$1" -C "$2" log | wc -l)" = 103 ]' \
 	_ "$STET" "$A" "$TMP" "$MIDX"
 
 B=$TMP/revised
