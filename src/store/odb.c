@@ -165,6 +165,21 @@ static char *pack_path(const char *dir, const char *name, size_t len)
 	return stet_buf_detach(&b);
 }
 
+/* room for one more pack in p->v (-1: none to be had) */
+static int room(packs *p)
+{
+	one_pack *v;
+	size_t cap;
+	if (p->n < p->cap)
+		return 0;
+	cap = p->cap ? p->cap * 2 : 64;
+	if (!(v = stet_realloc(p->v, cap * sizeof(*v))))
+		return -1;
+	p->v = v;
+	p->cap = cap;
+	return 0;
+}
+
 static void midx_drop(packs *p)
 {
 	if (p->midx)
@@ -231,14 +246,8 @@ static int midx_parse(packs *p, const char *file)
 		if (l == names_size - end || l < 5 || memchr(name, '/', l) || memcmp(name + l - 4, ".idx", 4))
 			goto bad;
 		p->m_pack[i] = SIZE_MAX;
-		if (p->n == p->cap) {
-			size_t cap = p->cap ? p->cap * 2 : 64;
-			one_pack *v = stet_realloc(p->v, cap * sizeof(*v));
-			if (!v)
-				goto bad;
-			p->v = v;
-			p->cap = cap;
-		}
+		if (room(p) < 0)
+			goto bad;
 		memset(&p->v[p->n], 0, sizeof(p->v[p->n]));
 		if (!(p->v[p->n].path = pack_path(p->dir, name, l)))
 			goto bad;
@@ -309,17 +318,11 @@ static int scan_packs(packs *p)
 			p->incomplete = 1;
 			continue;
 		}
-		if (p->n == p->cap) {
-			size_t cap = p->cap ? p->cap * 2 : 64;
-			one_pack *v = stet_realloc(p->v, cap * sizeof(*v));
-			if (!v) {
-				munmap(o.map, o.size);
-				free(o.path);
-				closedir(d);
-				return stet_error_oom();
-			}
-			p->v = v;
-			p->cap = cap;
+		if (room(p) < 0) {
+			munmap(o.map, o.size);
+			free(o.path);
+			closedir(d);
+			return stet_error_oom();
 		}
 		p->v[p->n++] = o;
 	}
@@ -347,10 +350,11 @@ static int scan_packs(packs *p)
 /* libgit2's backend of pack i, made on first use (NULL: it failed) */
 static git_odb_backend *pack_of(packs *p, size_t i)
 {
-	one_pack *o = &p->v[i];
+	one_pack *o;
 	git_odb_backend *b;
 
 	pthread_mutex_lock(&p->lock);
+	o = &p->v[i]; /* under the lock: a refresh may move p->v */
 	if (!o->b && !o->failed) {
 		if (git_odb_backend_one_pack(&o->b, o->path) < 0) {
 			o->b = NULL;
