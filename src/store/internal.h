@@ -300,7 +300,8 @@ int odb_made_whole(const stet_archive *a);
  * (at the end of a writing run); a failure is a warning, never an error */
 int odb_index_packs(stet_archive *a);
 /* a writer, under the lock: remove what killed runs left in the object
- * store (libgit2's pack_git2_* files, unchanged for an hour) */
+ * store (stet's temporary pack files, tmp_stet_*; libgit2's, pack_git2_*,
+ * once unchanged for an hour: older stet wrote them) */
 void odb_sweep(stet_archive *a);
 /* and the key cache's temporary files (keys.tmp.PID) a killed run left */
 void keys_sweep(stet_archive *a);
@@ -311,6 +312,18 @@ void keys_sweep(stet_archive *a);
  * `threads` threads */
 int pack_write(const char *dir, git_odb_backend *objects, const git_oid *ids, char *const *names, size_t n,
 	       int threads);
+/* an object's line in a pack's index: its id, the offset of its entry in
+ * the pack, the CRC-32 of the entry's bytes */
+typedef struct {
+	git_oid id;
+	uint64_t offset;
+	uint32_t crc;
+} pack_entry;
+/* the pack's index (git's .idx, version 2) into out, up to its own
+ * trailing hash, which the writer adds; e is sorted by id here */
+int pack_index_write(stet_buf *out, pack_entry *e, size_t n, const unsigned char pack_hash[20]);
+/* whether a git delta (nd bytes) applied to base gives `to` exactly */
+int pack_delta_rebuilds(const void *delta, size_t nd, const void *base, size_t nb, const void *to, size_t nt);
 
 /* the work tree (worktree.c): the files a checkpoint changed
  * (a->changed), with main's content, read on the run's thread; written,

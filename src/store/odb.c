@@ -701,11 +701,15 @@ void odb_sweep(stet_archive *a)
 	stet_buf_printf(&dir, "%s/objects/pack", a->commondir);
 	if (stet_buf_check(&dir, "packs") == 0 && (d = opendir(dir.ptr))) {
 		while ((de = readdir(d))) {
-			if (strncmp(de->d_name, "pack_git2_", 10))
+			/* stet's own (pack.c) are written only under its lock,
+			 * which this run holds: any there was left by a run that
+			 * died */
+			int own = !strncmp(de->d_name, "tmp_stet_", 9);
+			if (!own && strncmp(de->d_name, "pack_git2_", 10))
 				continue;
 			stet_buf_clear(&f);
 			stet_buf_printf(&f, "%s/%s", dir.ptr, de->d_name);
-			if (stet_buf_check(&f, "packs") == 0 && age_of(f.ptr) > LEFT_AFTER_SECONDS)
+			if (stet_buf_check(&f, "packs") == 0 && (own || age_of(f.ptr) > LEFT_AFTER_SECONDS))
 				unlink(f.ptr);
 		}
 		closedir(d);

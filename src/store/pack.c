@@ -32,30 +32,36 @@
  *     (zlib level 0, store_whole): zlib spends 10-40 us on each object
  *     before its first byte, and gains little on these.
  *
- * The stream (git's pack format, version 2, SHA-1 trailer) goes to
- * libgit2's indexer as before, a megabyte at a time (its indexer maps
- * and unmaps the file for every piece it is given): it checks every
- * object (inflates it, resolves the deltas, hashes it) and writes the pack
- * and its index, synced. So a pack stet writes wrongly is refused before
- * main can name anything in it (the indexer has no object store to take a
- * missing base from: the pack stands alone).
+ * The pack (git's pack format, version 2, SHA-1 trailer) and its index
+ * (git's .idx, version 2: the ids in order, each object's CRC-32 and
+ * offset) are written by stet, as fast-import does, from what it knows
+ * of every object as it writes it: libgit2's indexer, which wrote them
+ * until the fourteenth session, inflated, resolved and hashed the whole
+ * pack again, a tenth of a corpus run's CPU (docs/performance.md). What
+ * that check guarded, a wrong delta, is checked where it is made: a
+ * delta is kept only once it has been seen to rebuild its object from
+ * its base (pack_delta_rebuilds). Both files go to temporary names in the
+ * folder (tmp_stet_*), are synced, and are renamed: the pack first, then
+ * its index, which is what makes git and libgit2 see the pack; then the
+ * folder is synced.
  */
 #include "internal.h"
 
-#include <git2/indexer.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <git2/sys/odb_backend.h>
 #include <openssl/evp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <xxhash.h>
 #include <zlib.h>
 
 enum {
 	PACK_DEPTH = 50,        /* git's pack.depth */
 	PACK_LEVEL = 1,         /* zlib: 4.6 % larger than level 6 for the corpus, twice as fast */
-	PACK_CHUNK = 1u << 20,  /* what the indexer is given at a time */
 	PACK_MIN_DELTA = 64,    /* smaller objects are stored whole */
 	PACK_MIN_SQUEEZE = 128  /* smaller objects are stored as they are (store_whole) */
 };
@@ -64,22 +70,23 @@ typedef struct {
 	git_oid id;
 	const char *name; /* NULL: a commit, or a name not known */
 	size_t order;     /* when it was staged */
+	uint64_t offset;  /* where its entry starts: in its part, then in the pack */
+	uint32_t crc;     /* CRC-32 of its entry (header and data), for the index */
 } item;
 
-/* where the pack's bytes go: hashed, then to the indexer */
+/* a file being written under a temporary name, and the SHA-1 of what went
+ * into it */
 typedef struct {
-	git_indexer *indexer;
-	git_indexer_progress stats;
+	int fd;
+	char *tmp;
 	EVP_MD_CTX *sha;
-	unsigned char *buf;
-	size_t len;
 } sink;
 
 /* a run of whole paths, compressed into memory on one thread: a delta's
  * base is at its own path, so its distance is the same here as in the
  * pack */
 typedef struct {
-	const item *v;
+	item *v;
 	size_t n;
 	git_odb_backend *objects;
 	stet_buf out;
@@ -111,32 +118,141 @@ static int by_path(const void *x, const void *y)
 	return a->order < b->order ? 1 : a->order > b->order ? -1 : 0;
 }
 
-static int drain(sink *w)
+/* a new file in dir under a temporary name (tmp_stet_*: odb_sweep removes
+ * one a killed run left), hashed as it is written */
+static int sink_open(sink *w, const char *dir, const char *what)
 {
-	int error = 0;
-	if (w->len)
-		error = git_indexer_append(w->indexer, w->buf, w->len, &w->stats);
-	w->len = 0;
-	return error < 0 ? stet_git_error(error, "writing the pack") : 0;
+	stet_buf b = STET_BUF_INIT;
+	stet_buf_printf(&b, "%s/tmp_stet_%s_XXXXXX", dir, what);
+	if (stet_buf_check(&b, "packing") < 0)
+		return stet_error_oom();
+	if ((w->fd = mkstemp(b.ptr)) < 0) {
+		int error = stet_error_set(STET_EIO, "packing: cannot create %s: %s", b.ptr, strerror(errno));
+		stet_buf_dispose(&b);
+		return error;
+	}
+	w->tmp = stet_buf_detach(&b);
+	if (!(w->sha = EVP_MD_CTX_new()) || !EVP_DigestInit_ex(w->sha, EVP_sha1(), NULL))
+		return stet_error_set(STET_EIO, "packing: no SHA-1 for %s", w->tmp);
+	return 0;
 }
 
-/* pack bytes: hashed for the trailer (unless it is the trailer) and handed on */
-static int emit(sink *w, const void *data, size_t size, int hash)
+/* bytes into the file: hashed for the trailer unless they are it */
+static int sink_put(sink *w, const void *data, size_t size, int hash)
 {
-	int error;
-
 	if (hash && !EVP_DigestUpdate(w->sha, data, size))
-		return stet_error_set(STET_EIO, "packing: hashing the pack failed");
-	if (w->len + size > PACK_CHUNK && (error = drain(w)) < 0)
-		return error;
-	if (size >= PACK_CHUNK) { /* a large piece goes as it is */
-		if ((error = git_indexer_append(w->indexer, data, size, &w->stats)) < 0)
-			return stet_git_error(error, "writing the pack");
-		return 0;
-	}
-	memcpy(w->buf + w->len, data, size);
-	w->len += size;
+		return stet_error_set(STET_EIO, "packing: hashing %s failed", w->tmp);
+	if (stet_write_all(w->fd, data, size) < 0)
+		return stet_error_set(STET_EIO, "packing: writing %s: %s", w->tmp, strerror(errno));
 	return 0;
+}
+
+/* the hash of what was written, then written after it, and the file synced
+ * and closed */
+static int sink_finish(sink *w, unsigned char hash[GIT_OID_RAWSZ])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+	int error;
+	if (!EVP_DigestFinal_ex(w->sha, md, &len) || len != GIT_OID_RAWSZ)
+		return stet_error_set(STET_EIO, "packing: hashing %s failed", w->tmp);
+	memcpy(hash, md, GIT_OID_RAWSZ);
+	if ((error = sink_put(w, md, len, 0)) < 0)
+		return error;
+	if (fsync(w->fd) < 0 || close(w->fd) < 0) {
+		w->fd = -1;
+		return stet_error_set(STET_EIO, "packing: syncing %s: %s", w->tmp, strerror(errno));
+	}
+	w->fd = -1;
+	return 0;
+}
+
+/* the temporary file, moved to dir/pack-HASH.ext */
+static int sink_rename(sink *w, const char *dir, const char *hex, const char *ext)
+{
+	stet_buf to = STET_BUF_INIT;
+	int error = 0;
+	stet_buf_printf(&to, "%s/pack-%s.%s", dir, hex, ext);
+	if ((error = stet_buf_check(&to, "packing")) == 0 && rename(w->tmp, to.ptr) < 0)
+		error = stet_error_set(STET_EIO, "packing: cannot rename %s to %s: %s", w->tmp, to.ptr, strerror(errno));
+	if (!error) {
+		free(w->tmp);
+		w->tmp = NULL;
+	}
+	stet_buf_dispose(&to);
+	return error;
+}
+
+/* a file not finished: closed and removed */
+static void sink_dispose(sink *w)
+{
+	if (w->fd >= 0)
+		close(w->fd);
+	if (w->tmp)
+		unlink(w->tmp);
+	free(w->tmp);
+	EVP_MD_CTX_free(w->sha);
+	memset(w, 0, sizeof(*w));
+	w->fd = -1;
+}
+
+static void put_be32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)(v >> 24);
+	p[1] = (unsigned char)(v >> 16);
+	p[2] = (unsigned char)(v >> 8);
+	p[3] = (unsigned char)v;
+}
+
+static int entry_by_id(const void *x, const void *y)
+{
+	return git_oid_cmp(&((const pack_entry *)x)->id, &((const pack_entry *)y)->id);
+}
+
+/*
+ * The pack's index, git's version 2: the ids in order behind a fanout by
+ * their first byte, then every object's CRC-32, then its offset (an
+ * offset of 2 GiB or more as an index into a table of 64-bit ones), the
+ * pack's hash (the index's own is the writer's to add). e: the objects,
+ * each once, sorted by id here.
+ */
+int pack_index_write(stet_buf *out, pack_entry *e, size_t n, const unsigned char pack_hash[GIT_OID_RAWSZ])
+{
+	unsigned char b[8];
+	size_t i, large = 0;
+	uint32_t fan[256] = {0};
+
+	if (n > UINT32_MAX)
+		return stet_error_set(STET_ETOOBIG, "packing: %zu objects are too many for one pack", n);
+	qsort(e, n, sizeof(*e), entry_by_id);
+	stet_buf_clear(out);
+	stet_buf_put(out, "\377tOc\0\0\0\2", 8);
+	for (i = 0; i < n; i++)
+		fan[e[i].id.id[0]]++;
+	for (i = 0; i < 256; i++) {
+		if (i)
+			fan[i] += fan[i - 1];
+		put_be32(b, fan[i]);
+		stet_buf_put(out, b, 4);
+	}
+	for (i = 0; i < n; i++)
+		stet_buf_put(out, e[i].id.id, GIT_OID_RAWSZ);
+	for (i = 0; i < n; i++) {
+		put_be32(b, e[i].crc);
+		stet_buf_put(out, b, 4);
+	}
+	for (i = 0; i < n; i++) {
+		put_be32(b, e[i].offset < 0x80000000u ? (uint32_t)e[i].offset : 0x80000000u | (uint32_t)large++);
+		stet_buf_put(out, b, 4);
+	}
+	for (i = 0; i < n; i++)
+		if (e[i].offset >= 0x80000000u) {
+			put_be32(b, (uint32_t)(e[i].offset >> 32));
+			put_be32(b + 4, (uint32_t)e[i].offset);
+			stet_buf_put(out, b, 8);
+		}
+	stet_buf_put(out, pack_hash, GIT_OID_RAWSZ);
+	return out->failed ? stet_error_oom() : 0;
 }
 
 static int deflate_object(part *w, z_stream *z, const void *data, size_t size)
@@ -176,7 +292,8 @@ static int store_whole(git_object_t kind, size_t size)
 
 /* an object's entry: type and size, the base's distance for a delta, the
  * data compressed. `kind`: the object's own type (a delta's too) */
-static int put_object(part *w, int type, git_object_t kind, const void *data, size_t size, uint64_t base_distance)
+static int put_object(part *w, item *it, int type, git_object_t kind, const void *data, size_t size,
+		      uint64_t base_distance)
 {
 	unsigned char h[32];
 	size_t n = 0, s = size;
@@ -202,6 +319,8 @@ static int put_object(part *w, int type, git_object_t kind, const void *data, si
 	}
 	if ((error = deflate_object(w, store_whole(kind, size) ? &w->stored : &w->z, data, size)) < 0)
 		return error;
+	it->offset = w->out.size;
+	it->crc = (uint32_t)crc32_z(crc32_z(0, h, n), (const Bytef *)w->zout.ptr, w->zout.size);
 	stet_buf_put(&w->out, h, n);
 	stet_buf_put(&w->out, w->zout.ptr, w->zout.size);
 	return w->out.failed ? stet_error_oom() : 0;
@@ -351,6 +470,62 @@ static int make_delta(stet_buf *d, stet_buf *table, const unsigned char *base, s
 	return d->size < nt / 2;
 }
 
+/* whether delta d, applied to base, gives `to` exactly: read as git reads
+ * it (sizes, then copies from the base and inserted bytes), compared as it
+ * goes. What libgit2's indexer checked of stet's deltas, for the price of
+ * one comparison of each delta's object */
+int pack_delta_rebuilds(const void *delta, size_t nd, const void *base_, size_t nb, const void *to_, size_t nt)
+{
+	const unsigned char *p = delta, *end = p + nd, *base = base_, *to = to_;
+	uint64_t sizes[2] = {0, 0};
+	size_t at = 0;
+	int k;
+
+	for (k = 0; k < 2; k++) {
+		unsigned shift = 0;
+		do {
+			if (p == end || shift > 63)
+				return 0;
+			sizes[k] |= (uint64_t)(*p & 0x7f) << shift;
+			shift += 7;
+		} while (*p++ & 0x80);
+	}
+	if (sizes[0] != nb || sizes[1] != nt)
+		return 0;
+	while (p < end) {
+		unsigned c = *p++;
+		if (c & 0x80) {
+			uint64_t off = 0, len = 0;
+			unsigned i;
+			for (i = 0; i < 4; i++)
+				if (c & (1u << i)) {
+					if (p == end)
+						return 0;
+					off |= (uint64_t)*p++ << (8 * i);
+				}
+			for (i = 0; i < 3; i++)
+				if (c & (0x10u << i)) {
+					if (p == end)
+						return 0;
+					len |= (uint64_t)*p++ << (8 * i);
+				}
+			if (!len)
+				len = 0x10000;
+			if (off > nb || len > nb - off || len > nt - at || memcmp(base + off, to + at, (size_t)len))
+				return 0;
+			at += (size_t)len;
+		} else if (c) {
+			if (c > (size_t)(end - p) || c > nt - at || memcmp(p, to + at, c))
+				return 0;
+			p += c;
+			at += c;
+		} else {
+			return 0; /* git refuses the opcode 0 */
+		}
+	}
+	return at == nt;
+}
+
 /* the previous (newer) version at the same path, kept as the next one's base */
 typedef struct {
 	void *data;
@@ -364,7 +539,7 @@ typedef struct {
 static int write_items(part *w)
 {
 	git_odb_backend *objects = w->objects;
-	const item *v = w->v;
+	item *v = w->v;
 	size_t n = w->n;
 	base b = {0};
 	size_t i;
@@ -387,10 +562,14 @@ static int write_items(part *w)
 		    b.depth < PACK_DEPTH && size >= PACK_MIN_DELTA &&
 		    (delta = make_delta(&w->delta, &w->blocks, b.data, b.size, data, size)) < 0) {
 			error = stet_error_oom();
+		} else if (delta && !pack_delta_rebuilds(w->delta.ptr, w->delta.size, b.data, b.size, data, size)) {
+			char hex[GIT_OID_HEXSZ + 1];
+			git_oid_tostr(hex, sizeof(hex), &v[i].id);
+			error = stet_error_set(STET_ERROR, "packing: the delta made for %s does not rebuild it", hex);
 		} else if (delta) {
-			error = put_object(w, GIT_OBJECT_OFS_DELTA, type, w->delta.ptr, w->delta.size, at - b.offset);
+			error = put_object(w, &v[i], GIT_OBJECT_OFS_DELTA, type, w->delta.ptr, w->delta.size, at - b.offset);
 		} else if (!error) {
-			error = put_object(w, type, type, data, size, 0);
+			error = put_object(w, &v[i], type, type, data, size, 0);
 		}
 		if (b.data)
 			git_odb_backend_data_free(objects, b.data);
@@ -437,7 +616,7 @@ static void part_dispose(part *p)
 }
 
 /* the items cut into runs of whole paths, about `want` of them */
-static size_t cut_parts(part *parts, size_t want, const item *v, size_t n, git_odb_backend *objects)
+static size_t cut_parts(part *parts, size_t want, item *v, size_t n, git_odb_backend *objects)
 {
 	size_t k = 0, lo = 0;
 
@@ -457,15 +636,30 @@ static size_t cut_parts(part *parts, size_t want, const item *v, size_t n, git_o
 	return k;
 }
 
+/* the folder synced: the names of the files just renamed into it */
+static int sync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), error = 0;
+	if (fd < 0 || fsync(fd) < 0)
+		error = stet_error_set(STET_EIO, "packing: syncing the folder %s: %s", dir, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return error;
+}
+
 int pack_write(const char *dir, git_odb_backend *objects, const git_oid *ids, char *const *names, size_t n,
 	       int threads)
 {
-	sink w = {0};
+	sink pk = {.fd = -1}, ix = {.fd = -1};
 	item *v = NULL;
+	pack_entry *entries = NULL;
 	part *parts = NULL;
+	stet_buf idx = STET_BUF_INIT;
 	size_t i, k, nparts = 0, want = threads > 1 ? 8 * (size_t)threads : 8;
-	unsigned char head[12], trailer[EVP_MAX_MD_SIZE];
-	unsigned int tlen = 0;
+	unsigned char head[12], pack_hash[GIT_OID_RAWSZ], idx_hash[GIT_OID_RAWSZ];
+	char hex[GIT_OID_HEXSZ + 1];
+	uint64_t at = sizeof(head);
+	git_oid name;
 	int error = 0;
 
 	if (n > UINT32_MAX)
@@ -488,25 +682,11 @@ int pack_write(const char *dir, git_odb_backend *objects, const git_oid *ids, ch
 	qsort(v, n, sizeof(*v), by_path);
 	nparts = cut_parts(parts, want, v, n, objects);
 
-	if (!(w.buf = stet_malloc(PACK_CHUNK)) || !(w.sha = EVP_MD_CTX_new())) {
-		error = stet_error_oom();
+	if ((error = sink_open(&pk, dir, "pack")) < 0)
 		goto done;
-	}
-	if (!EVP_DigestInit_ex(w.sha, EVP_sha1(), NULL)) {
-		error = stet_error_set(STET_EIO, "packing: no SHA-1 for the pack's trailer");
-		goto done;
-	}
-	/* the indexer syncs the pack and its index: GIT_OPT_ENABLE_FSYNC_GITDIR (archive.c) */
-	if ((error = git_indexer_new(&w.indexer, dir, 0, NULL, NULL)) < 0) {
-		error = stet_git_error(error, "writing the pack");
-		goto done;
-	}
 	memcpy(head, "PACK\0\0\0\2", 8);
-	head[8] = (unsigned char)(n >> 24);
-	head[9] = (unsigned char)(n >> 16);
-	head[10] = (unsigned char)(n >> 8);
-	head[11] = (unsigned char)n;
-	if ((error = emit(&w, head, sizeof(head), 1)) < 0)
+	put_be32(head + 8, (uint32_t)n);
+	if ((error = sink_put(&pk, head, sizeof(head), 1)) < 0)
 		goto done;
 	/* on several threads all parts at once, then written in order; on one,
 	 * a part at a time (an eighth of the pack in memory) */
@@ -515,28 +695,42 @@ int pack_write(const char *dir, git_odb_backend *objects, const git_oid *ids, ch
 	for (i = 0; i < nparts && !error; i++) {
 		if (threads <= 1)
 			compress_part(i, parts);
-		if (parts[i].error < 0)
+		if (parts[i].error < 0) {
 			error = stet_error_set(parts[i].error, "%s", parts[i].msg);
-		else
-			error = emit(&w, parts[i].out.ptr, parts[i].out.size, 1);
+		} else if ((error = sink_put(&pk, parts[i].out.ptr, parts[i].out.size, 1)) == 0) {
+			for (k = 0; k < parts[i].n; k++)
+				parts[i].v[k].offset += at;
+			at += parts[i].out.size;
+		}
 		part_dispose(&parts[i]);
 	}
-	if (error < 0)
+	if (error < 0 || (error = sink_finish(&pk, pack_hash)) < 0)
 		goto done;
-	if (!EVP_DigestFinal_ex(w.sha, trailer, &tlen) || tlen != GIT_OID_RAWSZ) {
-		error = stet_error_set(STET_EIO, "packing: hashing the pack failed");
+	/* the index, named as git names it: by the pack's hash */
+	if (!(entries = stet_calloc(n ? n : 1, sizeof(*entries)))) {
+		error = stet_error_oom();
 		goto done;
 	}
-	if ((error = emit(&w, trailer, tlen, 0)) < 0 || (error = drain(&w)) < 0)
+	for (i = 0; i < n; i++) {
+		git_oid_cpy(&entries[i].id, &v[i].id);
+		entries[i].offset = v[i].offset;
+		entries[i].crc = v[i].crc;
+	}
+	if ((error = pack_index_write(&idx, entries, n, pack_hash)) < 0 || (error = sink_open(&ix, dir, "idx")) < 0 ||
+	    (error = sink_put(&ix, idx.ptr, idx.size, 1)) < 0 || (error = sink_finish(&ix, idx_hash)) < 0)
 		goto done;
-	if ((error = git_indexer_commit(w.indexer, &w.stats)) < 0)
-		error = stet_git_error(error, "writing the pack");
+	git_oid_fromraw(&name, pack_hash);
+	git_oid_tostr(hex, sizeof(hex), &name);
+	if ((error = sink_rename(&pk, dir, hex, "pack")) < 0 || (error = sink_rename(&ix, dir, hex, "idx")) < 0)
+		goto done;
+	error = sync_dir(dir);
 done:
 	for (i = 0; i < nparts; i++)
 		part_dispose(&parts[i]);
-	git_indexer_free(w.indexer);
-	EVP_MD_CTX_free(w.sha);
-	free(w.buf);
+	sink_dispose(&pk);
+	sink_dispose(&ix);
+	stet_buf_dispose(&idx);
+	free(entries);
 	free(parts);
 	free(v);
 	return error;

@@ -71,11 +71,13 @@ t "after git gc, stet writes and reads the archive" sh -c '
 
 # what killed runs left: a lock on the multi-pack-index and libgit2's
 # temporary pack files an hour old or more are removed by the next run (a
-# fresh one may be another process's, still writing), and so is the key
-# cache's temporary file (written only under stet's lock)
+# fresh one may be another process's, still writing), and so are stet's
+# own temporary pack files and the key cache's temporary file (written
+# only under stet's lock)
 touch -d "2 hours ago" "$MIDX.lock"
 printf 'PACK partial' > "$A/.git/objects/pack/pack_git2_0ld" && touch -d "2 hours ago" "$A/.git/objects/pack/pack_git2_0ld"
 printf 'PACK partial' > "$A/.git/objects/pack/pack_git2_n3w"
+printf 'PACK partial' > "$A/.git/objects/pack/tmp_stet_pack_k1lled"
 printf 'stet-keys partial' > "$A/.git/stet/keys.tmp.424242"
 posts "$TMP/p6" 81 100
 t "what killed runs left is removed; a fresh temporary pack is not" sh -c '
@@ -84,6 +86,7 @@ t "what killed runs left is removed; a fresh temporary pack is not" sh -c '
 	[ ! -e "$4.lock" ] && [ -f "$4" ] && git -C "$2" multi-pack-index verify &&
 	[ "$(od -An -tu1 -j8 -N4 "$4" | awk "{print \$4}")" = "$(ls "$2/.git/objects/pack" | grep -c "\.idx\$")" ] &&
 	[ ! -e "$2/.git/objects/pack/pack_git2_0ld" ] && [ -e "$2/.git/objects/pack/pack_git2_n3w" ] &&
+	[ ! -e "$2/.git/objects/pack/tmp_stet_pack_k1lled" ] && ! ls "$2/.git/objects/pack" | grep -q "^tmp_stet_" &&
 	[ ! -e "$2/.git/stet/keys.tmp.424242" ] &&
 	git -C "$2" fsck --strict --no-progress && [ "$("$1" -C "$2" log | wc -l)" = 103 ]' \
 	_ "$STET" "$A" "$TMP" "$MIDX"

@@ -1,7 +1,8 @@
 /* Unit tests of src/store/pack.c: a checkpoint's objects written as a pack
  * read back from it, every one, byte for byte and with its type, through
- * libgit2's pack backend (libgit2's indexer has already checked every
- * object and the trailer while the pack was written). The versions of a
+ * libgit2's pack backend; its index is the one git index-pack makes of it
+ * (where git is installed), and one with offsets past 2 GiB is read back
+ * by hand; a delta that would not rebuild its object is refused. The versions of a
  * path are deltas of one another: the pack is far smaller than the
  * objects, the newest version of each path is stored whole (also when
  * versions differ at both ends), and no chain is longer than 50; trees
@@ -144,8 +145,7 @@ static int setup(void **state)
 		      GIT_OBJECT_COMMIT, NULL);
 	}
 	/* 34 MiB, then a version of it changed in the middle: its copies
-	 * are longer than one copy instruction can say, its pieces longer
-	 * than the indexer is given at a time */
+	 * are longer than one copy instruction can say */
 	{
 		char *b = malloc(big);
 		for (i = 0; i < big; i++)
@@ -295,6 +295,110 @@ static void chains_are_short_and_the_newest_whole(void **state)
 	assert_int_equal(max_depth, 50);
 }
 
+/* the index is the one git would make of the pack, byte for byte, and no
+ * temporary file is left in the folder */
+static void the_index_is_gits(void **state)
+{
+	char pack[256], cmd[1024];
+	DIR *d;
+	struct dirent *de;
+	(void)state;
+	assert_non_null(d = opendir(packdir));
+	while ((de = readdir(d)))
+		assert_true(strncmp(de->d_name, "tmp_", 4));
+	closedir(d);
+	if (system("git --version >/dev/null 2>&1") != 0)
+		skip();
+	the_pack(pack, sizeof(pack));
+	snprintf(cmd, sizeof(cmd),
+		 "cp %s %s/copy.pack && git index-pack -o %s/copy.idx %s/copy.pack >/dev/null && "
+		 "pack=%s && cmp -s \"${pack%%.pack}.idx\" %s/copy.idx",
+		 pack, root, root, root, pack, root);
+	assert_int_equal(system(cmd), 0);
+}
+
+static uint32_t be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* offsets of 2 GiB and more go to the index's table of 64-bit ones, in
+ * the order of the ids; the rest stay in the 32-bit column */
+static void large_offsets_go_to_the_wide_table(void **state)
+{
+	const uint64_t off[5] = {12, 0x7fffffffu, 0x80000000u, (5ull << 32) | 7, 0x123456789ull};
+	pack_entry e[5];
+	stet_buf out = STET_BUF_INIT;
+	unsigned char hash[20];
+	const unsigned char *p, *oids, *crcs, *small, *wide;
+	size_t i, wide_seen = 0;
+	(void)state;
+	memset(hash, 0xab, sizeof(hash));
+	for (i = 0; i < 5; i++) {
+		memset(&e[i], 0, sizeof(e[i]));
+		e[i].id.id[0] = (unsigned char)(0xf0 - 0x30 * i); /* given out of order */
+		e[i].id.id[19] = (unsigned char)i;
+		e[i].offset = off[i];
+		e[i].crc = 0x1000u + (uint32_t)i;
+	}
+	assert_int_equal(pack_index_write(&out, e, 5, hash), 0);
+	assert_int_equal(out.size, 8 + 1024 + 5 * (20 + 4 + 4) + 3 * 8 + 20);
+	p = (const unsigned char *)out.ptr;
+	assert_memory_equal(p, "\377tOc\0\0\0\2", 8);
+	assert_int_equal(be32(p + 8 + 4 * 0x2f), 0);
+	assert_int_equal(be32(p + 8 + 4 * 0x30), 1);
+	assert_int_equal(be32(p + 8 + 4 * 255), 5);
+	oids = p + 8 + 1024;
+	crcs = oids + 5 * 20;
+	small = crcs + 5 * 4;
+	wide = small + 5 * 4;
+	for (i = 0; i < 5; i++) {
+		size_t was = 4 - i; /* the entry given i-th from the end */
+		uint32_t o = be32(small + 4 * i);
+		assert_int_equal(oids[20 * i], 0xf0 - 0x30 * was);
+		assert_int_equal(be32(crcs + 4 * i), 0x1000u + was);
+		if (off[was] < 0x80000000u) {
+			assert_int_equal(o, off[was]);
+		} else {
+			assert_int_equal(o, 0x80000000u | wide_seen);
+			assert_int_equal((uint64_t)be32(wide + 8 * wide_seen) << 32 | be32(wide + 8 * wide_seen + 4), off[was]);
+			wide_seen++;
+		}
+	}
+	assert_int_equal(wide_seen, 3);
+	assert_memory_equal(wide + 8 * 3, hash, 20);
+	stet_buf_dispose(&out);
+}
+
+/* the check of every delta before it is kept: git's reading of it must give
+ * the object; anything else (a wrong size, a copy outside the base, an
+ * insert past the end, the opcode 0, other bytes) is refused */
+static void a_delta_that_does_not_rebuild_is_refused(void **state)
+{
+	const char *base = "0123456789abcdef", *to = "89abXYZ01234";
+	/* sizes 16 and 12; copy 4 from 8; insert "XYZ"; copy 5 from 0 */
+	const unsigned char good[] = {16, 12, 0x91, 8, 4, 3, 'X', 'Y', 'Z', 0x90, 5};
+	unsigned char bad[sizeof(good)];
+	(void)state;
+	assert_true(pack_delta_rebuilds(good, sizeof(good), base, 16, to, 12));
+	assert_false(pack_delta_rebuilds(good, sizeof(good), base, 16, "89abXYZ01235", 12));
+	assert_false(pack_delta_rebuilds(good, sizeof(good), base, 15, to, 12));
+	assert_false(pack_delta_rebuilds(good, sizeof(good) - 1, base, 16, to, 12));
+	assert_false(pack_delta_rebuilds(good, 1, base, 16, to, 12));
+	memcpy(bad, good, sizeof(good));
+	bad[3] = 13; /* copy 4 from 13: past the base's 16 bytes */
+	assert_false(pack_delta_rebuilds(bad, sizeof(bad), base, 16, to, 12));
+	memcpy(bad, good, sizeof(good));
+	bad[5] = 0; /* the opcode 0 */
+	assert_false(pack_delta_rebuilds(bad, sizeof(bad), base, 16, to, 12));
+	memcpy(bad, good, sizeof(good));
+	bad[9] = 9; /* an insert of 9 bytes where 1 is left */
+	assert_false(pack_delta_rebuilds(bad, sizeof(bad), base, 16, to, 12));
+	memcpy(bad, good, sizeof(good));
+	bad[1] = 0x80 | 12; /* a size that never ends */
+	assert_false(pack_delta_rebuilds(bad, 2, base, 16, to, 12));
+}
+
 static int setup_one(void **state)
 {
 	threads = 1;
@@ -312,6 +416,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(every_object_reads_back),
 		cmocka_unit_test(chains_are_short_and_the_newest_whole),
+		cmocka_unit_test(the_index_is_gits),
+		cmocka_unit_test(large_offsets_go_to_the_wide_table),
+		cmocka_unit_test(a_delta_that_does_not_rebuild_is_refused),
 	};
 	int failed = cmocka_run_group_tests_name("pack, one thread", tests, setup_one, teardown);
 	return failed + cmocka_run_group_tests_name("pack, two threads", tests, setup_two, teardown);
