@@ -50,15 +50,22 @@ static const char *const exact[] = { "广告", "廣告", "完", "（完）", "(�
 				     "ADVERTISEMENT", "Ad", "Loading...", "Loading", "comments", "Comments",
 				     "Comment", "评论", "評論", "返回搜狐，查看更多", NULL };
 
+/* An entry is compared only where its first byte matches: most
+ * paragraphs start with a byte that begins none of them. */
 int stet_canon_is_furniture(const char *s, size_t len)
 {
 	size_t i, chars;
 
+	if (!len)
+		return 0;
 	for (i = 0; exact[i]; i++)
-		if (strlen(exact[i]) == len && !memcmp(s, exact[i], len))
+		if (exact[i][0] == s[0] && strlen(exact[i]) == len && !memcmp(s, exact[i], len))
 			return 1;
 	for (i = 0; starts[i]; i++) {
-		size_t n = strlen(starts[i]);
+		size_t n;
+		if (starts[i][0] != s[0])
+			continue;
+		n = strlen(starts[i]);
 		if (len >= n && !memcmp(s, starts[i], n)) {
 			size_t k;
 			int is_short_only = 0;
@@ -69,7 +76,10 @@ int stet_canon_is_furniture(const char *s, size_t len)
 			return 1;
 		}
 	}
-	chars = stet_utf8_len(s, len);
+	/* a code point is at most 4 bytes: longer text is not short */
+	if (len > 4 * SHORT)
+		return 0;
+	chars = len <= SHORT ? len : stet_utf8_len(s, len);
 	if (chars <= SHORT) {
 		for (i = 0; short_contains[i]; i++) {
 			size_t n = strlen(short_contains[i]);
