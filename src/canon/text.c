@@ -19,12 +19,28 @@ int stet_canon_text(stet_buf *out, const char *s, size_t len)
 	stet_buf tmp = STET_BUF_INIT;
 	size_t i = 0, adv;
 	int32_t prev = 0, cp;
-	int pending = 0, pending_nl = 0, error;
+	int pending = 0, pending_nl = 0, bad, error;
 
+	stet_buf_grow(&tmp, len); /* the text less what folds away, most often; a failure shows at the check */
 	while (i < len) {
+		/* a run of printable ASCII other than the space: copied as it is
+		 * (none of it is space or invisible, none of it CJK) */
+		if ((unsigned char)s[i] > 0x20 && (unsigned char)s[i] < 0x7F) {
+			size_t j = i + 1;
+			while (j < len && (unsigned char)s[j] > 0x20 && (unsigned char)s[j] < 0x7F)
+				j++;
+			if (pending && tmp.size)
+				stet_buf_putc(&tmp, ' ');
+			pending = pending_nl = 0;
+			stet_buf_put(&tmp, s + i, j - i);
+			prev = (unsigned char)s[j - 1];
+			i = j;
+			continue;
+		}
 		cp = stet_utf8_decode(s + i, len - i, &adv);
 		i += adv;
-		if (cp < 0)
+		bad = cp < 0;
+		if (bad)
 			cp = 0xFFFD;
 		if (stet_is_space(cp)) {
 			pending = 1;
@@ -36,9 +52,13 @@ int stet_canon_text(stet_buf *out, const char *s, size_t len)
 		if (pending && tmp.size && !(pending_nl && stet_is_cjk(prev) && stet_is_cjk(cp)))
 			stet_buf_putc(&tmp, ' ');
 		pending = pending_nl = 0;
-		{
-			char enc[4];
+		if (bad) {
+			char enc[4]; /* an invalid byte: U+FFFD in its place */
 			stet_buf_put(&tmp, enc, stet_utf8_encode(enc, cp));
+		} else {
+			/* the decoder takes only the shortest form: the bytes are
+			 * the code point's encoding */
+			stet_buf_put(&tmp, s + i - adv, adv);
 		}
 		prev = cp;
 	}

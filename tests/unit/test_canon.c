@@ -9,6 +9,9 @@
 #include <string.h>
 
 #include "stet/stet.h"
+#include "util/util.h"
+#include "xorshift.h"
+#include <utf8proc.h>
 
 static char *text(const char *s)
 {
@@ -34,6 +37,75 @@ static void test_canon__whitespace_folds(void **state)
 	check_text("中文\n中文", "中文中文");                             /* line-wrap inside CJK */
 	check_text("中文 中文", "中文 中文");                             /* a real space stays */
 	check_text("IT之家 报道 5G", "IT之家 报道 5G");
+}
+
+/* the text rules one code point at a time, as stet_canon_text did before
+ * its run of printable ASCII and its copy of the input's bytes: the
+ * reference its output must equal */
+static char *text_reference(const char *s, size_t len)
+{
+	stet_buf tmp = STET_BUF_INIT;
+	size_t i = 0, adv;
+	int32_t prev = 0, cp;
+	int pending = 0, pending_nl = 0;
+	utf8proc_uint8_t *nfc = NULL;
+	while (i < len) {
+		char enc[4];
+		cp = stet_utf8_decode(s + i, len - i, &adv);
+		i += adv;
+		if (cp < 0)
+			cp = 0xFFFD;
+		if (stet_is_space(cp)) {
+			pending = 1;
+			pending_nl |= cp == '\n' || cp == '\r' || cp == 0x2028 || cp == 0x2029;
+			continue;
+		}
+		if (stet_is_invisible(cp))
+			continue;
+		if (pending && tmp.size && !(pending_nl && stet_is_cjk(prev) && stet_is_cjk(cp)))
+			stet_buf_putc(&tmp, ' ');
+		pending = pending_nl = 0;
+		stet_buf_put(&tmp, enc, stet_utf8_encode(enc, cp));
+		prev = cp;
+	}
+	if (tmp.size)
+		assert_true(utf8proc_map((const utf8proc_uint8_t *)tmp.ptr, (utf8proc_ssize_t)tmp.size, &nfc,
+					 UTF8PROC_STABLE | UTF8PROC_COMPOSE) >= 0);
+	stet_buf_dispose(&tmp);
+	return nfc ? (char *)nfc : strdup("");
+}
+
+/* random mixes of ASCII, spaces and controls, CJK, accents to compose,
+ * U+FFFD itself, invalid and cut sequences: the same text as the
+ * reference */
+static void test_canon__text_as_the_reference(void **state)
+{
+	static const char *const pieces[] = {
+		"a", "Word", "3.5", " ", "  ", "\t", "\n", "\r\n", "\f", "\v", "\x01", "\x7f", "中", "文。",
+		"\xE3\x80\x80", "\xC2\xA0", "\xE2\x80\x8B", "\xEF\xBB\xBF", "e\xCC\x81", "\xCC\x81",
+		"\xEF\xBF\xBD", "\xFF", "\xC3", "\xE4\xB8", "\xED\xA0\x80", "\xC0\xAF", "\xF0\x9F\x98\x80",
+		"\xE2\x80\xA8", "\xC2\x85", "~", "!", "\xD0\x96"};
+	uint64_t rng = 0x7e47;
+	int round;
+	(void)state;
+	for (round = 0; round < 20000; round++) {
+		stet_buf in = STET_BUF_INIT, got = STET_BUF_INIT;
+		char *want;
+		int k, n = (int)(xorshift64(&rng) % 12);
+		for (k = 0; k < n; k++)
+			stet_buf_puts(&in, pieces[xorshift64(&rng) % STET_ARRAY_SIZE(pieces)]);
+		want = text_reference(in.ptr ? in.ptr : "", in.size);
+		assert_int_equal(stet_canon_text(&got, in.ptr ? in.ptr : "", in.size), 0);
+		assert_int_equal(got.size, strlen(want));
+		if (got.size)
+			assert_memory_equal(got.ptr, want, got.size);
+		free(want);
+		stet_buf_dispose(&in);
+		stet_buf_dispose(&got);
+	}
+	check_text("a\xFF" "b", "a\xEF\xBF\xBD" "b");
+	check_text("a\xEF\xBF\xBD" "b", "a\xEF\xBF\xBD" "b");
+	check_text("x\x01y\fz", "xy z");
 }
 
 static void test_canon__nfc(void **state)
@@ -311,6 +383,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_canon__whitespace_folds),
 		cmocka_unit_test(test_canon__nfc),
+		cmocka_unit_test(test_canon__text_as_the_reference),
 		cmocka_unit_test(test_canon__sentences_cjk),
 		cmocka_unit_test(test_canon__sentences_latin),
 		cmocka_unit_test(test_canon__dates),
