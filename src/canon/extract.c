@@ -51,12 +51,17 @@ typedef struct {
 	int strip_unlikely, weight_classes, clean_cond; /* Readability's flags */
 } ex;
 
-static int tag_is(xmlNodePtr n, const char *name) { return !strcmp((const char *)n->name, name); }
+/* tag names compared only where their first letters agree: most of
+ * them differ there */
+static int tag_is(xmlNodePtr n, const char *name)
+{
+	return n->name[0] == (unsigned char)name[0] && !strcmp((const char *)n->name, name);
+}
 
 static int tag_in(const char *name, const char *const *set)
 {
 	for (; *set; set++)
-		if (!strcmp(name, *set))
+		if (name[0] == (*set)[0] && !strcmp(name, *set))
 			return 1;
 	return 0;
 }
@@ -188,7 +193,16 @@ static size_t weigh(const char *s, int *commas)
 	size_t len = strlen(s);
 
 	while (*p) {
-		int32_t c = stet_utf8_decode(p, len - (size_t)(p - s), &adv);
+		int32_t c;
+		if ((unsigned char)*p > 0x20 && (unsigned char)*p < 0x7F) {
+			/* printable ASCII, the common case: no space, nothing
+			 * invisible, nothing CJK */
+			*commas += *p == ',';
+			w++;
+			p++;
+			continue;
+		}
+		c = stet_utf8_decode(p, len - (size_t)(p - s), &adv);
 		p += adv;
 		if (c < 0 || stet_is_space(c) || stet_is_invisible(c))
 			continue;
