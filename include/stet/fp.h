@@ -91,6 +91,9 @@ typedef struct stet_fp_text {
 	size_t nlines;
 } stet_fp_text;
 int stet_fp_text_prepare(stet_fp_text *t, const char *body);
+/** stet_fp_compute and stet_fp_text_prepare of one body from one
+ *  normalization of it (text may be NULL): both as each gives them. */
+int stet_fp_compute_text(stet_fingerprint *out, stet_fp_text *text, const char *body);
 void stet_fp_text_dispose(stet_fp_text *t);
 /** stet_fp_overlap_of on prepared texts. */
 int stet_fp_overlap_texts(stet_fp_overlap *out, const stet_fp_text *a, const stet_fp_text *b,

@@ -303,18 +303,43 @@ static int harsh_line(stet_buf *out, const char *s, size_t len, size_t *chars)
  * line's sentence buffer, and into tokens. (Folding never joins across a
  * line break, so this equals folding each line on its own.)
  */
-int stet_fp_compute(stet_fingerprint *f, const char *body)
+/* a line's harsh text onto a prepared text (stet_fp_text_prepare's line) */
+static int text_line(stet_fp_text *t, size_t *cap, const stet_buf *line, size_t chars)
+{
+	if (t->nlines == *cap) {
+		size_t nc = *cap ? *cap * 2 : 32;
+		size_t *e = stet_realloc(t->end, nc * sizeof(*e));
+		uint64_t *h;
+		if (!e)
+			return stet_error_oom();
+		t->end = e;
+		if (!(h = stet_realloc(t->hash, nc * sizeof(*h))))
+			return stet_error_oom();
+		t->hash = h;
+		*cap = nc;
+	}
+	stet_buf_put(&t->harsh, line->ptr, line->size);
+	t->end[t->nlines] = t->harsh.size;
+	t->hash[t->nlines++] = chars >= STET_FP_MIN_SENTENCE ? XXH3_64bits(line->ptr, line->size) : 0;
+	return 0;
+}
+
+int stet_fp_compute(stet_fingerprint *f, const char *body) { return stet_fp_compute_text(f, NULL, body); }
+
+int stet_fp_compute_text(stet_fingerprint *f, stet_fp_text *text, const char *body)
 {
 	stet_tokens t = { 0 };
 	stet_buf line = STET_BUF_INIT;
 	utf8proc_uint8_t *fb;
 	utf8proc_ssize_t n, i = 0, word = -1;
-	size_t cap = 0, tcap = 0, chars = 0;
+	size_t cap = 0, tcap = 0, chars = 0, lcap = 0;
 	XXH3_state_t *st = NULL;
 	XXH128_hash_t h;
 	int error;
 
 	memset(f, 0, sizeof(*f));
+	if (text)
+		memset(text, 0, sizeof(*text));
 	if ((error = fold(&fb, &n, body, strlen(body))) < 0)
 		return error;
 	if (!(st = XXH3_createState()) || XXH3_128bits_reset(st) != XXH_OK) {
@@ -360,6 +385,8 @@ int stet_fp_compute(stet_fingerprint *f, const char *body)
 				}
 				f->sent[f->nsent++] = XXH3_64bits(line.ptr, line.size);
 			}
+			if (text && line.size && (error = text_line(text, &lcap, &line, chars)) < 0)
+				goto done;
 			stet_buf_clear(&line);
 			chars = 0;
 		}
@@ -367,7 +394,8 @@ int stet_fp_compute(stet_fingerprint *f, const char *body)
 			break;
 		i += adv;
 	}
-	if ((error = stet_buf_check(&line, "fingerprint")) < 0)
+	if ((error = stet_buf_check(&line, "fingerprint")) < 0 ||
+	    (text && (error = stet_buf_check(&text->harsh, "text")) < 0))
 		goto done;
 	h = XXH3_128bits_digest(st);
 	snprintf(f->exact, sizeof(f->exact), "%016llx%016llx", (unsigned long long)h.high64, (unsigned long long)h.low64);
@@ -378,8 +406,11 @@ done:
 	free(fb);
 	stet_tokens_dispose(&t);
 	stet_buf_dispose(&line);
-	if (error < 0)
+	if (error < 0) {
 		stet_fp_dispose(f);
+		if (text)
+			stet_fp_text_dispose(text);
+	}
 	return error;
 }
 
@@ -428,27 +459,8 @@ int stet_fp_text_prepare(stet_fp_text *t, const char *body)
 	while (*p && !error) {
 		const char *nl = strchr(p, '\n');
 		size_t n = nl ? (size_t)(nl - p) : strlen(p);
-		if ((error = harsh_line(&line, p, n, &chars)) == 0 && line.size) {
-			if (t->nlines == cap) {
-				size_t nc = cap ? cap * 2 : 32;
-				size_t *e = stet_realloc(t->end, nc * sizeof(*e));
-				uint64_t *h;
-				if (!e) {
-					error = stet_error_oom();
-					break;
-				}
-				t->end = e;
-				if (!(h = stet_realloc(t->hash, nc * sizeof(*h)))) {
-					error = stet_error_oom();
-					break;
-				}
-				t->hash = h;
-				cap = nc;
-			}
-			stet_buf_put(&t->harsh, line.ptr, line.size);
-			t->end[t->nlines] = t->harsh.size;
-			t->hash[t->nlines++] = chars >= STET_FP_MIN_SENTENCE ? XXH3_64bits(line.ptr, line.size) : 0;
-		}
+		if ((error = harsh_line(&line, p, n, &chars)) == 0 && line.size)
+			error = text_line(t, &cap, &line, chars);
 		p += n + (nl ? 1 : 0);
 	}
 	stet_buf_dispose(&line);

@@ -19,13 +19,12 @@ static stet_prepared *prepare_one(const stet_canon *c_in, const char *source)
 		return NULL;
 	if (source && *source)
 		c.source = (char *)source;
-	if (canon_hash(p->hash, &c) < 0 || stet_fp_compute(&p->fp, c.body) < 0) {
+	if (canon_hash(p->hash, &c) < 0 || stet_fp_compute_text(&p->fp, &p->text, c.body) < 0) {
 		stet_prepared_free(p);
 		stet_error_clear(); /* put computes it again and reports the error */
 		return NULL;
 	}
-	p->have_text = c.body && stet_fp_text_prepare(&p->text, c.body) == 0;
-	stet_error_clear();
+	p->have_text = 1;
 	return p;
 }
 

@@ -217,6 +217,52 @@ static void test_fp__overlap_leaves_boilerplate_out(void **state)
 
 /* the 5-gram sets are sorted and made distinct (a radix sort past 64
  * hashes): exact counts, checked against a set built by hand */
+/* fingerprints and the prepared text from one normalization of a body
+ * are what stet_fp_compute and stet_fp_text_prepare give apart: random
+ * bodies of lines that fold (full-width letters, ligatures, capitals,
+ * CJK, punctuation, blank lines, lines too short for a sentence) */
+static void test_fp__compute_text_is_both(void **state)
+{
+	static const char *const pieces[] = {
+		"The council met on Tuesday", " ", "\n", "\n\n", "ＡＢＣ", "ﬁnance", "ÉCOLE", "Straße", "中文新闻报道",
+		"，", "。", "42", "!", "ǅ", "x", "Ⅻ", "① ", "\xE2\x80\x8B", "ＸＹＺ１２３", "dépôt", "İstanbul"};
+	uint64_t seed = 0xf00d;
+	int round;
+	(void)state;
+	for (round = 0; round < 3000; round++) {
+		stet_buf body = STET_BUF_INIT;
+		stet_fingerprint f1, f2;
+		stet_fp_text t1, t2;
+		int k, n = (int)(xorshift64(&seed) % 40);
+		size_t i;
+		for (k = 0; k < n; k++)
+			stet_buf_puts(&body, pieces[xorshift64(&seed) % (sizeof(pieces) / sizeof(pieces[0]))]);
+		stet_buf_puts(&body, "");
+		assert_int_equal(stet_fp_compute(&f1, body.ptr), 0);
+		assert_int_equal(stet_fp_text_prepare(&t1, body.ptr), 0);
+		assert_int_equal(stet_fp_compute_text(&f2, &t2, body.ptr), 0);
+		assert_string_equal(f1.exact, f2.exact);
+		assert_true(f1.simhash == f2.simhash);
+		assert_int_equal(f1.too_short, f2.too_short);
+		assert_int_equal(f1.nsent, f2.nsent);
+		for (i = 0; i < f1.nsent; i++)
+			assert_true(f1.sent[i] == f2.sent[i]);
+		assert_int_equal(t1.nlines, t2.nlines);
+		assert_int_equal(t1.harsh.size, t2.harsh.size);
+		if (t1.harsh.size)
+			assert_memory_equal(t1.harsh.ptr, t2.harsh.ptr, t1.harsh.size);
+		for (i = 0; i < t1.nlines; i++) {
+			assert_int_equal(t1.end[i], t2.end[i]);
+			assert_true(t1.hash[i] == t2.hash[i]);
+		}
+		stet_fp_dispose(&f1);
+		stet_fp_dispose(&f2);
+		stet_fp_text_dispose(&t1);
+		stet_fp_text_dispose(&t2);
+		stet_buf_dispose(&body);
+	}
+}
+
 static void test_fp__overlap_counts_are_exact(void **state)
 {
 	stet_buf a = STET_BUF_INIT, b = STET_BUF_INIT;
@@ -249,6 +295,7 @@ int main(void)
 		cmocka_unit_test(test_fp__exact_ignores_spacing_and_punctuation),
 		cmocka_unit_test(test_fp__overlap_leaves_boilerplate_out),
 		cmocka_unit_test(test_fp__overlap_counts_are_exact),
+		cmocka_unit_test(test_fp__compute_text_is_both),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
