@@ -202,6 +202,13 @@ static size_t weigh(const char *s, int *commas)
 			p++;
 			continue;
 		}
+		if ((unsigned char)p[0] >= 0xE5 && (unsigned char)p[0] <= 0xE9 && ((unsigned char)p[1] & 0xC0) == 0x80 &&
+		    ((unsigned char)p[2] & 0xC0) == 0x80) {
+			/* U+5000-U+9FFF, CJK unified ideographs: counted twice */
+			w += 2;
+			p += 3;
+			continue;
+		}
 		c = stet_utf8_decode(p, len - (size_t)(p - s), &adv);
 		p += adv;
 		if (c < 0 || stet_is_space(c) || stet_is_invisible(c))

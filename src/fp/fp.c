@@ -153,17 +153,23 @@ static size_t sort_unique(uint64_t *v, size_t n)
 
 	if (tmp) {
 		uint64_t *from = v, *to = tmp, *swap;
-		unsigned shift;
-		for (shift = 0; shift < 64; shift += 8) {
-			size_t count[257] = {0};
-			for (i = 0; i < n; i++)
-				count[((from[i] >> shift) & 0xFF) + 1]++;
-			if (count[((from[0] >> shift) & 0xFF) + 1] == n)
+		unsigned b;
+		/* the eight bytes' counts in one reading (a pass does not change
+		 * how many values have each byte) */
+		size_t count[8][257];
+		memset(count, 0, sizeof(count));
+		for (i = 0; i < n; i++)
+			for (b = 0; b < 8; b++)
+				count[b][((v[i] >> (8 * b)) & 0xFF) + 1]++;
+		for (b = 0; b < 8; b++) {
+			size_t *c = count[b];
+			unsigned shift = 8 * b;
+			if (c[((from[0] >> shift) & 0xFF) + 1] == n)
 				continue; /* one value of this byte: the order stands */
 			for (i = 1; i < 257; i++)
-				count[i] += count[i - 1];
+				c[i] += c[i - 1];
 			for (i = 0; i < n; i++)
-				to[count[(from[i] >> shift) & 0xFF]++] = from[i];
+				to[c[(from[i] >> shift) & 0xFF]++] = from[i];
 			swap = from;
 			from = to;
 			to = swap;
