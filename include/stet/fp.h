@@ -32,6 +32,9 @@ int stet_fp_normalize(stet_buf *out, const char *text, size_t len);
 
 /** Tokens of text (see above). 0 or STET_ENOMEM. */
 int stet_fp_tokens(stet_tokens *out, const char *text, size_t len);
+/** stet_fp_tokens, and stet_fp_normalize's text appended to harsh (when
+ *  not NULL), from one normalization of the text */
+int stet_fp_tokens_harsh(stet_tokens *out, stet_buf *harsh, const char *text, size_t len);
 void stet_tokens_dispose(stet_tokens *t);
 
 /** The exact-duplicate fingerprint: XXH3-128 of the harsh normalization,

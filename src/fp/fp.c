@@ -78,7 +78,9 @@ static int push(stet_tokens *t, size_t *cap, uint64_t h)
 	return 0;
 }
 
-int stet_fp_tokens(stet_tokens *t, const char *text, size_t len)
+int stet_fp_tokens(stet_tokens *t, const char *text, size_t len) { return stet_fp_tokens_harsh(t, NULL, text, len); }
+
+int stet_fp_tokens_harsh(stet_tokens *t, stet_buf *harsh, const char *text, size_t len)
 {
 	utf8proc_uint8_t *f;
 	utf8proc_ssize_t n, i = 0, word = -1;
@@ -105,11 +107,15 @@ int stet_fp_tokens(stet_tokens *t, const char *text, size_t len)
 			if (!error && keep_cp(c))
 				error = push(t, &cap, XXH3_64bits(f + i, (size_t)adv));
 		}
+		if (harsh && keep_cp(c))
+			stet_buf_put(harsh, f + i, (size_t)adv);
 		i += adv;
 	}
 	if (!error && word >= 0)
 		error = push(t, &cap, XXH3_64bits(f + word, (size_t)(n - word)));
 	free(f);
+	if (!error && harsh)
+		error = stet_buf_check(harsh, "fingerprint");
 	if (error < 0)
 		stet_tokens_dispose(t);
 	return error;

@@ -78,15 +78,15 @@ static stet_grade grade(const stet_canon *old, const stet_canon *now)
 		g = STET_G_COSMETIC;
 		goto done;
 	}
-	if (stet_fp_normalize(&x, old->body, strlen(old->body)) == 0 &&
-	    stet_fp_normalize(&y, now->body, strlen(now->body)) == 0 && x.size == y.size &&
-	    !memcmp(x.ptr, y.ptr, x.size)) {
+	/* the same harsh text: cosmetic; else graded by shared shingles (one
+	 * normalization of each text gives both) */
+	if (stet_fp_tokens_harsh(&ta, &x, old->body, strlen(old->body)) < 0 ||
+	    stet_fp_tokens_harsh(&tb, &y, now->body, strlen(now->body)) < 0)
+		goto done;
+	if (x.size == y.size && (!x.size || !memcmp(x.ptr, y.ptr, x.size))) {
 		g = STET_G_COSMETIC;
 		goto done;
 	}
-	if (stet_fp_tokens(&ta, old->body, strlen(old->body)) < 0 ||
-	    stet_fp_tokens(&tb, now->body, strlen(now->body)) < 0)
-		goto done;
 	sim = stet_fp_similarity(&ta, &tb, 4);
 	g = sim >= 0.8 ? STET_G_MINOR : sim >= 0.3 ? STET_G_SUBSTANTIVE : STET_G_REWRITE;
 done:

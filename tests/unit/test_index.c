@@ -218,7 +218,8 @@ static void test_fp__overlap_leaves_boilerplate_out(void **state)
 /* the 5-gram sets are sorted and made distinct (a radix sort past 64
  * hashes): exact counts, checked against a set built by hand */
 /* fingerprints and the prepared text from one normalization of a body
- * are what stet_fp_compute and stet_fp_text_prepare give apart: random
+ * are what stet_fp_compute and stet_fp_text_prepare give apart, and so are
+ * tokens with the harsh text (stet_fp_tokens, stet_fp_normalize): random
  * bodies of lines that fold (full-width letters, ligatures, capitals,
  * CJK, punctuation, blank lines, lines too short for a sentence) */
 static void test_fp__compute_text_is_both(void **state)
@@ -254,6 +255,23 @@ static void test_fp__compute_text_is_both(void **state)
 		for (i = 0; i < t1.nlines; i++) {
 			assert_int_equal(t1.end[i], t2.end[i]);
 			assert_true(t1.hash[i] == t2.hash[i]);
+		}
+		{ /* tokens and the harsh text from one normalization */
+			stet_tokens k1, k2;
+			stet_buf h1 = STET_BUF_INIT, h2 = STET_BUF_INIT;
+			assert_int_equal(stet_fp_tokens(&k1, body.ptr, body.size), 0);
+			assert_int_equal(stet_fp_normalize(&h1, body.ptr, body.size), 0);
+			assert_int_equal(stet_fp_tokens_harsh(&k2, &h2, body.ptr, body.size), 0);
+			assert_int_equal(k1.n, k2.n);
+			if (k1.n)
+				assert_memory_equal(k1.v, k2.v, k1.n * sizeof(k1.v[0]));
+			assert_int_equal(h1.size, h2.size);
+			if (h1.size)
+				assert_memory_equal(h1.ptr, h2.ptr, h1.size);
+			stet_tokens_dispose(&k1);
+			stet_tokens_dispose(&k2);
+			stet_buf_dispose(&h1);
+			stet_buf_dispose(&h2);
 		}
 		stet_fp_dispose(&f1);
 		stet_fp_dispose(&f2);
