@@ -12,6 +12,11 @@
 #include <pthread.h>
 #include <string.h>
 #include <utf8proc.h>
+/* xxHash's own inline build (its header, the package's version): the
+ * shingles hash 8 bytes at a time, millions of times a run, where a call
+ * into the shared library cost more than the hash. The values are the
+ * library's: XXH3 is fixed since xxHash 0.8.0 */
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
 static int keep_cp(int32_t c)
@@ -379,11 +384,16 @@ int stet_fp_compute_text(stet_fingerprint *f, stet_fp_text *text, const char *bo
 				goto done;
 		}
 		if (keep) {
-			XXH3_128bits_update(st, fb + i, (size_t)adv);
 			stet_buf_put(&line, fb + i, (size_t)adv);
 			chars++;
 		} else if (c == '\n' || i >= n) {
-			/* a line ends: its sentence fingerprint */
+			/* a line ends: its kept characters into the exact hash (a
+			 * stream's hash does not depend on how it is cut), its
+			 * sentence fingerprint */
+			if (line.size && XXH3_128bits_update(st, line.ptr, line.size) != XXH_OK) {
+				error = stet_error_oom();
+				goto done;
+			}
 			if (chars >= STET_FP_MIN_SENTENCE) {
 				if (f->nsent == cap) {
 					size_t nc = cap ? cap * 2 : 32;
