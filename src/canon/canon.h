@@ -31,5 +31,8 @@ int stet_extract(blk_list *out, const struct stet_article *a);
 int stet_canon_parse_body(blk_list *out, const char *text);
 /* Render blocks as the canonical body. */
 void stet_canon_render(stet_buf *out, const blk_list *l);
+/* stet_canon_text with a caller's scratch buffer (emptied first, kept
+ * for the next call): a page's paragraphs one after another */
+int canon_text_with(stet_buf *out, stet_buf *scratch, const char *s, size_t len);
 
 #endif

@@ -46,6 +46,7 @@ typedef struct {
 	const char *title; /* the article title, to drop it from the body */
 	blk_list *out;
 	stet_buf cur;      /* raw text of the block being built */
+	stet_buf norm, scratch; /* its canonical text, and canon_text_with's space: kept between blocks */
 	blk_kind kind;
 	int level, list_no;
 	int strip_unlikely, weight_classes, clean_cond; /* Readability's flags */
@@ -576,40 +577,40 @@ static void clean_conditionally(ex *x)
 
 static int flush(ex *x)
 {
-	stet_buf norm = STET_BUF_INIT;
+	stet_buf *norm = &x->norm;
 	int error = 0;
 
 	if (!x->cur.size)
 		return 0;
+	stet_buf_clear(norm);
 	if (x->kind == BLK_PRE) {
 		const char *p = x->cur.ptr, *end = p + x->cur.size;
 		while (p < end && !error) {
 			const char *nl = memchr(p, '\n', (size_t)(end - p));
 			const char *le = nl ? nl : end;
-			size_t before = norm.size;
-			if (norm.size)
-				stet_buf_putc(&norm, '\n');
-			error = stet_canon_text(&norm, p, (size_t)(le - p));
-			if (norm.size == before + 1)
-				stet_buf_truncate(&norm, before);
+			size_t before = norm->size;
+			if (norm->size)
+				stet_buf_putc(norm, '\n');
+			error = canon_text_with(norm, &x->scratch, p, (size_t)(le - p));
+			if (norm->size == before + 1)
+				stet_buf_truncate(norm, before);
 			p = nl ? nl + 1 : end;
 		}
 	} else {
-		error = stet_canon_text(&norm, x->cur.ptr, x->cur.size);
+		error = canon_text_with(norm, &x->scratch, x->cur.ptr, x->cur.size);
 	}
 	stet_buf_clear(&x->cur);
-	if (error < 0 || !norm.size)
+	if (error < 0 || !norm->size)
 		goto done;
-	if (stet_canon_is_furniture(norm.ptr, norm.size))
+	if (stet_canon_is_furniture(norm->ptr, norm->size))
 		goto done;
-	if (x->kind == BLK_H && x->title && (!strcmp(norm.ptr, x->title) || (norm.size >= 20 && strstr(x->title, norm.ptr))))
+	if (x->kind == BLK_H && x->title && (!strcmp(norm->ptr, x->title) || (norm->size >= 20 && strstr(x->title, norm->ptr))))
 		goto done;
 	/* pages: an h1 before any text is the page's title */
 	if (!x->fragment && x->kind == BLK_H && x->level == 1 && x->out->n == 0)
 		goto done;
-	error = blk_add(x->out, x->kind, x->level, norm.ptr, norm.size);
+	error = blk_add(x->out, x->kind, x->level, norm->ptr, norm->size);
 done:
-	stet_buf_dispose(&norm);
 	return error;
 }
 
@@ -732,6 +733,7 @@ static int attempt(blk_list *out, const stet_article *a, const char *title, int 
 	int error = 0;
 
 	memset(&x, 0, sizeof(x));
+	x.cur = x.norm = x.scratch = (stet_buf)STET_BUF_INIT;
 	x.out = out;
 	x.fragment = a->body->fragment;
 	x.title = title;
@@ -763,6 +765,8 @@ done:
 		x.v[i].node->_private = NULL;
 	free(x.v);
 	stet_buf_dispose(&x.cur);
+	stet_buf_dispose(&x.norm);
+	stet_buf_dispose(&x.scratch);
 	return error;
 }
 

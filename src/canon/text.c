@@ -17,22 +17,53 @@
 int stet_canon_text(stet_buf *out, const char *s, size_t len)
 {
 	stet_buf tmp = STET_BUF_INIT;
+	int error = canon_text_with(out, &tmp, s, len);
+	stet_buf_dispose(&tmp);
+	return error;
+}
+
+/* a CJK unified ideograph of U+5000-U+9FFF at s (3 bytes there): never
+ * space or invisible, always CJK */
+static int unified3(const char *s, size_t left)
+{
+	return left >= 3 && (unsigned char)s[0] >= 0xE5 && (unsigned char)s[0] <= 0xE9 &&
+	       ((unsigned char)s[1] & 0xC0) == 0x80 && ((unsigned char)s[2] & 0xC0) == 0x80;
+}
+
+int canon_text_with(stet_buf *out, stet_buf *scratch, const char *s, size_t len)
+{
+	stet_buf *tmp = scratch;
 	size_t i = 0, adv;
 	int32_t prev = 0, cp;
 	int pending = 0, pending_nl = 0, bad, error;
 
-	stet_buf_grow(&tmp, len); /* the text less what folds away, most often; a failure shows at the check */
+	stet_buf_clear(tmp);
+	stet_buf_grow(tmp, len); /* the text less what folds away, most often; a failure shows at the check */
 	while (i < len) {
+		/* a run of those ideographs: copied as it is; a line break
+		 * before it vanishes after CJK */
+		if (unified3(s + i, len - i)) {
+			size_t j = i + 3;
+			while (unified3(s + j, len - j))
+				j += 3;
+			if (pending && tmp->size && !(pending_nl && stet_is_cjk(prev)))
+				stet_buf_putc(tmp, ' ');
+			pending = pending_nl = 0;
+			stet_buf_put(tmp, s + i, j - i);
+			prev = ((int32_t)(s[j - 3] & 0x0F) << 12) | ((int32_t)(s[j - 2] & 0x3F) << 6) | (s[j - 1] & 0x3F);
+			i = j;
+			continue;
+		}
 		/* a run of printable ASCII other than the space: copied as it is
 		 * (none of it is space or invisible, none of it CJK) */
 		if ((unsigned char)s[i] > 0x20 && (unsigned char)s[i] < 0x7F) {
 			size_t j = i + 1;
 			while (j < len && (unsigned char)s[j] > 0x20 && (unsigned char)s[j] < 0x7F)
 				j++;
-			if (pending && tmp.size)
-				stet_buf_putc(&tmp, ' ');
+			if (pending && tmp->size)
+				stet_buf_putc(tmp, ' ');
 			pending = pending_nl = 0;
-			stet_buf_put(&tmp, s + i, j - i);
+			stet_buf_put(tmp, s + i, j - i);
 			prev = (unsigned char)s[j - 1];
 			i = j;
 			continue;
@@ -49,26 +80,25 @@ int stet_canon_text(stet_buf *out, const char *s, size_t len)
 		}
 		if (stet_is_invisible(cp))
 			continue;
-		if (pending && tmp.size && !(pending_nl && stet_is_cjk(prev) && stet_is_cjk(cp)))
-			stet_buf_putc(&tmp, ' ');
+		if (pending && tmp->size && !(pending_nl && stet_is_cjk(prev) && stet_is_cjk(cp)))
+			stet_buf_putc(tmp, ' ');
 		pending = pending_nl = 0;
 		if (bad) {
 			char enc[4]; /* an invalid byte: U+FFFD in its place */
-			stet_buf_put(&tmp, enc, stet_utf8_encode(enc, cp));
+			stet_buf_put(tmp, enc, stet_utf8_encode(enc, cp));
 		} else {
 			/* the decoder takes only the shortest form: the bytes are
 			 * the code point's encoding */
-			stet_buf_put(&tmp, s + i - adv, adv);
+			stet_buf_put(tmp, s + i - adv, adv);
 		}
 		prev = cp;
 	}
-	if ((error = stet_buf_check(&tmp, "text")) < 0)
+	if ((error = stet_buf_check(tmp, "text")) < 0)
 		goto done;
-	if (tmp.size && (error = stet_unorm(out, tmp.ptr, tmp.size, UTF8PROC_STABLE | UTF8PROC_COMPOSE, "text")) < 0)
+	if (tmp->size && (error = stet_unorm(out, tmp->ptr, tmp->size, UTF8PROC_STABLE | UTF8PROC_COMPOSE, "text")) < 0)
 		goto done;
 	error = stet_buf_check(out, "text");
 done:
-	stet_buf_dispose(&tmp);
 	return error;
 }
 
