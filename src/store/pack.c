@@ -636,11 +636,12 @@ static size_t cut_parts(part *parts, size_t want, item *v, size_t n, git_odb_bac
 	return k;
 }
 
-/* the folder synced: the names of the files just renamed into it */
+/* the folder synced: the names of the files just renamed into it (a file
+ * system that cannot sync a folder says EINVAL: nothing more to do there) */
 static int sync_dir(const char *dir)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), error = 0;
-	if (fd < 0 || fsync(fd) < 0)
+	if (fd < 0 || (fsync(fd) < 0 && errno != EINVAL && errno != ENOTSUP))
 		error = stet_error_set(STET_EIO, "packing: syncing the folder %s: %s", dir, strerror(errno));
 	if (fd >= 0)
 		close(fd);
