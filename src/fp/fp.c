@@ -314,12 +314,6 @@ static int harsh_line(stet_buf *out, const char *s, size_t len, size_t *chars)
 	return 0;
 }
 
-/*
- * All fingerprints from one pass over one NFKC + case-fold of the body:
- * the kept characters stream into the exact hash, into the current
- * line's sentence buffer, and into tokens. (Folding never joins across a
- * line break, so this equals folding each line on its own.)
- */
 /* a line's harsh text onto a prepared text (stet_fp_text_prepare's line) */
 static int text_line(stet_fp_text *t, size_t *cap, const stet_buf *line, size_t chars)
 {
@@ -341,6 +335,13 @@ static int text_line(stet_fp_text *t, size_t *cap, const stet_buf *line, size_t 
 	return 0;
 }
 
+/*
+ * All fingerprints from one pass over one NFKC + case-fold of the body:
+ * the kept characters stream into the exact hash, into the current
+ * line's sentence buffer, and into tokens; with `text`, each line's harsh
+ * text into it as stet_fp_text_prepare gives it. (Folding never joins
+ * across a line break, so this equals folding each line on its own.)
+ */
 int stet_fp_compute(stet_fingerprint *f, const char *body) { return stet_fp_compute_text(f, NULL, body); }
 
 int stet_fp_compute_text(stet_fingerprint *f, stet_fp_text *text, const char *body)
