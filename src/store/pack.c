@@ -55,6 +55,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
 #include <zlib.h>
@@ -118,8 +119,29 @@ static int by_path(const void *x, const void *y)
 	return a->order < b->order ? 1 : a->order > b->order ? -1 : 0;
 }
 
+/* the process's umask, read without changing it (umask(2) would, for every
+ * thread): /proc/self/status says it; git's usual 022 where it does not */
+static mode_t current_umask(void)
+{
+	FILE *f = fopen("/proc/self/status", "re");
+	char line[256];
+	unsigned mask = 022;
+	if (!f)
+		return 022;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "Umask:", 6)) {
+			if (sscanf(line + 6, "%o", &mask) != 1)
+				mask = 022;
+			break;
+		}
+	fclose(f);
+	return (mode_t)(mask & 0777);
+}
+
 /* a new file in dir under a temporary name (tmp_stet_*: odb_sweep removes
- * one a killed run left), hashed as it is written */
+ * one a killed run left), hashed as it is written; read-only for all whom
+ * the umask lets read, as git and libgit2 make packs (mkstemp's 0600
+ * would hide them from a web front end running as another user) */
 static int sink_open(sink *w, const char *dir, const char *what)
 {
 	stet_buf b = STET_BUF_INIT;
@@ -132,6 +154,8 @@ static int sink_open(sink *w, const char *dir, const char *what)
 		return error;
 	}
 	w->tmp = stet_buf_detach(&b);
+	if (fchmod(w->fd, 0444 & ~current_umask()) < 0)
+		return stet_error_set(STET_EIO, "packing: cannot set the mode of %s: %s", w->tmp, strerror(errno));
 	if (!(w->sha = EVP_MD_CTX_new()) || !EVP_DigestInit_ex(w->sha, EVP_sha1(), NULL))
 		return stet_error_set(STET_EIO, "packing: no SHA-1 for %s", w->tmp);
 	return 0;

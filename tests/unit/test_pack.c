@@ -317,6 +317,25 @@ static void the_index_is_gits(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* the pack and its index are readable by all whom the umask allows, and
+ * read-only, as git makes them (a web front end may run as another user) */
+static void the_files_are_read_only_for_all(void **state)
+{
+	char pack[256], idx[256];
+	struct stat st;
+	mode_t mask = umask(022);
+	size_t n;
+	(void)state;
+	umask(mask);
+	the_pack(pack, sizeof(pack));
+	n = strlen(pack);
+	snprintf(idx, sizeof(idx), "%.*s.idx", (int)(n - 5), pack);
+	assert_int_equal(stat(pack, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0444 & ~mask);
+	assert_int_equal(stat(idx, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0444 & ~mask);
+}
+
 static uint32_t be32(const unsigned char *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
@@ -417,6 +436,7 @@ int main(void)
 		cmocka_unit_test(every_object_reads_back),
 		cmocka_unit_test(chains_are_short_and_the_newest_whole),
 		cmocka_unit_test(the_index_is_gits),
+		cmocka_unit_test(the_files_are_read_only_for_all),
 		cmocka_unit_test(large_offsets_go_to_the_wide_table),
 		cmocka_unit_test(a_delta_that_does_not_rebuild_is_refused),
 	};
