@@ -434,7 +434,10 @@ write:
 		goto done;
 	}
 	u[0].path = ev->path;
-	if ((error = afields_render(&u[0].content, &c, &xf)) < 0)
+	/* the document prepared with the hash, when there is one: the same
+	 * canon and source, written once */
+	if ((error = p && p->doc.size ? afields_render_doc(&u[0].content, &p->doc, &xf)
+				      : afields_render(&u[0].content, &c, &xf)) < 0)
 		goto done;
 	nu = 1;
 	if (dc) {

@@ -226,24 +226,27 @@ static int write_fields(stet_buf *out, const afields *f)
 	return error;
 }
 
-int afields_render(stet_buf *out, const stet_canon *c, const afields *f)
+int afields_render_doc(stet_buf *out, const stet_buf *doc, const afields *f)
 {
-	stet_buf doc = STET_BUF_INIT;
 	const char *close;
 	int error;
 
-	if ((error = stet_canon_write(&doc, c)) < 0)
-		goto done;
-	if (!(close = strstr(doc.ptr + 3, "\n---\n"))) {
-		error = stet_error_set(STET_ERROR, "canonical document without front matter");
-		goto done;
-	}
-	stet_buf_put(out, doc.ptr, (size_t)(close - doc.ptr) + 1);
+	if (doc->size < 3 || !(close = strstr(doc->ptr + 3, "\n---\n")))
+		return stet_error_set(STET_ERROR, "canonical document without front matter");
+	stet_buf_put(out, doc->ptr, (size_t)(close - doc->ptr) + 1);
 	if ((error = write_fields(out, f)) < 0)
-		goto done;
+		return error;
 	stet_buf_puts(out, close + 1);
-	error = stet_buf_check(out, "archived file");
-done:
+	return stet_buf_check(out, "archived file");
+}
+
+int afields_render(stet_buf *out, const stet_canon *c, const afields *f)
+{
+	stet_buf doc = STET_BUF_INIT;
+	int error;
+
+	if ((error = stet_canon_write(&doc, c)) == 0)
+		error = afields_render_doc(out, &doc, f);
 	stet_buf_dispose(&doc);
 	return error;
 }

@@ -184,6 +184,8 @@ int afields_read(afields *f, const char *text, size_t len);
 void afields_dispose(afields *f);
 /* the archived file: canonical document + fields */
 int afields_render(stet_buf *out, const stet_canon *c, const afields *f);
+/* the same from the canonical document already written (stet_canon_write) */
+int afields_render_doc(stet_buf *out, const stet_buf *doc, const afields *f);
 
 /* the duplicate index (dedup.c) */
 int index_build(stet_archive *a);
@@ -251,6 +253,8 @@ int keys_write(const char *gitdir, const keys_batch *kb);
 void keys_batch_dispose(keys_batch *kb);
 /* the canonical document hash of a canon */
 int canon_hash(char out[33], const stet_canon *c);
+/* canon_hash, the document it hashes left in doc */
+int canon_hash_doc(char out[33], const stet_canon *c, stet_buf *doc);
 
 /* the branch stet writes */
 #define MAIN_REF "refs/heads/main"
@@ -271,6 +275,7 @@ struct stet_prepared {
 	stet_fp_text text;
 	int have_text;
 	char hash[33]; /* canon_hash with the source put will use */
+	stet_buf doc;  /* the canonical document that hash is of (stet_canon_write) */
 };
 
 /* a commit's tree (tree.c): base (NULL: empty) with files put, every

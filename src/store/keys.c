@@ -452,16 +452,23 @@ void keymap_dispose(keymap *m)
 	memset(m, 0, sizeof(*m));
 }
 
-int canon_hash(char out[33], const stet_canon *c)
+int canon_hash_doc(char out[33], const stet_canon *c, stet_buf *doc)
 {
-	stet_buf b = STET_BUF_INIT;
 	XXH128_hash_t h;
 	int error;
 
-	if ((error = stet_canon_write(&b, c)) == 0) {
-		h = XXH3_128bits(b.ptr, b.size);
+	stet_buf_clear(doc);
+	if ((error = stet_canon_write(doc, c)) == 0) {
+		h = XXH3_128bits(doc->ptr, doc->size);
 		snprintf(out, 33, "%016llx%016llx", (unsigned long long)h.high64, (unsigned long long)h.low64);
 	}
+	return error;
+}
+
+int canon_hash(char out[33], const stet_canon *c)
+{
+	stet_buf b = STET_BUF_INIT;
+	int error = canon_hash_doc(out, c, &b);
 	stet_buf_dispose(&b);
 	return error;
 }

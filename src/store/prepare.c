@@ -19,7 +19,8 @@ static stet_prepared *prepare_one(const stet_canon *c_in, const char *source)
 		return NULL;
 	if (source && *source)
 		c.source = (char *)source;
-	if (canon_hash(p->hash, &c) < 0 || stet_fp_compute_text(&p->fp, &p->text, c.body) < 0) {
+	p->doc = (stet_buf)STET_BUF_INIT;
+	if (canon_hash_doc(p->hash, &c, &p->doc) < 0 || stet_fp_compute_text(&p->fp, &p->text, c.body) < 0) {
 		stet_prepared_free(p);
 		stet_error_clear(); /* put computes it again and reports the error */
 		return NULL;
@@ -35,6 +36,7 @@ void stet_prepared_free(stet_prepared *p)
 	stet_fp_dispose(&p->fp);
 	if (p->have_text)
 		stet_fp_text_dispose(&p->text);
+	stet_buf_dispose(&p->doc);
 	free(p);
 }
 
