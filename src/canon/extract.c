@@ -195,7 +195,7 @@ static size_t weigh(const char *s, int *commas)
 
 	while (*p) {
 		int32_t c;
-		if ((unsigned char)*p > 0x20 && (unsigned char)*p < 0x7F) {
+		if (stet_ascii_graph((unsigned char)*p)) {
 			/* printable ASCII, the common case: no space, nothing
 			 * invisible, nothing CJK */
 			*commas += *p == ',';
@@ -203,8 +203,7 @@ static size_t weigh(const char *s, int *commas)
 			p++;
 			continue;
 		}
-		if ((unsigned char)p[0] >= 0xE5 && (unsigned char)p[0] <= 0xE9 && ((unsigned char)p[1] & 0xC0) == 0x80 &&
-		    ((unsigned char)p[2] & 0xC0) == 0x80) {
+		if (stet_utf8_unified3(p, len - (size_t)(p - s))) {
 			/* U+5000-U+9FFF, CJK unified ideographs: counted twice */
 			w += 2;
 			p += 3;

@@ -22,17 +22,8 @@ int stet_canon_text(stet_buf *out, const char *s, size_t len)
 	return error;
 }
 
-/* a CJK unified ideograph of U+5000-U+9FFF at s (3 bytes there): never
- * space or invisible, always CJK */
-static int unified3(const char *s, size_t left)
+int canon_text_with(stet_buf *out, stet_buf *tmp, const char *s, size_t len)
 {
-	return left >= 3 && (unsigned char)s[0] >= 0xE5 && (unsigned char)s[0] <= 0xE9 &&
-	       ((unsigned char)s[1] & 0xC0) == 0x80 && ((unsigned char)s[2] & 0xC0) == 0x80;
-}
-
-int canon_text_with(stet_buf *out, stet_buf *scratch, const char *s, size_t len)
-{
-	stet_buf *tmp = scratch;
 	size_t i = 0, adv;
 	int32_t prev = 0, cp;
 	int pending = 0, pending_nl = 0, bad, error;
@@ -42,9 +33,9 @@ int canon_text_with(stet_buf *out, stet_buf *scratch, const char *s, size_t len)
 	while (i < len) {
 		/* a run of those ideographs: copied as it is; a line break
 		 * before it vanishes after CJK */
-		if (unified3(s + i, len - i)) {
+		if (stet_utf8_unified3(s + i, len - i)) {
 			size_t j = i + 3;
-			while (unified3(s + j, len - j))
+			while (stet_utf8_unified3(s + j, len - j))
 				j += 3;
 			if (pending && tmp->size && !(pending_nl && stet_is_cjk(prev)))
 				stet_buf_putc(tmp, ' ');
@@ -56,9 +47,9 @@ int canon_text_with(stet_buf *out, stet_buf *scratch, const char *s, size_t len)
 		}
 		/* a run of printable ASCII other than the space: copied as it is
 		 * (none of it is space or invisible, none of it CJK) */
-		if ((unsigned char)s[i] > 0x20 && (unsigned char)s[i] < 0x7F) {
+		if (stet_ascii_graph((unsigned char)s[i])) {
 			size_t j = i + 1;
-			while (j < len && (unsigned char)s[j] > 0x20 && (unsigned char)s[j] < 0x7F)
+			while (j < len && stet_ascii_graph((unsigned char)s[j]))
 				j++;
 			if (pending && tmp->size)
 				stet_buf_putc(tmp, ' ');

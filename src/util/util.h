@@ -58,6 +58,17 @@ void stet_utf8_sanitize(stet_buf *out, const char *s, size_t len);
 int stet_is_cjk(int32_t cp);
 /* Letters of scripts tokenised one character at a time (CJK + Hangul). */
 int stet_is_cjk_token(int32_t cp);
+/* Byte-level fast paths of the text rules, for code that would decode
+ * every code point: a printable ASCII byte other than the space (never
+ * space, invisible or CJK), and a CJK unified ideograph of U+5000-U+9FFF
+ * in its 3 bytes at s (never space or invisible, always CJK; left: the
+ * bytes there, or more for a NUL-terminated string). */
+static inline int stet_ascii_graph(unsigned char c) { return c > 0x20 && c < 0x7F; }
+static inline int stet_utf8_unified3(const char *s, size_t left)
+{
+	return left >= 3 && (unsigned char)s[0] >= 0xE5 && (unsigned char)s[0] <= 0xE9 &&
+	       ((unsigned char)s[1] & 0xC0) == 0x80 && ((unsigned char)s[2] & 0xC0) == 0x80;
+}
 /* Whitespace of any kind that the canonical form folds to one space. */
 int stet_is_space(int32_t cp);
 /* Characters that are dropped: zero-width, BOM, soft hyphen, controls. */
