@@ -139,10 +139,9 @@ static mode_t current_umask(void)
 }
 
 /* a new file in dir under a temporary name (tmp_stet_*: odb_sweep removes
- * one a killed run left), hashed as it is written; read-only for all whom
- * the umask lets read, as git and libgit2 make packs (mkstemp's 0600
- * would hide them from a web front end running as another user) */
-static int sink_open(sink *w, const char *dir, const char *what)
+ * one a killed run left), hashed as it is written, of the given mode
+ * (mkstemp's is 0600) */
+static int sink_open(sink *w, const char *dir, const char *what, mode_t mode)
 {
 	stet_buf b = STET_BUF_INIT;
 	stet_buf_printf(&b, "%s/tmp_stet_%s_XXXXXX", dir, what);
@@ -154,7 +153,7 @@ static int sink_open(sink *w, const char *dir, const char *what)
 		return error;
 	}
 	w->tmp = stet_buf_detach(&b);
-	if (fchmod(w->fd, 0444 & ~current_umask()) < 0)
+	if (fchmod(w->fd, mode) < 0)
 		return stet_error_set(STET_EIO, "packing: cannot set the mode of %s: %s", w->tmp, strerror(errno));
 	if (!(w->sha = EVP_MD_CTX_new()) || !EVP_DigestInit_ex(w->sha, EVP_sha1(), NULL))
 		return stet_error_set(STET_EIO, "packing: no SHA-1 for %s", w->tmp);
@@ -685,6 +684,7 @@ int pack_write(const char *dir, git_odb_backend *objects, const git_oid *ids, ch
 	char hex[GIT_OID_HEXSZ + 1];
 	uint64_t at = sizeof(head);
 	git_oid name;
+	mode_t mode;
 	int error = 0;
 
 	if (n > UINT32_MAX)
@@ -707,7 +707,11 @@ int pack_write(const char *dir, git_odb_backend *objects, const git_oid *ids, ch
 	qsort(v, n, sizeof(*v), by_path);
 	nparts = cut_parts(parts, want, v, n, objects);
 
-	if ((error = sink_open(&pk, dir, "pack")) < 0)
+	/* read-only for all whom the umask lets read, as git and libgit2 make
+	 * packs: mkstemp's 0600 would hide them from a web front end running
+	 * as another user */
+	mode = 0444 & ~current_umask();
+	if ((error = sink_open(&pk, dir, "pack", mode)) < 0)
 		goto done;
 	memcpy(head, "PACK\0\0\0\2", 8);
 	put_be32(head + 8, (uint32_t)n);
@@ -741,7 +745,7 @@ int pack_write(const char *dir, git_odb_backend *objects, const git_oid *ids, ch
 		entries[i].offset = v[i].offset;
 		entries[i].crc = v[i].crc;
 	}
-	if ((error = pack_index_write(&idx, entries, n, pack_hash)) < 0 || (error = sink_open(&ix, dir, "idx")) < 0 ||
+	if ((error = pack_index_write(&idx, entries, n, pack_hash)) < 0 || (error = sink_open(&ix, dir, "idx", mode)) < 0 ||
 	    (error = sink_put(&ix, idx.ptr, idx.size, 1)) < 0 || (error = sink_finish(&ix, idx_hash)) < 0)
 		goto done;
 	git_oid_fromraw(&name, pack_hash);
