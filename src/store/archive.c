@@ -210,7 +210,19 @@ static int take_lock(stet_archive *a, double wait_seconds)
 		}
 	}
 	a->lock_fd = fd;
-	clock_gettime(CLOCK_REALTIME, &a->locked_at);
+	/* when the run took the archive, by the file system's clock: its
+	 * lock's time, set by the write that made the pid readable. A lock
+	 * on main is judged made before or after this (flush.c) by its own
+	 * file time, which that clock gives in coarse ticks, up to a few ms
+	 * behind clock_gettime's: read after the pid was written, the
+	 * process clock would put a lock made just after it before it */
+	{
+		struct stat st;
+		if (fstat(fd, &st) == 0)
+			a->locked_at = st.st_mtim;
+		else
+			clock_gettime(CLOCK_REALTIME, &a->locked_at);
+	}
 done:
 	stet_buf_dispose(&path);
 	return error;
