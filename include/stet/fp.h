@@ -92,10 +92,16 @@ typedef struct stet_fp_text {
 	size_t *end;      /* where each line ends in harsh */
 	uint64_t *hash;   /* each line's sentence fingerprint, 0 if too short */
 	size_t nlines;
+	/* the body's tokens (stet_fp_tokens), kept by stet_fp_compute_text;
+	 * stet_fp_text_prepare leaves them out (have_tokens 0). harsh is
+	 * stet_fp_tokens_harsh's harsh text of the same body */
+	stet_tokens tokens;
+	int have_tokens;
 } stet_fp_text;
 int stet_fp_text_prepare(stet_fp_text *t, const char *body);
 /** stet_fp_compute and stet_fp_text_prepare of one body from one
- *  normalization of it (text may be NULL): both as each gives them. */
+ *  normalization of it (text may be NULL): both as each gives them, and
+ *  the text keeps the tokens its simhash was made of. */
 int stet_fp_compute_text(stet_fingerprint *out, stet_fp_text *text, const char *body);
 void stet_fp_text_dispose(stet_fp_text *t);
 /** stet_fp_overlap_of on prepared texts. */

@@ -424,6 +424,14 @@ int stet_fp_compute_text(stet_fingerprint *f, stet_fp_text *text, const char *bo
 	snprintf(f->exact, sizeof(f->exact), "%016llx%016llx", (unsigned long long)h.high64, (unsigned long long)h.low64);
 	f->too_short = t.n < STET_FP_MIN_TOKENS;
 	f->simhash = f->too_short ? 0 : stet_fp_simhash(&t);
+	if (text) { /* kept for a revision's grade (store/commit.c) */
+		uint64_t *v = t.n && tcap > t.n ? stet_realloc(t.v, t.n * sizeof(*v)) : NULL;
+		if (v) /* no more memory than the tokens take */
+			t.v = v;
+		text->tokens = t;
+		text->have_tokens = 1;
+		memset(&t, 0, sizeof(t));
+	}
 done:
 	XXH3_freeState(st);
 	free(fb);
@@ -499,6 +507,7 @@ void stet_fp_text_dispose(stet_fp_text *t)
 	stet_buf_dispose(&t->harsh);
 	free(t->end);
 	free(t->hash);
+	stet_tokens_dispose(&t->tokens);
 	memset(t, 0, sizeof(*t));
 }
 

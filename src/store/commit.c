@@ -67,29 +67,30 @@ static int note_changed(stet_archive *a, const char *path)
 }
 
 /* the grade of a revision from the archived version `old` to `now` */
+/* both versions' tokens and harsh text: the same harsh text is cosmetic,
+ * else graded by shared shingles */
+static stet_grade grade_of(const stet_tokens *ta, const stet_buf *x, const stet_tokens *tb, const stet_buf *y)
+{
+	double sim;
+	if (x->size == y->size && (!x->size || !memcmp(x->ptr, y->ptr, x->size)))
+		return STET_G_COSMETIC;
+	sim = stet_fp_similarity(ta, tb, 4);
+	return sim >= 0.8 ? STET_G_MINOR : sim >= 0.3 ? STET_G_SUBSTANTIVE : STET_G_REWRITE;
+}
+
+/* a revision's grade from the two bodies (one normalization of each gives
+ * its tokens and harsh text) */
 static stet_grade grade(const stet_canon *old, const stet_canon *now)
 {
 	stet_buf x = STET_BUF_INIT, y = STET_BUF_INIT;
 	stet_tokens ta = { 0 }, tb = { 0 };
 	stet_grade g = STET_G_SUBSTANTIVE; /* when the texts cannot be compared */
-	double sim;
 
-	if (!strcmp(old->body, now->body)) {
+	if (!strcmp(old->body, now->body))
 		g = STET_G_COSMETIC;
-		goto done;
-	}
-	/* the same harsh text: cosmetic; else graded by shared shingles (one
-	 * normalization of each text gives both) */
-	if (stet_fp_tokens_harsh(&ta, &x, old->body, strlen(old->body)) < 0 ||
-	    stet_fp_tokens_harsh(&tb, &y, now->body, strlen(now->body)) < 0)
-		goto done;
-	if (x.size == y.size && (!x.size || !memcmp(x.ptr, y.ptr, x.size))) {
-		g = STET_G_COSMETIC;
-		goto done;
-	}
-	sim = stet_fp_similarity(&ta, &tb, 4);
-	g = sim >= 0.8 ? STET_G_MINOR : sim >= 0.3 ? STET_G_SUBSTANTIVE : STET_G_REWRITE;
-done:
+	else if (stet_fp_tokens_harsh(&ta, &x, old->body, strlen(old->body)) == 0 &&
+		 stet_fp_tokens_harsh(&tb, &y, now->body, strlen(now->body)) == 0)
+		g = grade_of(&ta, &x, &tb, &y);
 	stet_tokens_dispose(&ta);
 	stet_tokens_dispose(&tb);
 	stet_buf_dispose(&x);
@@ -320,8 +321,12 @@ int stet_archive_put(stet_archive *a, const stet_canon *c_in, const char *source
 	if (source_override && *source_override)
 		c.source = (char *)source_override;
 	source = c.source;
-	if ((error = stet_store_key(&ev->key, &c, source)) < 0)
+	if (p && p->key) { /* prepared with it */
+		ev->key = p->key;
+		p->key = NULL;
+	} else if ((error = stet_store_key(&ev->key, &c, source)) < 0) {
 		goto done;
+	}
 	if (p) { /* prepared ahead: take its fingerprint */
 		memcpy(hash, p->hash, sizeof(hash));
 		f = p->fp;
@@ -348,7 +353,17 @@ int stet_archive_put(stet_archive *a, const stet_canon *c_in, const char *source
 				error = stet_error_oom();
 				goto done;
 			}
-			/* the archived version: its own keys are kept, its text graded */
+			/* the archived version: its own keys are kept, its text
+			 * graded. Both texts' tokens at hand (it was put in this
+			 * run, and this one is prepared): from them, without
+			 * reading its body again */
+			const stet_fp_text *was = text_kept(a, e->idx);
+			if (was && was->have_tokens && p && p->have_text && p->text.have_tokens) {
+				if ((error = read_archived(NULL, &xf, a, &e->blob)) < 0)
+					goto done;
+				ev->grade = grade_of(&was->tokens, &was->harsh, &p->text.tokens, &p->text.harsh);
+				goto write;
+			}
 			if ((error = read_archived(&dc, &xf, a, &e->blob)) < 0)
 				goto done;
 			ev->grade = grade(dc, &c);

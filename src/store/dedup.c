@@ -351,11 +351,14 @@ int read_archived(stet_canon **c, afields *f, stet_archive *a, const git_oid *bl
 	stet_article *art = NULL;
 	int error;
 
-	*c = NULL;
+	if (c)
+		*c = NULL;
 	if ((error = git_blob_lookup(&b, a->repo, blob)) < 0)
 		return stet_git_error(error, git_oid_tostr_s(blob));
-	if ((error = stet_input_read(&art, "archived", git_blob_rawcontent(b), (size_t)git_blob_rawsize(b))) == 0 &&
-	    (error = stet_canon_new(c, art)) == 0 && f)
+	if (!c) /* its fields only */
+		error = afields_read(f, git_blob_rawcontent(b), (size_t)git_blob_rawsize(b));
+	else if ((error = stet_input_read(&art, "archived", git_blob_rawcontent(b), (size_t)git_blob_rawsize(b))) == 0 &&
+		 (error = stet_canon_new(c, art)) == 0 && f)
 		error = afields_read(f, git_blob_rawcontent(b), (size_t)git_blob_rawsize(b));
 	stet_article_free(art);
 	git_blob_free(b);
@@ -365,10 +368,13 @@ int read_archived(stet_canon **c, afields *f, stet_archive *a, const git_oid *bl
 /* At most this much prepared text is kept in memory for verification. */
 #define TEXT_CACHE_BYTES (256u << 20)
 
+/* what a kept text counts against TEXT_CACHE_BYTES */
+static size_t text_cost(const stet_fp_text *t) { return t->harsh.size + t->tokens.n * sizeof(*t->tokens.v); }
+
 static void text_drop(stet_archive *a, size_t entry)
 {
 	if (entry < a->ntexts && a->texts[entry]) {
-		a->text_bytes -= a->texts[entry]->harsh.size;
+		a->text_bytes -= text_cost(a->texts[entry]);
 		stet_fp_text_dispose(a->texts[entry]);
 		free(a->texts[entry]);
 		a->texts[entry] = NULL;
@@ -390,12 +396,12 @@ static int text_put(stet_archive *a, size_t entry, stet_fp_text *t)
 		a->ntexts = n;
 	}
 	text_drop(a, entry);
-	if (a->text_bytes + t->harsh.size > TEXT_CACHE_BYTES || !(copy = stet_malloc(sizeof(*copy))))
+	if (a->text_bytes + text_cost(t) > TEXT_CACHE_BYTES || !(copy = stet_malloc(sizeof(*copy))))
 		return -1;
 	*copy = *t;
 	memset(t, 0, sizeof(*t));
 	a->texts[entry] = copy;
-	a->text_bytes += copy->harsh.size;
+	a->text_bytes += text_cost(copy);
 	return 0;
 }
 
@@ -412,6 +418,11 @@ void text_keep(stet_archive *a, size_t entry, const char *body, stet_fp_text *pr
 	}
 	if (text_put(a, entry, &t) < 0)
 		stet_fp_text_dispose(&t);
+}
+
+const stet_fp_text *text_kept(const stet_archive *a, size_t entry)
+{
+	return entry < a->ntexts ? a->texts[entry] : NULL;
 }
 
 int text_of(const stet_fp_text **out, stet_archive *a, size_t entry)

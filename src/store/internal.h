@@ -210,11 +210,15 @@ typedef int (*match_cb)(size_t entry, const stet_fp_overlap *o, int distance, vo
 int find_similar(stet_archive *a, const stet_canon *c, const stet_fingerprint *f, size_t self, int all, match_cb cb,
 		 void *payload, const stet_fp_text *mine);
 int keyent_set_near(keyent *e, const char *of, int distance, double containment);
-/* read an archived file: its canonical form and fields (dedup.c) */
+/* read an archived file: its canonical form and fields (dedup.c); with
+ * c NULL, its fields only */
 int read_archived(stet_canon **c, afields *f, stet_archive *a, const git_oid *blob);
 /* an article entry's body prepared for overlaps (borrowed: valid until
  * the next call) */
 int text_of(const stet_fp_text **out, stet_archive *a, size_t entry);
+/* the entry's kept text, if any (borrowed: valid until the entry's text
+ * is kept again or dropped); no reading */
+const stet_fp_text *text_kept(const stet_archive *a, size_t entry);
 /* remember an entry's body, prepared (taken from `prepared` when not
  * NULL, emptied); forget it when body is NULL */
 void text_keep(stet_archive *a, size_t entry, const char *body, stet_fp_text *prepared);
@@ -276,6 +280,8 @@ struct stet_prepared {
 	int have_text;
 	char hash[33]; /* canon_hash with the source put will use */
 	stet_buf doc;  /* the canonical document that hash is of (stet_canon_write) */
+	char *key;     /* stet_store_key with that source */
+	int graded;    /* another input of the batch has the key: text keeps its tokens */
 };
 
 /* a commit's tree (tree.c): base (NULL: empty) with files put, every

@@ -71,6 +71,24 @@ t "plain git sees the revision as a small diff" sh -c '
 	[ "$(git diff HEAD~1 HEAD --numstat | cut -f1,2)" = "$(printf "2\t2")" ] &&
 	git diff --word-diff HEAD~1 HEAD | grep -qF "[-1,200-]{+1,350+}"' _ "$A"
 
+t "revisions put in one run are graded as those put one run each" sh -c '
+	mkdir -p "$3/revs" && cd "$3/revs" || exit 1
+	cp "$4/run1/jekyll-harbour.md" 1.md && cp "$4/run2/jekyll-harbour.md" 2.md &&
+	sed "s/on the first day\./on the first day!/" 2.md > 3.md &&
+	sed "/^<div>/,/^<\/div>/c\\<div><p>The city council voted on Tuesday to close three public swimming pools for the winter and to spend the savings on library hours.</p></div>" 3.md > 4.md &&
+	sed "s/library hours/longer library hours on Sundays/" 4.md > 5.md || exit 1
+	"$1" init --bare "$3/one" 2>/dev/null && "$1" init --bare "$3/each" 2>/dev/null || exit 1
+	"$1" -C "$3/one" ingest --json 1.md 2.md 3.md 4.md 5.md > one.json || exit 1
+	for i in 1 2 3 4 5; do "$1" -C "$3/each" ingest --json $i.md || exit 1; done > each.json
+	python3 - one.json each.json <<"PY" || exit 1
+import json, sys
+one, each = ([(r["verdict"], r.get("grade")) for r in map(json.loads, open(f))] for f in sys.argv[1:])
+assert one == each == [("new", None), ("revision", "minor"), ("revision", "cosmetic"), ("revision", "rewrite"),
+                       ("revision", "substantive")], (one, each)
+PY
+	[ "$(git -C "$3/one" log --format=%B main)" = "$(git -C "$3/each" log --format=%B main)" ] &&
+	[ "$(git -C "$3/one" rev-parse "main^{tree}")" = "$(git -C "$3/each" rev-parse "main^{tree}")" ]' _ "$STET" "$A" "$TMP/grades" "$TMP"
+
 t "log lists events newest first; log ARTICLE only that article" sh -c '
 	"$1" -C "$2" log > "$3/log" && [ "$(wc -l < "$3/log")" = 5 ] &&
 	head -1 "$3/log" | grep -q "revise: Example Wire" && tail -1 "$3/log" | grep -q "init: a stet archive" &&

@@ -268,6 +268,16 @@ static void test_fp__compute_text_is_both(void **state)
 			assert_int_equal(h1.size, h2.size);
 			if (h1.size)
 				assert_memory_equal(h1.ptr, h2.ptr, h1.size);
+			/* what stet_fp_compute_text keeps for a grade: the same
+			 * tokens, and its text's harsh is the same harsh text */
+			assert_true(t2.have_tokens);
+			assert_false(t1.have_tokens);
+			assert_int_equal(t2.tokens.n, k1.n);
+			if (k1.n)
+				assert_memory_equal(t2.tokens.v, k1.v, k1.n * sizeof(k1.v[0]));
+			assert_int_equal(t2.harsh.size, h1.size);
+			if (h1.size)
+				assert_memory_equal(t2.harsh.ptr, h1.ptr, h1.size);
 			stet_tokens_dispose(&k1);
 			stet_tokens_dispose(&k2);
 			stet_buf_dispose(&h1);
