@@ -307,6 +307,9 @@ int odb_packs_changed(stet_archive *a);
 /* whether libgit2's backend of the whole folder of packs was made (for
  * what the backend's own search missed, or what is rare): tests */
 int odb_made_whole(const stet_archive *a);
+/* how many objects were read where an index says they are, by stet's own
+ * reading of the pack (not libgit2's backend of the pack): tests */
+size_t odb_reads_at(const stet_archive *a);
 /* write the packs' multi-pack-index when enough packs are not in it yet
  * (at the end of a writing run); a failure is a warning, never an error */
 int odb_index_packs(stet_archive *a);
@@ -335,6 +338,10 @@ typedef struct {
 int pack_index_write(stet_buf *out, pack_entry *e, size_t n, const unsigned char pack_hash[20]);
 /* whether a git delta (nd bytes) applied to base gives `to` exactly */
 int pack_delta_rebuilds(const void *delta, size_t nd, const void *base, size_t nb, const void *to, size_t nt);
+/* the object a git delta makes of base: *out (malloc'd, *nt bytes, at
+ * most max), 0; -1 if it is not a delta of this base, or too big */
+int pack_delta_apply(unsigned char **out, size_t *nt, const void *delta, size_t nd, const void *base, size_t nb,
+		     size_t max);
 
 /* the work tree (worktree.c): the files a checkpoint changed
  * (a->changed), with main's content, read on the run's thread; written,

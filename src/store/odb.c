@@ -27,6 +27,8 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <sys/mman.h>
+#include <openssl/evp.h>
+#include <zlib.h>
 
 /* ---- finding an object's pack ----
  *
@@ -48,6 +50,7 @@ typedef struct {
 	char *path;          /* its .idx */
 	git_odb_backend *b;  /* libgit2's backend of this pack, made on first use */
 	int failed;          /* that failed (the pack is gone): skipped */
+	int fd;              /* its .pack, read at an offset (read_at): the descriptor + 1; 0 not open, -1 unreadable */
 	/* packs the multi-pack-index does not cover: their .idx, mapped */
 	unsigned char *map;
 	size_t size;
@@ -73,6 +76,10 @@ typedef struct {
 	size_t n, cap;
 	size_t *loose;           /* the packs it does not cover, newest first */
 	size_t nloose;
+	size_t nfd;              /* packs open for read_at */
+	EVP_MD_CTX *sha;         /* read_at's check of an object's id, made on first use */
+	unsigned char *chunk;    /* read_at's reads from a pack file */
+	size_t reads_at;         /* objects read by read_at (tests) */
 	int incomplete;          /* a pack index this search cannot read: a miss is not sure */
 	int midx_bad;            /* ids found out of order: the multi-pack-index is not used */
 	unsigned char sorted[32]; /* fanout buckets whose ids were found in order */
@@ -389,41 +396,282 @@ static int bucket_sorted(packs *p, unsigned b)
 
 enum { FOUND, MISSING, UNSURE };
 
-/* the pack that holds oid (found by this backend's own search): the
- * multi-pack-index, then the packs it does not cover, newest first (what
- * a run reads that is not in the multi-pack-index is mostly what it or
- * the runs just before it wrote). MISSING: in no pack (libgit2 then asks
- * the loose objects); UNSURE: the search cannot tell (libgit2's backend
- * of the folder is asked) */
+/* where a pack's own index (a pack the multi-pack-index does not cover)
+ * says the object at place `at` starts; UINT64_MAX if it cannot say */
+static uint64_t idx_offset(const one_pack *o, uint32_t at)
+{
+	size_t tables = 8 + 1024 + (size_t)o->n * 28, big; /* header, fanout, ids, CRCs, offsets */
+	uint32_t v;
+	if (o->size < tables + 40)
+		return UINT64_MAX;
+	v = be32(o->map + tables - (size_t)o->n * 4 + (size_t)at * 4);
+	if (!(v & 0x80000000u))
+		return v;
+	big = tables + (size_t)(v & 0x7fffffffu) * 8; /* the table of offsets past 2 GiB */
+	if (big > o->size - 40 - 8)
+		return UINT64_MAX;
+	return (uint64_t)be32(o->map + big) << 32 | be32(o->map + big + 4);
+}
+
+/* the pack that holds oid (this backend's own search), under p->lock:
+ * the multi-pack-index, then the packs it does not cover, newest first
+ * (what a run reads that is not in the multi-pack-index is mostly what it
+ * or the runs just before it wrote). FOUND: in pack *k, its entry at *off
+ * when an index says where (else UINT64_MAX); MISSING: in no pack
+ * (libgit2 then asks the loose objects); UNSURE: the search cannot tell
+ * (libgit2's backend of the folder is asked) */
+static int find_pack(packs *p, const git_oid *oid, size_t *k, uint64_t *off)
+{
+	size_t i;
+	long long at = -1;
+	int unsure = p->incomplete || p->midx_bad;
+
+	*k = SIZE_MAX;
+	*off = UINT64_MAX;
+	if (p->midx && !p->midx_bad && (at = find_id(p->m_fanout, p->m_ids, p->m_n, oid)) >= 0) {
+		uint32_t j = be32(p->m_offs + (size_t)at * 8), o = be32(p->m_offs + (size_t)at * 8 + 4);
+		if (j < p->m_packs) {
+			*k = p->m_pack[j];
+			if (!(o & 0x80000000u)) /* else in its table of large offsets: not read here */
+				*off = o;
+		} else {
+			unsure = 1;
+		}
+	}
+	for (i = 0; i < p->nloose && *k == SIZE_MAX; i++) {
+		const one_pack *o = &p->v[p->loose[i]];
+		long long j = find_id(o->fanout, o->ids, o->n, oid);
+		if (j >= 0) {
+			*k = p->loose[i];
+			*off = idx_offset(o, (uint32_t)j);
+		}
+	}
+	if (*k != SIZE_MAX)
+		return FOUND;
+	/* in no pack: sure if the multi-pack-index's ids it was searched
+	 * among are in order (a loose object, or none) */
+	if (p->midx && !p->midx_bad && at < 0 && !bucket_sorted(p, oid->id[0]))
+		p->midx_bad = unsure = 1;
+	return unsure ? UNSURE : MISSING;
+}
+
+/* the pack's backend for oid: FOUND (*out set), MISSING or UNSURE */
 static int locate(packs *p, const git_oid *oid, git_odb_backend **out)
 {
-	size_t i, k = SIZE_MAX;
-	long long at = -1;
-	int unsure;
+	size_t k;
+	uint64_t off;
+	int r;
 
 	*out = NULL;
 	pthread_mutex_lock(&p->lock);
-	unsure = p->incomplete || p->midx_bad;
-	if (p->midx && !p->midx_bad && (at = find_id(p->m_fanout, p->m_ids, p->m_n, oid)) >= 0) {
-		uint32_t j = be32(p->m_offs + (size_t)at * 8);
-		if (j < p->m_packs)
-			k = p->m_pack[j];
-		else
-			unsure = 1;
-	}
-	for (i = 0; i < p->nloose && k == SIZE_MAX; i++) {
-		const one_pack *o = &p->v[p->loose[i]];
-		if (find_id(o->fanout, o->ids, o->n, oid) >= 0)
-			k = p->loose[i];
-	}
-	/* in no pack: sure if the multi-pack-index's ids it was searched
-	 * among are in order (a loose object, or none) */
-	if (k == SIZE_MAX && p->midx && !p->midx_bad && at < 0 && !bucket_sorted(p, oid->id[0]))
-		p->midx_bad = unsure = 1;
+	r = find_pack(p, oid, &k, &off);
 	pthread_mutex_unlock(&p->lock);
-	if (k != SIZE_MAX && (*out = pack_of(p, k)))
+	if (r == FOUND && (*out = pack_of(p, k)))
 		return FOUND;
-	return k != SIZE_MAX || unsure ? UNSURE : MISSING;
+	return r == FOUND ? UNSURE : r;
+}
+
+/* ---- reading an object where an index says it is ----
+ *
+ * libgit2's backend of one pack opens the pack's index (a map), checks
+ * for .keep and .promisor files, opens and maps the pack, and finds the
+ * object in the index again: at 1,000,000 articles a run reads the trees
+ * it splices from ~700 packs, and those openings, maps and first touches
+ * of their pages were most of what such a run costs more than one at
+ * 10,000 (docs/performance.md, "Fifteenth session"). The multi-pack-index
+ * (or the pack's own index) already says where the object starts; here
+ * its entry is read there with pread and inflated, a delta against an
+ * earlier entry of the same pack (OFS_DELTA, as stet and git write them)
+ * resolved the same way. What this does not read (a delta against an id,
+ * REF_DELTA; offsets past 2 GiB in the multi-pack-index; a chain deeper
+ * than AT_DEPTH_MAX; objects over AT_SIZE_MAX; anything damaged) goes to
+ * libgit2's backend of the pack, as before. The object's id is checked
+ * (SHA-1 of the object as git hashes it) before it is given: a wrong
+ * offset costs that fallback, never a wrong object. */
+
+enum {
+	AT_FIRST = 4096,       /* bytes read first: the header, and all of most trees */
+	AT_CHUNK = 64 * 1024,  /* bytes read at a time after that */
+	AT_DEPTH_MAX = 64,     /* deltas on deltas (git's pack.depth is 50) */
+	AT_FDS_MAX = 128       /* packs open at once: then all are closed */
+};
+#define AT_SIZE_MAX ((uint64_t)256 << 20)
+
+/* pack k's file, open (-1: it cannot be read here) */
+static int pack_fd(packs *p, size_t k)
+{
+	one_pack *o = &p->v[k];
+	if (!o->fd) {
+		size_t l = strlen(o->path), i;
+		char *path = malloc(l + 2);
+		unsigned char head[12];
+		int fd = -1;
+		if (p->nfd >= AT_FDS_MAX) {
+			for (i = 0; i < p->n; i++)
+				if (p->v[i].fd > 0) {
+					close(p->v[i].fd - 1);
+					p->v[i].fd = 0;
+				}
+			p->nfd = 0;
+		}
+		if (path && l > 4) {
+			memcpy(path, o->path, l - 4);
+			memcpy(path + l - 4, ".pack", 6);
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+		}
+		free(path);
+		if (fd >= 0 && (pread(fd, head, sizeof(head), 0) != (ssize_t)sizeof(head) || memcmp(head, "PACK", 4) ||
+				(be32(head + 4) != 2 && be32(head + 4) != 3))) {
+			close(fd);
+			fd = -1;
+		}
+		o->fd = fd >= 0 ? fd + 1 : -1;
+		p->nfd += fd >= 0;
+	}
+	return o->fd > 0 ? o->fd - 1 : -1;
+}
+
+/* size bytes inflated from the pack's zlib stream at pos, whose first
+ * nhave bytes are `have` (in p->chunk): *out malloc'd; 0, or -1 */
+static int inflate_at(packs *p, int fd, uint64_t pos, const unsigned char *have, size_t nhave, size_t size,
+		      unsigned char **out)
+{
+	z_stream z;
+	unsigned char *o = malloc(size ? size : 1);
+	int zr;
+
+	*out = NULL;
+	memset(&z, 0, sizeof(z));
+	if (!o || inflateInit(&z) != Z_OK) {
+		free(o);
+		return -1;
+	}
+	z.next_out = o;
+	z.avail_out = (uInt)size;
+	z.next_in = (Bytef *)have;
+	z.avail_in = (uInt)nhave;
+	pos += nhave;
+	for (;;) {
+		if (!z.avail_in) {
+			ssize_t got = pread(fd, p->chunk, AT_CHUNK, (off_t)pos);
+			if (got <= 0)
+				break;
+			pos += (uint64_t)got;
+			z.next_in = p->chunk;
+			z.avail_in = (uInt)got;
+		}
+		zr = inflate(&z, Z_NO_FLUSH);
+		if (zr == Z_STREAM_END) {
+			if (z.total_out != size)
+				break;
+			inflateEnd(&z);
+			*out = o;
+			return 0;
+		}
+		if ((zr != Z_OK && zr != Z_BUF_ERROR) || (zr == Z_BUF_ERROR && z.avail_in))
+			break; /* damaged, or more than its header said */
+	}
+	inflateEnd(&z);
+	free(o);
+	return -1;
+}
+
+/* the object whose entry starts at off in the pack: *out malloc'd, its
+ * size and git type; 0, or -1 (then read by libgit2) */
+static int object_at(packs *p, int fd, uint64_t off, int depth, unsigned char **out, size_t *size, int *type)
+{
+	ssize_t got;
+	size_t i = 0;
+	uint64_t n, base_off = 0;
+	unsigned c, shift = 4;
+	int t;
+
+	*out = NULL;
+	if (depth > AT_DEPTH_MAX || (got = pread(fd, p->chunk, AT_FIRST, (off_t)off)) < 2)
+		return -1;
+	c = p->chunk[i++];
+	t = (int)(c >> 4) & 7;
+	n = c & 15;
+	while (c & 0x80) {
+		if (i == (size_t)got || shift > 60)
+			return -1;
+		c = p->chunk[i++];
+		n |= (uint64_t)(c & 0x7f) << shift;
+		shift += 7;
+	}
+	if (t == 6) { /* OFS_DELTA: its base starts that many bytes earlier */
+		uint64_t back;
+		if (i == (size_t)got)
+			return -1;
+		c = p->chunk[i++];
+		back = c & 0x7f;
+		while (c & 0x80) {
+			if (i == (size_t)got || back > (UINT64_MAX >> 8))
+				return -1;
+			c = p->chunk[i++];
+			back = ((back + 1) << 7) | (c & 0x7f);
+		}
+		if (!back || back > off - 12)
+			return -1;
+		base_off = off - back;
+	} else if (t < 1 || t > 4) {
+		return -1; /* REF_DELTA, or not an object */
+	}
+	if (n > AT_SIZE_MAX || inflate_at(p, fd, off, p->chunk + i, (size_t)got - i, (size_t)n, out) < 0)
+		return -1;
+	*size = (size_t)n;
+	*type = t;
+	if (t == 6) { /* the delta (in *out) applied to its base */
+		unsigned char *base = NULL, *made = NULL;
+		size_t nb = 0, nm = 0;
+		int r = object_at(p, fd, base_off, depth + 1, &base, &nb, type);
+		if (r == 0)
+			r = pack_delta_apply(&made, &nm, *out, *size, base, nb, (size_t)AT_SIZE_MAX);
+		free(base);
+		free(*out);
+		*out = made;
+		*size = nm;
+		return r < 0 ? -1 : 0;
+	}
+	return 0;
+}
+
+/* is this oid's object: SHA-1 of "<type> <size>\0" and the data */
+static int has_id(packs *p, int type, const unsigned char *data, size_t size, const git_oid *oid)
+{
+	char head[64];
+	int hl = snprintf(head, sizeof(head), "%s %zu", git_object_type2string((git_object_t)type), size) + 1;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+
+	if (!p->sha && !(p->sha = EVP_MD_CTX_new()))
+		return 0;
+	return EVP_DigestInit_ex(p->sha, EVP_sha1(), NULL) == 1 && EVP_DigestUpdate(p->sha, head, (size_t)hl) == 1 &&
+	       EVP_DigestUpdate(p->sha, data, size) == 1 && EVP_DigestFinal_ex(p->sha, md, &mdlen) == 1 &&
+	       mdlen == GIT_OID_RAWSZ && !memcmp(md, oid->id, GIT_OID_RAWSZ);
+}
+
+/* oid's object from pack k at off, under p->lock: 0, or -1 (not read here) */
+static int read_at(packs *p, size_t k, uint64_t off, const git_oid *oid, void **data, size_t *len, git_object_t *type)
+{
+	unsigned char *o = NULL;
+	size_t n = 0;
+	int t = 0, fd;
+
+	if (!p->chunk && !(p->chunk = malloc(AT_CHUNK)))
+		return -1;
+	if ((fd = pack_fd(p, k)) < 0 || object_at(p, fd, off, 0, &o, &n, &t) < 0)
+		return -1;
+	if (!has_id(p, t, o, n, oid) || !(*data = git_odb_backend_data_alloc(&p->parent, n ? n : 1))) {
+		free(o);
+		return -1;
+	}
+	memcpy(*data, o, n);
+	free(o);
+	*len = n;
+	*type = (git_object_t)t;
+	p->reads_at++;
+	return 0;
 }
 
 /* libgit2's backend of the whole folder, made on first use */
@@ -448,13 +696,24 @@ static git_odb_backend *whole(packs *p)
 
 static int p_read(void **data, size_t *len, git_object_t *type, git_odb_backend *b, const git_oid *oid)
 {
-	git_odb_backend *h;
-	int r = locate((packs *)b, oid, &h);
-	if (r == FOUND && h->read(data, len, type, h, oid) == 0)
+	packs *p = (packs *)b;
+	git_odb_backend *h = NULL;
+	size_t k;
+	uint64_t off;
+	int r;
+
+	pthread_mutex_lock(&p->lock);
+	r = find_pack(p, oid, &k, &off);
+	if (r == FOUND && off != UINT64_MAX && read_at(p, k, off, oid, data, len, type) == 0) {
+		pthread_mutex_unlock(&p->lock);
+		return 0;
+	}
+	pthread_mutex_unlock(&p->lock);
+	if (r == FOUND && (h = pack_of(p, k)) && h->read(data, len, type, h, oid) == 0)
 		return 0;
 	if (r == MISSING)
 		return GIT_ENOTFOUND;
-	h = whole((packs *)b);
+	h = whole(p);
 	return h ? h->read(data, len, type, h, oid) : GIT_ENOTFOUND;
 }
 
@@ -547,8 +806,12 @@ static void p_free(git_odb_backend *b)
 			p->v[i].b->free(p->v[i].b);
 		if (p->v[i].map)
 			munmap(p->v[i].map, p->v[i].size);
+		if (p->v[i].fd > 0)
+			close(p->v[i].fd - 1);
 		free(p->v[i].path);
 	}
+	free(p->chunk);
+	EVP_MD_CTX_free(p->sha);
 	free(p->v);
 	free(p->loose);
 	midx_drop(p);
@@ -651,6 +914,11 @@ done:
 int odb_made_whole(const stet_archive *a)
 {
 	return a->packs && ((const packs *)a->packs)->inner != NULL;
+}
+
+size_t odb_reads_at(const stet_archive *a)
+{
+	return a->packs ? ((const packs *)a->packs)->reads_at : 0;
 }
 
 int odb_packs_changed(stet_archive *a)

@@ -493,32 +493,39 @@ static int make_delta(stet_buf *d, stet_buf *table, const unsigned char *base, s
 	return d->size < nt / 2;
 }
 
-/* whether delta d, applied to base, gives `to` exactly: read as git reads
- * it (sizes, then copies from the base and inserted bytes), compared as it
- * goes. What libgit2's indexer checked of stet's deltas, for the price of
- * one comparison of each delta's object */
-int pack_delta_rebuilds(const void *delta, size_t nd, const void *base_, size_t nb, const void *to_, size_t nt)
+/* a git delta's two sizes (its base's, its result's) from its start;
+ * *p is advanced past them. 0, or -1 if they are cut short */
+static int delta_sizes(const unsigned char **p, const unsigned char *end, uint64_t sizes[2])
 {
-	const unsigned char *p = delta, *end = p + nd, *base = base_, *to = to_;
-	uint64_t sizes[2] = {0, 0};
-	size_t at = 0;
 	int k;
-
 	for (k = 0; k < 2; k++) {
 		unsigned shift = 0;
+		sizes[k] = 0;
 		do {
-			if (p == end || shift > 63)
-				return 0;
-			sizes[k] |= (uint64_t)(*p & 0x7f) << shift;
+			if (*p == end || shift > 63)
+				return -1;
+			sizes[k] |= (uint64_t)(**p & 0x7f) << shift;
 			shift += 7;
-		} while (*p++ & 0x80);
+		} while (*(*p)++ & 0x80);
 	}
-	if (sizes[0] != nb || sizes[1] != nt)
-		return 0;
+	return 0;
+}
+
+/* a delta's instructions from p, as git reads them (copies from the base
+ * and inserted bytes), run against base into `to` (nt bytes): written
+ * there, or with `compare` compared with what is there. 1 if they make
+ * exactly nt bytes (and, comparing, the same ones), else 0 */
+static int delta_run(const unsigned char *p, const unsigned char *end, const unsigned char *base, size_t nb,
+		     unsigned char *to, size_t nt, int compare)
+{
+	size_t at = 0;
+
 	while (p < end) {
 		unsigned c = *p++;
+		const unsigned char *from;
+		size_t len;
 		if (c & 0x80) {
-			uint64_t off = 0, len = 0;
+			uint64_t off = 0, l = 0;
 			unsigned i;
 			for (i = 0; i < 4; i++)
 				if (c & (1u << i)) {
@@ -530,23 +537,66 @@ int pack_delta_rebuilds(const void *delta, size_t nd, const void *base_, size_t 
 				if (c & (0x10u << i)) {
 					if (p == end)
 						return 0;
-					len |= (uint64_t)*p++ << (8 * i);
+					l |= (uint64_t)*p++ << (8 * i);
 				}
-			if (!len)
-				len = 0x10000;
-			if (off > nb || len > nb - off || len > nt - at || memcmp(base + off, to + at, (size_t)len))
+			if (!l)
+				l = 0x10000;
+			if (off > nb || l > nb - off)
 				return 0;
-			at += (size_t)len;
+			from = base + off;
+			len = (size_t)l;
 		} else if (c) {
-			if (c > (size_t)(end - p) || c > nt - at || memcmp(p, to + at, c))
+			if (c > (size_t)(end - p))
 				return 0;
+			from = p;
+			len = c;
 			p += c;
-			at += c;
 		} else {
 			return 0; /* git refuses the opcode 0 */
 		}
+		if (len > nt - at)
+			return 0;
+		if (!compare)
+			memcpy(to + at, from, len);
+		else if (memcmp(from, to + at, len))
+			return 0;
+		at += len;
 	}
 	return at == nt;
+}
+
+/* whether delta d, applied to base, gives `to` exactly, compared as it
+ * goes. What libgit2's indexer checked of stet's deltas, for the price of
+ * one comparison of each delta's object */
+int pack_delta_rebuilds(const void *delta, size_t nd, const void *base, size_t nb, const void *to, size_t nt)
+{
+	const unsigned char *p = delta;
+	uint64_t sizes[2];
+
+	if (delta_sizes(&p, p + nd, sizes) < 0 || sizes[0] != nb || sizes[1] != nt)
+		return 0;
+	return delta_run(p, (const unsigned char *)delta + nd, base, nb, (unsigned char *)to, nt, 1);
+}
+
+int pack_delta_apply(unsigned char **out, size_t *nt, const void *delta, size_t nd, const void *base, size_t nb,
+		     size_t max)
+{
+	const unsigned char *p = delta;
+	uint64_t sizes[2];
+	unsigned char *to;
+
+	*out = NULL;
+	*nt = 0;
+	if (delta_sizes(&p, p + nd, sizes) < 0 || sizes[0] != nb || sizes[1] > max ||
+	    !(to = malloc(sizes[1] ? (size_t)sizes[1] : 1)))
+		return -1;
+	if (!delta_run(p, (const unsigned char *)delta + nd, base, nb, to, (size_t)sizes[1], 0)) {
+		free(to);
+		return -1;
+	}
+	*out = to;
+	*nt = (size_t)sizes[1];
+	return 0;
 }
 
 /* the previous (newer) version at the same path, kept as the next one's base */

@@ -4,7 +4,8 @@
 # not written again for fewer; a lock left behind is a warning naming it,
 # not a failure, and is removed once an hour old; one cut short does not
 # stop a writing run (which searches it itself: src/store/odb.c); git gc
-# afterwards leaves an archive stet reads and writes.
+# afterwards leaves an archive stet reads and writes, and so does a repack
+# whose deltas name their bases by id (which stet leaves to libgit2).
 # The packs stet writes itself (src/store/pack.c): 70 versions of one
 # article in one run's pack are deltas of one another, in chains of at
 # most 50, and git reads every version back as it was committed.
@@ -69,6 +70,21 @@ t "after git gc, stet writes and reads the archive" sh -c '
 	{ [ ! -e "$4" ] || git -C "$2" multi-pack-index verify; } && [ "$("$1" -C "$2" log | wc -l)" = 83 ]' \
 	_ "$STET" "$A" "$TMP" "$MIDX"
 
+# packs git wrote with deltas against ids (REF_DELTA): stet reads its own
+# packs' deltas and git gc's (against offsets) itself, and leaves these to
+# libgit2's backend of the pack
+git -C "$A" -c repack.useDeltaBaseOffset=false repack -q -a -d -f
+mkdir -p "$TMP/p5b"
+for i in $(seq 61 80); do
+	printf -- '---\ntitle: Pack test %d\ndate: 2024-02-03 10:00:00\nsource: Packs\n---\n<p>Article %d says %s, corrected.</p>\n' \
+		"$i" "$i" "$(seq $((i * 7)) $((i * 7 + 20)) | tr '\n' ' ')" > "$TMP/p5b/$i.md"
+done
+t "after a repack with deltas against ids, stet archives revisions and reads both versions" sh -c '
+	"$1" -C "$2" ingest "$3/p5b" 2>"$3/err" && grep -q "20 revisions" "$3/err" && "$1" -C "$2" fsck 2>/dev/null &&
+	git -C "$2" fsck --strict --no-progress && f=$(git -C "$2" ls-tree -r --name-only main | grep /pack-test-70-) &&
+	"$1" -C "$2" show "$f" | grep -q ", corrected\.$" && "$1" -C "$2" show "$f@1" > "$3/first" &&
+	grep -q "^Article 70 says" "$3/first" && ! grep -q "corrected" "$3/first"' _ "$STET" "$A" "$TMP"
+
 # what killed runs left: a lock on the multi-pack-index and libgit2's
 # temporary pack files an hour old or more are removed by the next run (a
 # fresh one may be another process's, still writing), and so are stet's
@@ -88,7 +104,7 @@ t "what killed runs left is removed; a fresh temporary pack is not" sh -c '
 	[ ! -e "$2/.git/objects/pack/pack_git2_0ld" ] && [ -e "$2/.git/objects/pack/pack_git2_n3w" ] &&
 	[ ! -e "$2/.git/objects/pack/tmp_stet_pack_k1lled" ] && ! ls "$2/.git/objects/pack" | grep -q "^tmp_stet_" &&
 	[ ! -e "$2/.git/stet/keys.tmp.424242" ] &&
-	git -C "$2" fsck --strict --no-progress && [ "$("$1" -C "$2" log | wc -l)" = 103 ]' \
+	git -C "$2" fsck --strict --no-progress && [ "$("$1" -C "$2" log | wc -l)" = 123 ]' \
 	_ "$STET" "$A" "$TMP" "$MIDX"
 
 B=$TMP/revised

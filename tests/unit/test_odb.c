@@ -28,7 +28,7 @@
 #include "xorshift.h"
 
 #define PER_PACK 40
-#define MAXOBJ (8 * PER_PACK)
+#define MAXOBJ (12 * PER_PACK)
 
 static char root[64], objects[96], packdir[128], midx[160];
 static git_repository *repo;
@@ -62,6 +62,34 @@ static void add_pack(void)
 	mem->free(mem);
 }
 
+/* a pack of PER_PACK versions of one file, each a line more than the one
+ * before: stet's pack writer stores the newest whole and each older one
+ * as a delta against the next (chains of up to PER_PACK - 1) */
+static void add_versions(void)
+{
+	git_odb_backend *mem;
+	char *names[PER_PACK];
+	size_t i, first = nobj, len = 0, cap = 4096 + PER_PACK * 64;
+	char *t = malloc(cap);
+
+	assert_true(nobj + PER_PACK <= MAXOBJ);
+	assert_int_equal(git_mempack_new(&mem), 0);
+	for (i = 0; i < 20; i++)
+		len += (size_t)snprintf(t + len, cap - len, "line %zu of %zu: %016llx\n", i, first,
+					(unsigned long long)xorshift64(&rng));
+	for (i = 0; i < PER_PACK; i++) {
+		len += (size_t)snprintf(t + len, cap - len, "version %zu adds %016llx\n", i, (unsigned long long)xorshift64(&rng));
+		texts[nobj] = strndup(t, len);
+		assert_int_equal(git_odb_hash(&ids[nobj], texts[nobj], len, GIT_OBJECT_BLOB), 0);
+		assert_int_equal(mem->write(mem, &ids[nobj], texts[nobj], len, GIT_OBJECT_BLOB), 0);
+		names[i] = "v/versions.md";
+		nobj++;
+	}
+	assert_int_equal(pack_write(packdir, mem, ids + first, names, PER_PACK, 1), 0);
+	mem->free(mem);
+	free(t);
+}
+
 /* the multi-pack-index over the packs there now, written by libgit2 */
 static void write_midx(void)
 {
@@ -83,9 +111,10 @@ static int setup(void **state)
 	assert_int_equal(git_repository_init(&repo, root, 1), 0);
 	for (int k = 0; k < 4; k++)
 		add_pack();
+	add_versions();
 	write_midx();
 	add_pack();
-	add_pack();
+	add_versions();
 	return 0;
 }
 
@@ -147,10 +176,14 @@ static void found_by_its_own_search(void **state)
 	size_t before = nobj;
 	(void)state;
 	reads_back(a->odb, 0, nobj);
+	/* each read where the multi-pack-index or its pack's index says it
+	 * is, by stet (deltas on deltas too), not by libgit2's backend */
+	assert_int_equal(odb_reads_at(a), nobj);
 	/* a pack written after the opening is seen once the run says so */
 	add_pack();
 	assert_int_equal(odb_packs_changed(a), 0);
 	reads_back(a->odb, before, nobj);
+	assert_int_equal(odb_reads_at(a), nobj);
 	reads_back(a->odb, 0, before);
 	assert_false(odb_made_whole(a));
 	/* an object that is nowhere: a sure miss (the ids it was searched
@@ -201,6 +234,33 @@ static void damaged_index_still_reads(void **state)
 		assert_false(git_odb_exists(a->odb, &none));
 		assert_true(odb_made_whole(a));
 	}
+	close_store(a);
+	/* two objects' offsets swapped (their ids and packs in place): each
+	 * read there is another object, whose id does not match; libgit2's
+	 * backend of the pack reads the right one */
+	memcpy(d, good, size);
+	{
+		size_t n, j;
+		const unsigned char *fan = NULL;
+		for (i = 0; i < good[6]; i++) {
+			const unsigned char *c = good + 12 + i * 12;
+			if (be32(c) == 0x4f494446) /* OIDF */
+				fan = good + ((uint64_t)be32(c + 4) << 32 | be32(c + 8));
+		}
+		assert_non_null(fan);
+		n = be32(fan + 4 * 255);
+		for (j = 1; j < n && be32(d + ooff + j * 8) != be32(d + ooff); j++)
+			;
+		assert_true(j < n); /* another object of the first one's pack */
+		memcpy(tmp, d + ooff + 4, 4);
+		memcpy(d + ooff + 4, d + ooff + j * 8 + 4, 4);
+		memcpy(d + ooff + j * 8 + 4, tmp, 4);
+	}
+	write_whole(midx, d, size);
+	a = open_store();
+	reads_back(a->odb, 0, nobj);
+	assert_int_equal(odb_reads_at(a), nobj - 2);
+	assert_false(odb_made_whole(a));
 	close_store(a);
 	/* cut short: not read at all; every pack is searched in its own index */
 	write_whole(midx, good, size / 2);
