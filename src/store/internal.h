@@ -310,6 +310,10 @@ int odb_made_whole(const stet_archive *a);
 /* how many objects were read where an index says they are, by stet's own
  * reading of the pack (not libgit2's backend of the pack): tests */
 size_t odb_reads_at(const stet_archive *a);
+/* the place of oid among n sorted ids with their fanout (git's: 256
+ * big-endian counts), as in a pack's index or the multi-pack-index; -1 if
+ * not there */
+long long odb_find_id(const unsigned char *fanout, const unsigned char *ids, uint32_t n, const git_oid *oid);
 /* write the packs' multi-pack-index when enough packs are not in it yet
  * (at the end of a writing run); a failure is a warning, never an error */
 int odb_index_packs(stet_archive *a);

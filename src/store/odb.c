@@ -90,16 +90,56 @@ static uint32_t be32(const unsigned char *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-/* the place of oid among n sorted ids (fanout: 256 big-endian counts), or -1 */
-static long long find_id(const unsigned char *fanout, const unsigned char *ids, uint32_t n, const git_oid *oid)
+/* The place of oid among n sorted ids (fanout: 256 big-endian counts), or
+ * -1. Ids are uniform: within its fanout bucket an id's place is about
+ * its next four bytes, as a fraction, times the bucket's size. The
+ * search starts there and gallops outwards to bracket it, then halves:
+ * a few reads of nearby ids where halving alone reads ~15 spread over a
+ * bucket (27,000 ids of a 7,000,000-object multi-pack-index, 540 KB), each
+ * a page to fault in and a cache line to miss. Ids out of order make it
+ * miss, as they did halving (bucket_sorted tells). */
+long long odb_find_id(const unsigned char *fanout, const unsigned char *ids, uint32_t n, const git_oid *oid)
 {
 	unsigned first = oid->id[0];
-	uint32_t lo = first ? be32(fanout + 4 * (first - 1)) : 0, hi = be32(fanout + 4 * first);
+	uint32_t lo = first ? be32(fanout + 4 * (first - 1)) : 0, hi = be32(fanout + 4 * first), at, step;
+	int c;
+
 	if (hi > n || lo > hi)
 		return -1;
+	if (lo == hi)
+		return -1;
+	at = lo + (uint32_t)(((uint64_t)be32(oid->id + 1) * (hi - lo)) >> 32);
+	c = memcmp(ids + (size_t)at * GIT_OID_RAWSZ, oid->id, GIT_OID_RAWSZ);
+	if (!c)
+		return at;
+	if (c < 0) { /* oid is after at: [at + 1, hi) bracketed from the left */
+		for (step = 16, lo = at + 1; lo < hi; step *= 2) {
+			uint32_t probe = hi - lo > step ? lo + step : hi - 1;
+			c = memcmp(ids + (size_t)probe * GIT_OID_RAWSZ, oid->id, GIT_OID_RAWSZ);
+			if (!c)
+				return probe;
+			if (c > 0) {
+				hi = probe;
+				break;
+			}
+			lo = probe + 1;
+		}
+	} else { /* before at: [lo, at) bracketed from the right */
+		for (step = 16, hi = at; hi > lo; step *= 2) {
+			uint32_t probe = hi - lo > step ? hi - 1 - step : lo;
+			c = memcmp(ids + (size_t)probe * GIT_OID_RAWSZ, oid->id, GIT_OID_RAWSZ);
+			if (!c)
+				return probe;
+			if (c < 0) {
+				lo = probe + 1;
+				break;
+			}
+			hi = probe;
+		}
+	}
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
-		int c = memcmp(ids + (size_t)mid * GIT_OID_RAWSZ, oid->id, GIT_OID_RAWSZ);
+		c = memcmp(ids + (size_t)mid * GIT_OID_RAWSZ, oid->id, GIT_OID_RAWSZ);
 		if (!c)
 			return mid;
 		if (c < 0)
@@ -428,7 +468,7 @@ static int find_pack(packs *p, const git_oid *oid, size_t *k, uint64_t *off)
 
 	*k = SIZE_MAX;
 	*off = UINT64_MAX;
-	if (p->midx && !p->midx_bad && (at = find_id(p->m_fanout, p->m_ids, p->m_n, oid)) >= 0) {
+	if (p->midx && !p->midx_bad && (at = odb_find_id(p->m_fanout, p->m_ids, p->m_n, oid)) >= 0) {
 		uint32_t j = be32(p->m_offs + (size_t)at * 8), o = be32(p->m_offs + (size_t)at * 8 + 4);
 		if (j < p->m_packs) {
 			*k = p->m_pack[j];
@@ -440,7 +480,7 @@ static int find_pack(packs *p, const git_oid *oid, size_t *k, uint64_t *off)
 	}
 	for (i = 0; i < p->nloose && *k == SIZE_MAX; i++) {
 		const one_pack *o = &p->v[p->loose[i]];
-		long long j = find_id(o->fanout, o->ids, o->n, oid);
+		long long j = odb_find_id(o->fanout, o->ids, o->n, oid);
 		if (j >= 0) {
 			*k = p->loose[i];
 			*off = idx_offset(o, (uint32_t)j);

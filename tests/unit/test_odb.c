@@ -273,9 +273,71 @@ static void damaged_index_still_reads(void **state)
 	free(d);
 }
 
+static int by_bytes(const void *a, const void *b) { return memcmp(a, b, GIT_OID_RAWSZ); }
+
+/* ids sorted with their fanout, as an index holds them: n ids, each either
+ * random or (skewed) sharing its first five bytes with many others, so
+ * that the search's guess of a place is far off */
+static unsigned char *make_ids(uint32_t n, int skewed, unsigned char fanout[1024])
+{
+	unsigned char *v = malloc((size_t)n * GIT_OID_RAWSZ);
+	uint32_t i, count[256] = { 0 }, sum = 0;
+	for (i = 0; i < n; i++) {
+		unsigned char *id = v + (size_t)i * GIT_OID_RAWSZ;
+		for (int k = 0; k < GIT_OID_RAWSZ; k++)
+			id[k] = (unsigned char)xorshift64(&rng);
+		if (skewed && i % 3)
+			memcpy(id, "\x42\xff\xff\x00\x01", 5);
+	}
+	qsort(v, n, GIT_OID_RAWSZ, by_bytes);
+	for (i = 0; i < n; i++)
+		count[v[(size_t)i * GIT_OID_RAWSZ]]++;
+	for (i = 0; i < 256; i++) {
+		sum += count[i];
+		fanout[4 * i] = (unsigned char)(sum >> 24);
+		fanout[4 * i + 1] = (unsigned char)(sum >> 16);
+		fanout[4 * i + 2] = (unsigned char)(sum >> 8);
+		fanout[4 * i + 3] = (unsigned char)sum;
+	}
+	return v;
+}
+
+/* the search of an index's ids finds each at its place, and no other id,
+ * with ids uniform and ids bunched far from where their bytes say */
+static void search_finds_each_id(void **state)
+{
+	unsigned char fanout[1024];
+	(void)state;
+	for (int skewed = 0; skewed < 2; skewed++) {
+		const uint32_t n = 200000;
+		unsigned char *v = make_ids(n, skewed, fanout);
+		uint32_t i;
+		for (i = 0; i < n; i++) {
+			git_oid o;
+			long long at;
+			memcpy(o.id, v + (size_t)i * GIT_OID_RAWSZ, GIT_OID_RAWSZ);
+			at = odb_find_id(fanout, v, n, &o);
+			/* equal ids (none here, but allowed): any of them */
+			assert_true(at >= 0 && !memcmp(v + (size_t)at * GIT_OID_RAWSZ, o.id, GIT_OID_RAWSZ));
+			o.id[GIT_OID_RAWSZ - 1] ^= 1; /* a neighbour that is not there */
+			if (!bsearch(o.id, v, n, GIT_OID_RAWSZ, by_bytes))
+				assert_int_equal(odb_find_id(fanout, v, n, &o), -1);
+		}
+		for (i = 0; i < 1000; i++) { /* ids far from any */
+			git_oid o;
+			for (int k = 0; k < GIT_OID_RAWSZ; k++)
+				o.id[k] = (unsigned char)xorshift64(&rng);
+			if (!bsearch(o.id, v, n, GIT_OID_RAWSZ, by_bytes))
+				assert_int_equal(odb_find_id(fanout, v, n, &o), -1);
+		}
+		free(v);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(search_finds_each_id),
 		cmocka_unit_test(found_by_its_own_search),
 		cmocka_unit_test(damaged_index_still_reads),
 	};
