@@ -7,8 +7,9 @@
  * holds the archive's lock, so no pack appears that stet did not write
  * itself: here the packs are re-read only when stet says it wrote one
  * (odb_packs_changed). Which pack holds an object is found here too (the
- * multi-pack-index and the packs' indexes, below); the object is read by
- * libgit2's backend of that pack. New objects go to the mempack, as before.
+ * multi-pack-index and the packs' indexes, below), and the object is read
+ * there (read_at), or by libgit2's backend of that pack for what that
+ * does not read. New objects go to the mempack, as before.
  */
 #include "internal.h"
 
@@ -38,9 +39,10 @@
  * grows with the archive however little the run does. Here the backend
  * finds the pack of an object itself, from the multi-pack-index's ids
  * (searched, never checked whole) and the indexes of the packs it does
- * not cover, and asks libgit2's backend of that one pack
- * (git_odb_backend_one_pack) for the object: the object is read, and its
- * id checked, by libgit2 in the pack's own index, so a damaged
+ * not cover, and reads the object where the index places it (below,
+ * "reading an object where an index says it is"), or asks libgit2's
+ * backend of that one pack (git_odb_backend_one_pack), which finds it in
+ * the pack's own index. Either way its id is checked, so a damaged
  * multi-pack-index costs a miss, never a wrong object. What the search
  * misses, and what is rare (prefixes, listing every object, writing the
  * multi-pack-index), goes to libgit2's backend of the whole folder,
@@ -104,9 +106,7 @@ long long odb_find_id(const unsigned char *fanout, const unsigned char *ids, uin
 	uint32_t lo = first ? be32(fanout + 4 * (first - 1)) : 0, hi = be32(fanout + 4 * first), at, step;
 	int c;
 
-	if (hi > n || lo > hi)
-		return -1;
-	if (lo == hi)
+	if (hi > n || lo >= hi)
 		return -1;
 	at = lo + (uint32_t)(((uint64_t)be32(oid->id + 1) * (hi - lo)) >> 32);
 	c = memcmp(ids + (size_t)at * GIT_OID_RAWSZ, oid->id, GIT_OID_RAWSZ);
@@ -627,7 +627,7 @@ static int object_at(packs *p, int fd, uint64_t off, int depth, unsigned char **
 	int t;
 
 	*out = NULL;
-	if (depth > AT_DEPTH_MAX || (got = pread(fd, p->chunk, AT_FIRST, (off_t)off)) < 2)
+	if (depth > AT_DEPTH_MAX || off < 12 || off > INT64_MAX || (got = pread(fd, p->chunk, AT_FIRST, (off_t)off)) < 2)
 		return -1;
 	c = p->chunk[i++];
 	t = (int)(c >> 4) & 7;

@@ -1,7 +1,8 @@
 /*
  * What stet_archive_put() and stet_archive_observe() compute from an input
- * before they look at the archive: the fingerprints, the text prepared for
- * verification and the document hash. None of it needs the archive, so a
+ * before they look at the archive: the key, the fingerprints, the text
+ * prepared for verification (with its tokens, for a grade) and the
+ * document hash. None of it needs the archive, so a
  * batch is prepared on several threads while the decisions and commits,
  * which must follow the archive's order, stay on one.
  */
