@@ -66,9 +66,8 @@ static int note_changed(stet_archive *a, const char *path)
 	return 0;
 }
 
-/* the grade of a revision from the archived version `old` to `now` */
-/* both versions' tokens and harsh text: the same harsh text is cosmetic,
- * else graded by shared shingles */
+/* the grade of a revision from both versions' tokens and harsh text: the
+ * same harsh text is cosmetic, else graded by shared shingles */
 static stet_grade grade_of(const stet_tokens *ta, const stet_buf *x, const stet_tokens *tb, const stet_buf *y)
 {
 	double sim;
@@ -78,8 +77,9 @@ static stet_grade grade_of(const stet_tokens *ta, const stet_buf *x, const stet_
 	return sim >= 0.8 ? STET_G_MINOR : sim >= 0.3 ? STET_G_SUBSTANTIVE : STET_G_REWRITE;
 }
 
-/* a revision's grade from the two bodies (one normalization of each gives
- * its tokens and harsh text) */
+/* the grade of a revision from the archived version `old` to `now`, from
+ * their bodies (one normalization of each gives its tokens and harsh
+ * text) */
 static stet_grade grade(const stet_canon *old, const stet_canon *now)
 {
 	stet_buf x = STET_BUF_INIT, y = STET_BUF_INIT;
