@@ -710,7 +710,8 @@ static size_t cut_parts(part *parts, size_t want, item *v, size_t n, git_odb_bac
 }
 
 /* the folder synced: the names of the files just renamed into it (a file
- * system that cannot sync a folder says EINVAL: nothing more to do there) */
+ * system that cannot sync a folder says EINVAL or ENOTSUP: nothing more
+ * to do there) */
 static int sync_dir(const char *dir)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), error = 0;
