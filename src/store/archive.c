@@ -352,6 +352,7 @@ void stet_archive_free(stet_archive *a)
 	index_free(a);
 	keymap_dispose(&a->keys);
 	git_odb_free(a->odb); /* the staging backend is freed with the odb */
+	odb_hasher_free(a->hasher);
 	git_repository_free(a->repo);
 	if (a->lock_fd >= 0)
 		close(a->lock_fd);

@@ -169,11 +169,9 @@ static int commit_files(stet_archive *a, upsert *u, size_t nu, const stet_canon 
 	 * blob functions copy the data once more through a write stream) */
 	for (i = 0; i < nu; i++)
 		if ((error = stet_buf_check(&u[i].content, u[i].path)) < 0 ||
-		    (error = git_odb_write(&u[i].blob, a->odb, u[i].content.ptr, u[i].content.size, GIT_OBJECT_BLOB)) <
-			    0) {
-			error = error == STET_ENOMEM ? error : stet_git_error(error, u[i].path);
+		    (error = odb_write(&u[i].blob, a->odb, &a->hasher, u[i].content.ptr, u[i].content.size, GIT_OBJECT_BLOB,
+				       u[i].path)) < 0)
 			goto done;
-		}
 	/* the parent's tree: known from the last commit, else read once */
 	if (a->have_tip && !git_oid_equal(&a->tip_tree_of, &a->tip)) {
 		git_commit *parent = NULL;
@@ -189,7 +187,7 @@ static int commit_files(stet_archive *a, upsert *u, size_t nu, const stet_canon 
 		puts[i].path = u[i].path;
 		git_oid_cpy(&puts[i].blob, &u[i].blob);
 	}
-	if ((error = tree_put_files(&tree_id, &written, &nwritten, a->odb, a->have_tip ? &a->tip_tree : NULL, puts,
+	if ((error = tree_put_files(&tree_id, &written, &nwritten, a->odb, &a->hasher, a->have_tip ? &a->tip_tree : NULL, puts,
 				    nu)) < 0)
 		goto done;
 	/* the article's own time: published for a new one, modified for an edit */

@@ -134,6 +134,7 @@ struct stet_archive {
 	git_repository *repo;
 	git_odb *odb;
 	git_odb_backend *staging; /* new objects (odb.c) */
+	struct odb_hasher *hasher; /* odb_write's, on the run's thread */
 	git_odb_backend *packs; /* the wrapped pack backend (odb.c), or NULL */
 	char *root;        /* work tree (a bare archive: its folder), no trailing '/' */
 	char *gitdir;
@@ -296,8 +297,8 @@ typedef struct {
 	char *dir;
 	git_oid id;
 } tree_written;
-int tree_put_files(git_oid *root, tree_written **written, size_t *nwritten, git_odb *odb, const git_oid *base,
-		   const tree_put *puts, size_t n);
+int tree_put_files(git_oid *root, tree_written **written, size_t *nwritten, git_odb *odb, struct odb_hasher **h,
+		   const git_oid *base, const tree_put *puts, size_t n);
 void tree_written_free(tree_written *w, size_t n);
 
 /* the object store of a writing run (odb.c): a->odb, set as the
@@ -372,6 +373,15 @@ void worktree_files_free(wt_file *files, size_t n);
  * other mempack; release: the frozen ones are in a pack now (after
  * odb_packs_changed); the checkpoint's packer reads the frozen one. */
 int odb_staging_open(stet_archive *a);
+/* git_odb_write, the id hashed with OpenSSL's SHA-1 rather than libgit2's
+ * slower collision-detecting one, and no check for a copy elsewhere: the
+ * object goes to odb's first backend that writes (a writing run's
+ * mempack). *h: NULL before the first write, made by it; freed with
+ * odb_hasher_free. 0, or STET_E* naming what. */
+typedef struct odb_hasher odb_hasher;
+int odb_write(git_oid *out, git_odb *odb, odb_hasher **h, const void *data, size_t len, git_object_t type,
+	      const char *what);
+void odb_hasher_free(odb_hasher *h);
 git_odb_backend *odb_staging_freeze(stet_archive *a);
 void odb_staging_release(stet_archive *a);
 

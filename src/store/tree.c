@@ -42,6 +42,7 @@ typedef struct {
 
 typedef struct {
 	git_odb *odb;
+	odb_hasher **hasher; /* odb_write's */
 	const tree_put *puts;
 	tree_written *written;
 	size_t nwritten, capwritten;
@@ -260,11 +261,8 @@ static int build(ctx *x, const git_oid *base, const size_t *puts, size_t nputs, 
 		put_entry(&tree, ne[j].is_tree ? 040000u : 0100644u, ne[j].name, ne[j].len, ne[j].id.id);
 	if ((error = stet_buf_check(&tree, DIR_NAME(x))) < 0)
 		goto done;
-	if ((error = git_odb_write(out, x->odb, tree.ptr, tree.size, GIT_OBJECT_TREE)) < 0) {
-		error = stet_git_error(error, DIR_NAME(x));
-		goto done;
-	}
-	error = note_written(x, out);
+	if ((error = odb_write(out, x->odb, x->hasher, tree.ptr, tree.size, GIT_OBJECT_TREE, DIR_NAME(x))) == 0)
+		error = note_written(x, out);
 done:
 	for (i = 0; ne && i < nputs; i++)
 		free(ne[i].puts);
@@ -274,8 +272,8 @@ done:
 	return error;
 }
 
-int tree_put_files(git_oid *root, tree_written **written, size_t *nwritten, git_odb *odb, const git_oid *base,
-		   const tree_put *puts, size_t n)
+int tree_put_files(git_oid *root, tree_written **written, size_t *nwritten, git_odb *odb, odb_hasher **h,
+		   const git_oid *base, const tree_put *puts, size_t n)
 {
 	ctx x;
 	size_t *all = NULL, i;
@@ -285,6 +283,7 @@ int tree_put_files(git_oid *root, tree_written **written, size_t *nwritten, git_
 	*nwritten = 0;
 	memset(&x, 0, sizeof(x));
 	x.odb = odb;
+	x.hasher = h;
 	x.puts = puts;
 	stet_buf_init(&x.dir, 0);
 	if (n == 0)

@@ -22,6 +22,7 @@
 static char root[64];
 static git_repository *repo;
 static git_odb *odb;
+static odb_hasher *h; /* odb_write's: ids hashed by OpenSSL, checked against libgit2's */
 
 static int setup(void **state)
 {
@@ -38,6 +39,7 @@ static int teardown(void **state)
 {
 	char cmd[128];
 	(void)state;
+	odb_hasher_free(h);
 	git_odb_free(odb);
 	git_repository_free(repo);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
@@ -133,7 +135,7 @@ static void test_same_as_libgit2(void **state)
 			puts[i].path = p[i];
 			blob(&puts[i].blob, &rng);
 		}
-		error = tree_put_files(&got, &w, &nw, odb, have ? &base : NULL, puts, n);
+		error = tree_put_files(&got, &w, &nw, odb, &h, have ? &base : NULL, puts, n);
 		if (error == STET_EINVALID) {
 			/* a file where a folder is, or the other way: libgit2 would
 			 * replace one with the other; stet never drops content */
@@ -168,22 +170,22 @@ static void test_conflicts_and_names(void **state)
 	(void)state;
 	put.path = "src/2024/01/x.md";
 	blob(&put.blob, &rng);
-	assert_int_equal(tree_put_files(&t1, &w, &nw, odb, NULL, &put, 1), 0);
+	assert_int_equal(tree_put_files(&t1, &w, &nw, odb, &h, NULL, &put, 1), 0);
 	assert_int_equal(nw, 4); /* bottom up, the root last */
 	assert_string_equal(w[0].dir, "src/2024/01");
 	assert_string_equal(w[3].dir, "");
 	tree_written_free(w, nw);
 	/* a folder under a file */
 	put.path = "src/2024/01/x.md/y.md";
-	assert_int_equal(tree_put_files(&t2, &w, &nw, odb, &t1, &put, 1), STET_EINVALID);
+	assert_int_equal(tree_put_files(&t2, &w, &nw, odb, &h, &t1, &put, 1), STET_EINVALID);
 	assert_non_null(strstr(stet_error_last(), "'src/2024/01/x.md' is a file there"));
 	/* a file over a folder */
 	put.path = "src/2024";
-	assert_int_equal(tree_put_files(&t2, &w, &nw, odb, &t1, &put, 1), STET_EINVALID);
+	assert_int_equal(tree_put_files(&t2, &w, &nw, odb, &h, &t1, &put, 1), STET_EINVALID);
 	assert_non_null(strstr(stet_error_last(), "'src/2024' is a folder there"));
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		put.path = bad[i];
-		assert_int_equal(tree_put_files(&t2, &w, &nw, odb, &t1, &put, 1), STET_EINVALID);
+		assert_int_equal(tree_put_files(&t2, &w, &nw, odb, &h, &t1, &put, 1), STET_EINVALID);
 		assert_non_null(strstr(stet_error_last(), "is not a valid name"));
 		assert_null(w);
 	}
@@ -205,7 +207,7 @@ static void test_too_deep(void **state)
 	snprintf(path + len, sizeof(path) - len, "x.md");
 	put.path = path;
 	blob(&put.blob, &rng);
-	assert_int_equal(tree_put_files(&t, &w, &nw, odb, NULL, &put, 1), STET_ETOOBIG);
+	assert_int_equal(tree_put_files(&t, &w, &nw, odb, &h, NULL, &put, 1), STET_ETOOBIG);
 	assert_non_null(strstr(stet_error_last(), "folders deep"));
 }
 
@@ -223,7 +225,7 @@ static void test_damaged_and_old_modes(void **state)
 	blob(&put.blob, &rng);
 	/* a damaged tree: a mode with no name */
 	assert_int_equal(git_odb_write(&bad, odb, "100644 ", 7, GIT_OBJECT_TREE), 0);
-	assert_int_equal(tree_put_files(&got, &w, &nw, odb, &bad, &put, 1), STET_ECORRUPT);
+	assert_int_equal(tree_put_files(&got, &w, &nw, odb, &h, &bad, &put, 1), STET_ECORRUPT);
 	assert_non_null(strstr(stet_error_last(), "tree of '/' is damaged (entry at byte 0)"));
 	/* a folder's mode written "040000", as some old tools did: the tree
 	 * stet writes has "40000", as libgit2's does */
@@ -232,7 +234,7 @@ static void test_damaged_and_old_modes(void **state)
 	memcpy(raw + n, sub.id, GIT_OID_RAWSZ);
 	n += GIT_OID_RAWSZ;
 	assert_int_equal(git_odb_write(&base, odb, raw, n, GIT_OBJECT_TREE), 0);
-	assert_int_equal(tree_put_files(&got, &w, &nw, odb, &base, &put, 1), 0);
+	assert_int_equal(tree_put_files(&got, &w, &nw, odb, &h, &base, &put, 1), 0);
 	tree_written_free(w, nw);
 	expected(&want, &base, &put, 1);
 	assert_true(git_oid_equal(&got, &want));
