@@ -313,6 +313,57 @@ static void test_fp__overlap_counts_are_exact(void **state)
 	stet_buf_dispose(&b);
 }
 
+/* the distinct 5-letter substrings of s (one line of a-z), sorted */
+static size_t grams_of(char (*out)[6], const char *s, size_t len)
+{
+	size_t i, j, m = 0;
+	for (i = 0; i + 5 <= len; i++) {
+		for (j = 0; j < m && memcmp(out[j], s + i, 5); j++)
+			;
+		if (j == m) {
+			memcpy(out[m], s + i, 5);
+			out[m++][5] = '\0';
+		}
+	}
+	return m;
+}
+
+static void test_fp__overlap_matches_brute_force(void **state)
+{
+	/* random lines of lower-case letters (the harsh text as it is), from
+	 * 4 letters (few distinct 5-grams, each many times) to 26 (most
+	 * distinct), short and long (the 5-grams' sort takes another path
+	 * past 64 values, and sorts a bucket of many by qsort): the overlap
+	 * counts every distinct 5-gram once, as sets compared by hand do */
+	static char ga[6000][6], gb[6000][6];
+	uint64_t r = 0x5eedf00dULL;
+	int round;
+	(void)state;
+	for (round = 0; round < 60; round++) {
+		stet_buf a = STET_BUF_INIT, b = STET_BUF_INIT;
+		size_t letters = round % 3 == 0 ? 4 : round % 3 == 1 ? 8 : 26;
+		size_t la = 5 + xorshift64(&r) % (round < 30 ? 80 : 3000), lb = 5 + xorshift64(&r) % 3000;
+		size_t na, nb, both = 0, i, j, share = xorshift64(&r) % (la < lb ? la : lb);
+		stet_fp_overlap o;
+		for (i = 0; i < la; i++)
+			stet_buf_putc(&a, (char)('a' + xorshift64(&r) % letters));
+		for (i = 0; i < lb; i++) /* b begins with a part of a: some 5-grams shared whatever the letters */
+			stet_buf_putc(&b, i < share ? a.ptr[i] : (char)('a' + xorshift64(&r) % letters));
+		na = grams_of(ga, a.ptr, la);
+		nb = grams_of(gb, b.ptr, lb);
+		for (i = 0; i < na; i++)
+			for (j = 0; j < nb; j++)
+				both += !strcmp(ga[i], gb[j]);
+		stet_buf_putc(&a, '\n');
+		stet_buf_putc(&b, '\n');
+		assert_int_equal(stet_fp_overlap_of(&o, a.ptr, b.ptr, NULL, NULL), 0);
+		assert_true(o.containment == (double)both / (double)(na < nb ? na : nb));
+		assert_true(o.jaccard == (double)both / (double)(na + nb - both));
+		stet_buf_dispose(&a);
+		stet_buf_dispose(&b);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -323,6 +374,7 @@ int main(void)
 		cmocka_unit_test(test_fp__exact_ignores_spacing_and_punctuation),
 		cmocka_unit_test(test_fp__overlap_leaves_boilerplate_out),
 		cmocka_unit_test(test_fp__overlap_counts_are_exact),
+		cmocka_unit_test(test_fp__overlap_matches_brute_force),
 		cmocka_unit_test(test_fp__compute_text_is_both),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
