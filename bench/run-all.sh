@@ -65,6 +65,7 @@ field() { grep -m1 "$2" "$out/$1" | grep -oE "$3" | head -1; }
 section "summary"
 printf '%-44s %12s   %s\n' "figure" "measured" "goal"
 printf '%-44s %12s   %s\n' "canon / libxml2 parse" "$(field canon 'ratio' '[0-9]+\.[0-9]+')x" "<= 1.5x"
+printf '%-44s %12s   %s\n' "  median of the pairs, taken in turn" "$(field canon 'median ratio' '[0-9]+\.[0-9]+$')x" ""
 printf '%-44s %12s   %s\n' "stet ingest / git fast-import" "$(field ingest 'ratio stet/' '[0-9]+\.[0-9]+')x" "<= 0.5x"
 printf '%-44s %12s   %s\n' "stet ingest, bare archive / git fast-import" "$(field ingest 'ratio stet --bare' '[0-9]+\.[0-9]+')x" "<= 0.5x"
 printf '%-44s %12s   %s\n' "ingest of the corpus, seconds" "$(field ingest 'stet ingest (' '[0-9]+\.[0-9]+ s')" ""
