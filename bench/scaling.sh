@@ -73,52 +73,82 @@ copy_of() {
 }
 
 # Full cycles of the key cache (docs/format.md): each on a fresh copy of
-# archive $1's filled state, from a big snapshot merge (forced, by a run
+# archive n's filled state, from a big snapshot merge (forced, by a run
 # of one article) to the run that next merges the big snapshot, batches
 # of new posts in between; cycles until at least SERIES runs were timed.
 # So every cost that comes now and then is in, at its own rate: the
 # journal's growth, small snapshots written every few runs (growing to
 # N/16 entries), the big merge every N/16 articles (at 1,000,000 about 32
-# runs; at 10,000, with no small snapshot, every 2 or 3). Sets ctotal
-# (seconds), cruns, ccycles, ctops, cslowest, cforced.
-cycles() {
-	local n=$1 src i=0 most s e t sd before tbefore
+# runs; at 10,000, with no small snapshot, every 2 or 3). The two sizes'
+# runs are taken in turn (cycle_step), the small one cycling on until the
+# big one's cycles are done: this VM's speed swings by a third from one
+# minute to the next, and the big size's cycle (~30 s) after the small
+# one's once measured the swing (0.22 ms an article at 10,000 in a quick
+# minute, 1.83x). Per size n: ctotal (seconds), cruns, ccycles, ctops,
+# cslowest, cforced.
+declare -A ctotal cruns ccycles ctops cslowest cforced cstep cmost cgoing
+cycle_start() {
+	local n=$1 src s e
 	[ -n "$KEEP" ] && src="$KEEP/$P$n" || src="$tmp/$P$n"
-	local limit=$(((n / 16 > 4096 ? n / 16 : 4096) * 2 / BATCH + 16)) # runs a cycle may take
-	most=$limit
-	ctotal=0 cruns=0 ccycles=0 ctops=0 cslowest=0 cforced=0
-	while [ "$cruns" -lt "$SERIES" ]; do
-		copy_of "$src" "$tmp/cyc"
-		"$STET" -C "$tmp/cyc" ingest "$inputs/warm" >/dev/null 2>&1
-		# the forced merge: a run whose opening finds the journal past its
-		# limit (0) and writes a big snapshot; its input is unchanged, so
-		# it has no checkpoint to write another
-		python3 "$GEN" "$inputs/one-$ccycles" 1 --start $((400000000 + ccycles))
-		"$STET" -C "$tmp/cyc" ingest "$inputs/one-$ccycles" >/dev/null 2>&1
-		s=$(now)
-		STET_SNAPSHOT_AFTER=0 STET_SNAPSHOT_TOP=0 "$STET" -C "$tmp/cyc" ingest "$inputs/one-$ccycles" >/dev/null 2>&1
-		e=$(now)
-		cforced=$(echo "$e - $s" | bc)
-		[ "$MODE" = bare ] && sd="$tmp/cyc/stet" || sd="$tmp/cyc/.git/stet"
-		while :; do
-			i=$((i + 1))
-			[ -d "$inputs/series/$i" ] || python3 "$GEN" "$inputs/series/$i" "$BATCH" --start $((300000000 + i * BATCH))
-			before=$(ls "$sd" | grep '^snapshot-' || true)
-			tbefore=$(ls "$sd" | grep '^top-' || true)
-			s=$(now); "$STET" -C "$tmp/cyc" ingest "$inputs/series/$i" >/dev/null 2>&1; e=$(now)
-			t=$(echo "$e - $s" | bc)
-			ctotal=$(echo "$ctotal + $t" | bc)
-			cslowest=$(echo "if ($t > $cslowest) $t else $cslowest" | bc)
-			cruns=$((cruns + 1))
-			[ "$(ls "$sd" | grep '^top-' || true)" = "$tbefore" ] || ctops=$((ctops + 1))
-			[ "$(ls "$sd" | grep '^snapshot-' || true)" = "$before" ] || break
-			most=$((most - 1))
-			[ "$most" -gt 0 ] || { echo "scaling.sh: no big snapshot merge in $limit runs at $n articles" >&2; exit 1; }
-		done
-		ccycles=$((ccycles + 1))
-		most=$limit
+	copy_of "$src" "$tmp/cyc-$n"
+	"$STET" -C "$tmp/cyc-$n" ingest "$inputs/warm" >/dev/null 2>&1
+	# the forced merge: a run whose opening finds the journal past its
+	# limit (0) and writes a big snapshot; its input is unchanged, so
+	# it has no checkpoint to write another
+	python3 "$GEN" "$inputs/one-$n-${ccycles[$n]}" 1 --start $((400000000 + ${ccycles[$n]}))
+	"$STET" -C "$tmp/cyc-$n" ingest "$inputs/one-$n-${ccycles[$n]}" >/dev/null 2>&1
+	s=$(now)
+	STET_SNAPSHOT_AFTER=0 STET_SNAPSHOT_TOP=0 "$STET" -C "$tmp/cyc-$n" ingest "$inputs/one-$n-${ccycles[$n]}" >/dev/null 2>&1
+	e=$(now)
+	cforced[$n]=$(echo "$e - $s" | bc)
+	cmost[$n]=$(((n / 16 > 4096 ? n / 16 : 4096) * 2 / BATCH + 16)) # runs a cycle may take
+	cgoing[$n]=1
+}
+# one timed run of size n's cycle (a new cycle begun first if none is
+# going); true when the run merged the big snapshot, ending the cycle
+cycle_step() {
+	local n=$1 i sd before tbefore s e t
+	[ "${cgoing[$n]}" = 1 ] || cycle_start "$n"
+	[ "$MODE" = bare ] && sd="$tmp/cyc-$n/stet" || sd="$tmp/cyc-$n/.git/stet"
+	i=$((${cstep[$n]} + 1))
+	cstep[$n]=$i
+	[ -d "$inputs/series/$i" ] || python3 "$GEN" "$inputs/series/$i" "$BATCH" --start $((300000000 + i * BATCH))
+	before=$(ls "$sd" | grep '^snapshot-' || true)
+	tbefore=$(ls "$sd" | grep '^top-' || true)
+	s=$(now); "$STET" -C "$tmp/cyc-$n" ingest "$inputs/series/$i" >/dev/null 2>&1; e=$(now)
+	t=$(echo "$e - $s" | bc)
+	ctotal[$n]=$(echo "${ctotal[$n]} + $t" | bc)
+	cslowest[$n]=$(echo "if ($t > ${cslowest[$n]}) $t else ${cslowest[$n]}" | bc)
+	cruns[$n]=$((${cruns[$n]} + 1))
+	[ "$(ls "$sd" | grep '^top-' || true)" = "$tbefore" ] || ctops[$n]=$((${ctops[$n]} + 1))
+	if [ "$(ls "$sd" | grep '^snapshot-' || true)" != "$before" ]; then
+		ccycles[$n]=$((${ccycles[$n]} + 1))
+		cgoing[$n]=0
+		return 0
+	fi
+	cmost[$n]=$((${cmost[$n]} - 1))
+	[ "${cmost[$n]}" -gt 0 ] || { echo "scaling.sh: no big snapshot merge in a cycle's most runs at $n articles" >&2; exit 1; }
+	return 1
+}
+cycles_both() {
+	local n done_small=0 done_big=0
+	for n in "$SMALL" "$BIG"; do
+		ctotal[$n]=0 cruns[$n]=0 ccycles[$n]=0 ctops[$n]=0 cslowest[$n]=0 cforced[$n]=0 cstep[$n]=0 cgoing[$n]=0
 	done
-	rm -rf "$tmp/cyc"
+	while [ "$done_small" = 0 ] || [ "$done_big" = 0 ]; do
+		if [ "$done_big" = 0 ] && cycle_step "$BIG" && [ "${cruns[$BIG]}" -ge "$SERIES" ]; then
+			done_big=1
+		fi
+		if [ "$done_small" = 0 ] && cycle_step "$SMALL" && [ "${cruns[$SMALL]}" -ge "$SERIES" ] && [ "$done_big" = 1 ]; then
+			done_small=1
+		fi
+	done
+	rm -rf "$tmp/cyc-$SMALL" "$tmp/cyc-$BIG"
+	for n in "$SMALL" "$BIG"; do
+		series[$n]=$(echo "scale=6; ${ctotal[$n]} * 1000 / (${cruns[$n]} * $BATCH)" | bc)
+		printf '%s archive of %d: full key-cache cycles: %d runs of %d new articles in %d cycles, each from a big snapshot merge to the next: %.2f ms/article; %d runs wrote a small snapshot; slowest run %.2f s (a big merge); a forced big merge alone %.2f s (last cycle)\n' \
+			"$MODE" "$n" "${cruns[$n]}" "$BATCH" "${ccycles[$n]}" "${series[$n]}" "${ctops[$n]}" "${cslowest[$n]}" "${cforced[$n]}"
+	done
 }
 KEEP=${STET_BENCH_ARCHIVES:-}
 [ -z "$KEEP" ] || mkdir -p "$KEEP"
@@ -149,15 +179,10 @@ for n in "$SMALL" "$BIG"; do
 	times[$n]=$(echo "$e - $s" | bc)
 	rss[$n]=$(cat "$tmp/rss")
 	[ "$MODE" = bare ] && sdir="$tmp/$P$n/stet" || sdir="$tmp/$P$n/.git/stet"
-	if [ "$SERIES" -gt 0 ]; then
-		cycles "$n"
-		series[$n]=$(echo "scale=6; $ctotal * 1000 / ($cruns * $BATCH)" | bc)
-		printf '  full key-cache cycles: %d runs of %d new articles in %d cycles, each from a big snapshot merge to the next: %.2f ms/article; %d runs wrote a small snapshot; slowest run %.2f s (a big merge); a forced big merge alone %.2f s\n' \
-			"$cruns" "$BATCH" "$ccycles" "${series[$n]}" "$ctops" "$cslowest" "$cforced"
-	fi
 	# the copy stays until the end: deleting its thousands of files made
 	# ext4's inode allocation slow for the next archive's run
 done
+[ "$SERIES" = 0 ] || cycles_both
 # with kept archives, the same batch again into more copies (packs
 # hard-linked, never written; their pages read first, as cp -a does), the
 # sizes in turn: one batch on this VM varies by 15 % or more, and for
