@@ -20,6 +20,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -195,6 +197,55 @@ static void found_by_its_own_search(void **state)
 	close_store(a);
 }
 
+static size_t open_files(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	size_t n = 0;
+	assert_non_null(d);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+/* every object read, and only read (an existence check or a header goes
+ * to libgit2's backend of the pack, which opens the pack itself) */
+static void reads_only(git_odb *odb)
+{
+	size_t i;
+	for (i = 0; i < nobj; i++) {
+		git_odb_object *o;
+		assert_int_equal(git_odb_read(&o, odb, &ids[i]), 0);
+		assert_int_equal(git_odb_object_size(o), strlen(texts[i]));
+		assert_memory_equal(git_odb_object_data(o), texts[i], strlen(texts[i]));
+		git_odb_object_free(o);
+	}
+}
+
+static void reads_with_few_files_open(void **state)
+{
+	/* a process allowed 24 open files keeps 6 packs open at most (a
+	 * quarter): past that, read_at closes them all and opens again what
+	 * it reads next; every object is still read by stet, and right */
+	struct rlimit was, few;
+	stet_archive *a;
+	size_t before;
+	(void)state;
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &was), 0);
+	few = was;
+	few.rlim_cur = 24;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &few), 0);
+	a = open_store();
+	before = open_files();
+	reads_only(a->odb);
+	assert_true(open_files() <= before + 6);
+	reads_only(a->odb);
+	assert_true(open_files() <= before + 6);
+	assert_int_equal(odb_reads_at(a), 2 * nobj);
+	close_store(a);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &was), 0);
+}
+
 static uint32_t be32(const unsigned char *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
@@ -339,6 +390,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(search_finds_each_id),
 		cmocka_unit_test(found_by_its_own_search),
+		cmocka_unit_test(reads_with_few_files_open),
 		cmocka_unit_test(damaged_index_still_reads),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
