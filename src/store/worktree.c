@@ -16,13 +16,15 @@
  * kernel work that took as long as everything else of a run
  * (docs/performance.md). worktree_collect, on the run's thread, reads
  * their content out of main's tree; worktree_files, on the checkpoint's
- * thread, writes them and their entries into the git index (its own
- * object, opened once a run, not the repository's).
+ * thread (and a second one, for half of them), writes them, then their
+ * entries into the git index (its own object, opened once a run, not the
+ * repository's).
  */
 #include "internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,12 +66,12 @@ static int inside(const char *rel)
 	return 0;
 }
 
-static int write_one(const char *root, const char *gitdir, git_index *index, const wt_file *f, size_t known)
+/* f written at its place (tmp: the temporary name this writer uses), its
+ * folders made; *st: the written file's, for its index entry */
+static int write_file(const char *root, const char *tmpname, const wt_file *f, size_t known, struct stat *st)
 {
 	const char *rel = f->path;
-	stet_buf full = STET_BUF_INIT, tmp = STET_BUF_INIT;
-	git_index_entry e;
-	struct stat st;
+	stet_buf full = STET_BUF_INIT;
 	int fd = -1, error = 0;
 
 	if ((error = inside(rel)) < 0)
@@ -78,58 +80,92 @@ static int write_one(const char *root, const char *gitdir, git_index *index, con
 		goto done;
 	stet_buf_clear(&full);
 	stet_buf_printf(&full, "%s/%s", root, rel);
-	/* the temporary file lives under .git (same file system as stet init
-	 * makes it), so a run killed mid-write leaves nothing in the work tree;
-	 * one writer holds the lock, so one name serves */
-	stet_buf_printf(&tmp, "%s/stet/worktree-tmp", gitdir);
-	if ((error = stet_buf_check(&full, "path")) < 0 || (error = stet_buf_check(&tmp, "path")) < 0)
+	if ((error = stet_buf_check(&full, "path")) < 0)
 		goto done;
-	if ((fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666)) < 0 && errno == EEXIST &&
-	    unlink(tmp.ptr) == 0) /* one a killed run left */
-		fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+	if ((fd = open(tmpname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666)) < 0 && errno == EEXIST &&
+	    unlink(tmpname) == 0) /* one a killed run left */
+		fd = open(tmpname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
 	if (fd < 0) {
-		error = stet_error_set(STET_EIO, "%s: %s", tmp.ptr, strerror(errno));
+		error = stet_error_set(STET_EIO, "%s: %s", tmpname, strerror(errno));
 		goto done;
 	}
 	if (stet_write_all(fd, f->data, f->size) < 0) {
-		error = stet_error_set(STET_EIO, "%s: %s", tmp.ptr, strerror(errno));
+		error = stet_error_set(STET_EIO, "%s: %s", tmpname, strerror(errno));
 		goto done;
 	}
 	if (close(fd) < 0) {
 		fd = -1;
-		error = stet_error_set(STET_EIO, "%s: %s", tmp.ptr, strerror(errno));
+		error = stet_error_set(STET_EIO, "%s: %s", tmpname, strerror(errno));
 		goto done;
 	}
 	fd = -1;
-	if (rename(tmp.ptr, full.ptr) < 0 || lstat(full.ptr, &st) < 0) {
+	if (rename(tmpname, full.ptr) < 0 || lstat(full.ptr, st) < 0)
 		error = stet_error_set(STET_EIO, "%s: %s", full.ptr, strerror(errno));
-		goto done;
-	}
-	memset(&e, 0, sizeof(e));
-	e.ctime.seconds = (int32_t)st.st_ctim.tv_sec;
-	e.ctime.nanoseconds = (uint32_t)st.st_ctim.tv_nsec;
-	e.mtime.seconds = (int32_t)st.st_mtim.tv_sec;
-	e.mtime.nanoseconds = (uint32_t)st.st_mtim.tv_nsec;
-	e.dev = (uint32_t)st.st_dev;
-	e.ino = (uint32_t)st.st_ino;
-	e.mode = GIT_FILEMODE_BLOB;
-	e.uid = (uint32_t)st.st_uid;
-	e.gid = (uint32_t)st.st_gid;
-	e.file_size = (uint32_t)st.st_size;
-	git_oid_cpy(&e.id, &f->id);
-	e.path = rel;
-	if ((error = git_index_add(index, &e)) < 0)
-		error = stet_git_error(error, rel);
 done:
 	if (fd >= 0) {
 		close(fd);
-		unlink(tmp.ptr);
-	} else if (error < 0 && tmp.size) {
-		unlink(tmp.ptr);
+		unlink(tmpname);
+	} else if (error < 0) {
+		unlink(tmpname);
 	}
 	stet_buf_dispose(&full);
-	stet_buf_dispose(&tmp);
 	return error;
+}
+
+static int add_entry(git_index *index, const wt_file *f, const struct stat *st)
+{
+	git_index_entry e;
+	int error;
+
+	memset(&e, 0, sizeof(e));
+	e.ctime.seconds = (int32_t)st->st_ctim.tv_sec;
+	e.ctime.nanoseconds = (uint32_t)st->st_ctim.tv_nsec;
+	e.mtime.seconds = (int32_t)st->st_mtim.tv_sec;
+	e.mtime.nanoseconds = (uint32_t)st->st_mtim.tv_nsec;
+	e.dev = (uint32_t)st->st_dev;
+	e.ino = (uint32_t)st->st_ino;
+	e.mode = GIT_FILEMODE_BLOB;
+	e.uid = (uint32_t)st->st_uid;
+	e.gid = (uint32_t)st->st_gid;
+	e.file_size = (uint32_t)st->st_size;
+	git_oid_cpy(&e.id, &f->id);
+	e.path = f->path;
+	if ((error = git_index_add(index, &e)) < 0)
+		error = stet_git_error(error, f->path);
+	return error;
+}
+
+/* one writer's run of the files, in path order, and its temporary name,
+ * under .git (the same file system as stet init makes it), so that a run
+ * killed mid-write leaves nothing in the work tree; one run holds the
+ * lock, so a name a writer serves */
+typedef struct {
+	const char *root;
+	const wt_file *files;
+	struct stat *st;
+	size_t from, to;
+	stet_buf tmp;
+	int error;
+	char msg[1024]; /* its error: errors are the thread's own */
+} writer;
+
+static void *write_run(void *arg)
+{
+	writer *w = arg;
+	size_t i, k;
+	for (i = w->from; i < w->to && !w->error; i++) {
+		/* the folders the file before was written in, as far as this
+		 * one's path shares them, are there: each is looked at once
+		 * (the files come in path order; four lstat calls a file were
+		 * a third of writing it) */
+		size_t known = 0;
+		for (k = 0; i > w->from && w->files[i].path[k] && w->files[i].path[k] == w->files[i - 1].path[k]; k++)
+			if (w->files[i].path[k] == '/')
+				known = k;
+		if ((w->error = write_file(w->root, w->tmp.ptr, &w->files[i], known, &w->st[i])) < 0)
+			snprintf(w->msg, sizeof(w->msg), "%s", stet_error_last());
+	}
+	return NULL;
 }
 
 void worktree_files_free(wt_file *files, size_t n)
@@ -156,24 +192,53 @@ int worktree_index_open(git_index **index, const char *gitdir)
 	return error;
 }
 
+/* Two writers, each half of the files, from WT_TWO files on: making files
+ * and folders is kernel work, and the run's thread, waiting for the
+ * checkpoint or done, leaves a core to it (docs/performance.md) */
+enum { WT_TWO = 64 };
+
 int worktree_files(const char *root, const char *gitdir, git_index **index, const wt_file *files, size_t n)
 {
-	size_t i;
-	int error = 0;
+	writer w[2];
+	struct stat *st = NULL;
+	pthread_t thread;
+	size_t i, nw = n >= WT_TWO ? 2 : 1;
+	int error = 0, threaded = 0;
 
 	if (!*index && (error = worktree_index_open(index, gitdir)) < 0)
 		return error;
-	for (i = 0; i < n && !error; i++) {
-		/* the folders the file before was written in, as far as this
-		 * one's path shares them, are there: each is looked at once
-		 * (the files come in path order; four lstat calls a file were
-		 * a third of writing it) */
-		size_t known = 0, k;
-		for (k = 0; i > 0 && files[i].path[k] && files[i].path[k] == files[i - 1].path[k]; k++)
-			if (files[i].path[k] == '/')
-				known = k;
-		error = write_one(root, gitdir, *index, &files[i], known);
+	if (!n)
+		return 0;
+	if (!(st = stet_calloc(n, sizeof(*st))))
+		return stet_error_oom();
+	memset(w, 0, sizeof(w));
+	for (i = 0; i < nw; i++) {
+		w[i].root = root;
+		w[i].files = files;
+		w[i].st = st;
+		w[i].from = n * i / nw;
+		w[i].to = n * (i + 1) / nw;
+		stet_buf_init(&w[i].tmp, 0);
+		stet_buf_printf(&w[i].tmp, i ? "%s/stet/worktree-tmp-%zu" : "%s/stet/worktree-tmp", gitdir, i);
+		if ((error = stet_buf_check(&w[i].tmp, "path")) < 0)
+			goto done;
 	}
+	if (nw > 1)
+		threaded = pthread_create(&thread, NULL, write_run, &w[1]) == 0;
+	write_run(&w[0]);
+	if (threaded)
+		pthread_join(thread, NULL);
+	else if (nw > 1)
+		write_run(&w[1]);
+	for (i = 0; i < nw && !error; i++)
+		if (w[i].error < 0)
+			error = stet_error_set(w[i].error, "%s", w[i].msg);
+	for (i = 0; i < n && !error; i++)
+		error = add_entry(*index, &files[i], &st[i]);
+done:
+	for (i = 0; i < nw; i++)
+		stet_buf_dispose(&w[i].tmp);
+	free(st);
 	return error;
 }
 

@@ -201,18 +201,19 @@ t "a symbolic link in the work tree is never written through" sh -c '
 	git -C "$2" -c core.quotePath=false ls-files | grep -q "^示例日报/2021/07/06/" && [ -d "$2/示例日报/2021/07" ] && [ ! -L "$2/示例日报/2021/07" ] &&
 	[ -z "$(git -C "$2" status --porcelain)" ]' _ "$STET" "$A" "$TMP" "$EX"
 
-t "a killed run's temporary file is taken over; files sharing folders in one run are each written" sh -c '
+t "killed runs' temporary files are taken over; 70 files sharing folders, written by two writers, are each in place" sh -c '
 	"$1" init "$2/wt2" >/dev/null 2>&1 || exit 1
-	mkdir -p "$2/wt2/.git/stet" && echo left > "$2/wt2/.git/stet/worktree-tmp"
-	mkdir -p "$2/wt2in" && for d in "06 Jul" "06 Jul" "07 Jul" "07 Aug"; do
-		n=$((n + 1))
+	mkdir -p "$2/wt2/.git/stet" && echo left > "$2/wt2/.git/stet/worktree-tmp" && echo left > "$2/wt2/.git/stet/worktree-tmp-1"
+	mkdir -p "$2/wt2in" && for n in $(seq 1 70); do
+		d=$(printf "%02d %s" $((n % 28 + 1)) $([ $((n % 3)) = 0 ] && echo Aug || echo Jul))
 		sed "s/^title: .*/title: Shared $n/; s/^date: .*/date: Tue, $d 2021 03:07:15 GMT/; s/图书馆/美术馆$n/g" \
 			"$3/hexo-library.md" > "$2/wt2in/$n.md"
 	done
-	"$1" -C "$2/wt2" ingest "$2/wt2in" 2>"$2/wt2.err" && grep -q "4 commits" "$2/wt2.err" || { cat "$2/wt2.err"; exit 1; }
-	[ ! -e "$2/wt2/.git/stet/worktree-tmp" ] &&
-	[ "$(git -C "$2/wt2" -c core.quotePath=false ls-files | grep -c "^示例日报/2021/0[78]/0[67]/")" = 4 ] &&
-	[ -z "$(git -C "$2/wt2" status --porcelain)" ]' _ "$STET" "$TMP" "$EX"
+	"$1" -C "$2/wt2" ingest "$2/wt2in" 2>"$2/wt2.err" && grep -q "70 commits" "$2/wt2.err" || { cat "$2/wt2.err"; exit 1; }
+	[ ! -e "$2/wt2/.git/stet/worktree-tmp" ] && [ ! -e "$2/wt2/.git/stet/worktree-tmp-1" ] &&
+	[ "$(git -C "$2/wt2" -c core.quotePath=false ls-files | grep -c "^示例日报/2021/0[78]/[0-9][0-9]/")" = 70 ] &&
+	[ -z "$(git -C "$2/wt2" status --porcelain)" ] &&
+	git -C "$2/wt2" diff --quiet main -- . && git -C "$2/wt2" diff --cached --quiet main' _ "$STET" "$TMP" "$EX"
 
 t "main's lock: held a moment, waited for; left by a killed run, taken over" sh -c '
 	"$1" init "$2/mainlock" >/dev/null 2>&1 || exit 1
