@@ -1134,10 +1134,13 @@ done:
  * gives the same ids at ~1.6 GB/s (SHA-NI). What sha1dc guards against, a
  * crafted collision, needs blocks of arbitrary bytes; an archived object is
  * a canonical file (valid UTF-8 text) or a tree and a commit stet writes
- * itself. Then, as git_odb_write does without its check for an existing
- * copy (every backend of a writing run answers no: no_freshen), the object
- * goes to the first backend that writes: a writing run's mempack, which
- * keeps one copy of each id. */
+ * itself. Then the object goes, as git_odb_write sends it, to the first
+ * backend that writes: a writing run's mempack, which keeps one copy of
+ * each id. git_odb_write asked first whether any backend had it; of a
+ * writing run's, the packs and loose objects answer no (no_freshen), and
+ * the staging mempacks yes only for an object written again after a
+ * checkpoint froze its first copy: that one now goes into the next pack
+ * too, which costs its bytes and nothing else. */
 struct odb_hasher {
 	EVP_MD_CTX *sha;
 	EVP_MD *md; /* fetched once: EVP_sha1() is fetched again at each use */
