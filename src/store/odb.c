@@ -32,6 +32,46 @@
 #include <openssl/evp.h>
 #include <zlib.h>
 
+/* ---- an object's id: SHA-1 of "<type> <size>\0" and its data, as git
+ * names it, by OpenSSL (read_at's check, odb_write's id) ---- */
+struct odb_hasher {
+	EVP_MD_CTX *sha;
+	EVP_MD *md; /* fetched once: EVP_sha1() is fetched again at each use */
+};
+
+/* 0; -1 without memory, -2 for a type git does not store as an object,
+ * -3 when OpenSSL has no SHA-1 or it failed. *h: made on first use */
+static int object_id(odb_hasher **h, git_object_t type, const void *data, size_t len, git_oid *out)
+{
+	char head[64];
+	int hl = snprintf(head, sizeof(head), "%s %zu", git_object_type2string(type), len) + 1;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+
+	if (hl <= 1 || (size_t)hl > sizeof(head) || !git_object_typeisloose(type))
+		return -2;
+	if (!*h && !(*h = calloc(1, sizeof(**h))))
+		return -1;
+	if (!(*h)->sha && !((*h)->sha = EVP_MD_CTX_new()))
+		return -1;
+	if ((!(*h)->md && !((*h)->md = EVP_MD_fetch(NULL, "SHA1", NULL))) ||
+	    EVP_DigestInit_ex((*h)->sha, (*h)->md, NULL) != 1 || EVP_DigestUpdate((*h)->sha, head, (size_t)hl) != 1 ||
+	    EVP_DigestUpdate((*h)->sha, data, len) != 1 || EVP_DigestFinal_ex((*h)->sha, md, &mdlen) != 1 ||
+	    mdlen != GIT_OID_RAWSZ)
+		return -3;
+	git_oid_fromraw(out, md);
+	return 0;
+}
+
+void odb_hasher_free(odb_hasher *h)
+{
+	if (h) {
+		EVP_MD_CTX_free(h->sha);
+		EVP_MD_free(h->md);
+		free(h);
+	}
+}
+
 /* ---- finding an object's pack ----
  *
  * libgit2's pack backend, when it opens a multi-pack-index, checks that
@@ -81,7 +121,7 @@ typedef struct {
 	size_t nloose;
 	size_t nfd;              /* packs open for read_at */
 	size_t fds_most;         /* at most (fds_most()), 0 until the first */
-	EVP_MD_CTX *sha;         /* read_at's check of an object's id, made on first use */
+	struct odb_hasher *hasher; /* read_at's check of an object's id (object_id) */
 	unsigned char *chunk;    /* read_at's reads from a pack file */
 	size_t reads_at;         /* objects read by read_at (tests) */
 	int incomplete;          /* a pack index this search cannot read: a miss is not sure */
@@ -698,19 +738,11 @@ static int object_at(packs *p, int fd, uint64_t off, int depth, unsigned char **
 	return 0;
 }
 
-/* is this oid's object: SHA-1 of "<type> <size>\0" and the data */
+/* is this oid's object */
 static int has_id(packs *p, int type, const unsigned char *data, size_t size, const git_oid *oid)
 {
-	char head[64];
-	int hl = snprintf(head, sizeof(head), "%s %zu", git_object_type2string((git_object_t)type), size) + 1;
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-
-	if (!p->sha && !(p->sha = EVP_MD_CTX_new()))
-		return 0;
-	return EVP_DigestInit_ex(p->sha, EVP_sha1(), NULL) == 1 && EVP_DigestUpdate(p->sha, head, (size_t)hl) == 1 &&
-	       EVP_DigestUpdate(p->sha, data, size) == 1 && EVP_DigestFinal_ex(p->sha, md, &mdlen) == 1 &&
-	       mdlen == GIT_OID_RAWSZ && !memcmp(md, oid->id, GIT_OID_RAWSZ);
+	git_oid id;
+	return object_id(&p->hasher, (git_object_t)type, data, size, &id) == 0 && git_oid_equal(&id, oid);
 }
 
 /* oid's object from pack k at off, under p->lock: 0, or -1 (not read here) */
@@ -873,7 +905,7 @@ static void p_free(git_odb_backend *b)
 		free(p->v[i].path);
 	}
 	free(p->chunk);
-	EVP_MD_CTX_free(p->sha);
+	odb_hasher_free(p->hasher);
 	free(p->v);
 	free(p->loose);
 	midx_drop(p);
@@ -1141,35 +1173,19 @@ done:
  * the staging mempacks yes only for an object written again after a
  * checkpoint froze its first copy: that one now goes into the next pack
  * too, which costs its bytes and nothing else. */
-struct odb_hasher {
-	EVP_MD_CTX *sha;
-	EVP_MD *md; /* fetched once: EVP_sha1() is fetched again at each use */
-};
-
 int odb_write(git_oid *out, git_odb *odb, odb_hasher **h, const void *data, size_t len, git_object_t type,
 	      const char *what)
 {
-	char head[64];
-	int hl = snprintf(head, sizeof(head), "%s %zu", git_object_type2string(type), len) + 1;
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
 	size_t i, n = git_odb_num_backends(odb);
 	git_odb_backend *b = NULL;
-	int error;
+	int error = object_id(h, type, data, len, out);
 
-	if (hl <= 1 || (size_t)hl > sizeof(head) || !git_object_typeisloose(type))
+	if (error == -1)
+		return stet_error_oom();
+	if (error == -2)
 		return stet_error_set(STET_EUSAGE, "%s: not an object type stet writes (%d)", what, (int)type);
-	if (!*h && !(*h = stet_calloc(1, sizeof(**h))))
-		return stet_error_oom();
-	if (!(*h)->sha && !((*h)->sha = EVP_MD_CTX_new()))
-		return stet_error_oom();
-	if (!(*h)->md && !((*h)->md = EVP_MD_fetch(NULL, "SHA1", NULL)))
-		return stet_error_set(STET_ERROR, "%s: OpenSSL has no SHA-1", what);
-	if (EVP_DigestInit_ex((*h)->sha, (*h)->md, NULL) != 1 || EVP_DigestUpdate((*h)->sha, head, (size_t)hl) != 1 ||
-	    EVP_DigestUpdate((*h)->sha, data, len) != 1 || EVP_DigestFinal_ex((*h)->sha, md, &mdlen) != 1 ||
-	    mdlen != GIT_OID_RAWSZ)
-		return stet_error_set(STET_ERROR, "%s: hashing the object failed (OpenSSL)", what);
-	git_oid_fromraw(out, md);
+	if (error < 0)
+		return stet_error_set(STET_ERROR, "%s: hashing the object failed (OpenSSL's SHA-1)", what);
 	for (i = 0; i < n && !b; i++)
 		if (git_odb_get_backend(&b, odb, i) < 0 || !b->write)
 			b = NULL;
@@ -1178,15 +1194,6 @@ int odb_write(git_oid *out, git_odb *odb, odb_hasher **h, const void *data, size
 	if ((error = b->write(b, out, data, len, type)) < 0)
 		return stet_git_error(error, what);
 	return 0;
-}
-
-void odb_hasher_free(odb_hasher *h)
-{
-	if (h) {
-		EVP_MD_CTX_free(h->sha);
-		EVP_MD_free(h->md);
-		free(h);
-	}
 }
 
 /* ---- staging: the run's new objects, in memory until a pack holds them ----
