@@ -308,6 +308,9 @@ int odb_packs_changed(stet_archive *a);
 /* whether libgit2's backend of the whole folder of packs was made (for
  * what the backend's own search missed, or what is rare): tests */
 int odb_made_whole(const stet_archive *a);
+/* the packs a writing run searches through git's multi-pack-index,
+ * through stet's, and one by one (counts[0..2]): tests */
+void odb_search_counts(const stet_archive *a, size_t counts[3]);
 /* how many objects were read where an index says they are, by stet's own
  * reading of the pack (not libgit2's backend of the pack): tests */
 size_t odb_reads_at(const stet_archive *a);
@@ -315,9 +318,29 @@ size_t odb_reads_at(const stet_archive *a);
  * big-endian counts), as in a pack's index or the multi-pack-index; -1 if
  * not there */
 long long odb_find_id(const unsigned char *fanout, const unsigned char *ids, uint32_t n, const git_oid *oid);
-/* write the packs' multi-pack-index when enough packs are not in it yet
- * (at the end of a writing run); a failure is a warning, never an error */
+/* at the end of a writing run, when enough packs are in neither: write
+ * the packs' multi-pack-index again over all of them, or stet's own one
+ * of the packs git's does not cover (<gitdir>/stet/recent-midx); a
+ * failure is a warning, never an error */
 int odb_index_packs(stet_archive *a);
+
+/* midx.c: one sorted list of objects for midx_write: n ids of 20 bytes,
+ * ascending, and where entry i is (where: the pack, as an index into
+ * midx_write's names, and its offset there; -1 if it cannot say) */
+typedef struct midx_list {
+	const unsigned char *ids;
+	uint32_t n;
+	int (*where)(const struct midx_list *l, uint32_t i, uint32_t *pack, uint64_t *off);
+	const void *src;  /* where's own */
+	const char *name; /* for errors */
+} midx_list;
+/* a multi-pack-index (git's format, version 1) of the lists' objects,
+ * each id once (the first list's place when two lists have it), naming
+ * the given packs' .idx files (base names); written to fd, which the
+ * caller syncs and renames. what names the file in errors. 0, or STET_E*
+ * (STET_ECORRUPT: a list out of order or placing an object nowhere) */
+int midx_write(int fd, const char *what, const char *const *names, size_t nnames, const midx_list *lists,
+	       size_t nlists);
 /* a writer, under the lock: remove what killed runs left in the object
  * store (stet's temporary pack files, tmp_stet_*; libgit2's, pack_git2_*,
  * once unchanged for an hour: older stet wrote them) */

@@ -6,6 +6,9 @@
 # stop a writing run (which searches it itself: src/store/odb.c); git gc
 # afterwards leaves an archive stet reads and writes, and so does a repack
 # whose deltas name their bases by id (which stet leaves to libgit2).
+# Fewer than 16 packs git's does not cover (4 or more) go into stet's own
+# (.git/stet/recent-midx, git's format), removed when git's is written
+# again, and not used once it names a pack that git repack removed.
 # The packs stet writes itself (src/store/pack.c): 70 versions of one
 # article in one run's pack are deltas of one another, in chains of at
 # most 50, and git reads every version back as it was committed.
@@ -33,10 +36,15 @@ t "20 packs: a multi-pack-index of them, valid for git" sh -c '
 posts "$TMP/p2" 21 25
 "$STET" -C "$A" ingest "$TMP/p2" 2>/dev/null
 t "5 more packs: not written again" sh -c '[ "$1" = 20 ] && [ "$2" = 25 ]' _ "$(covers)" "$(packs)"
+RECENT=$A/.git/stet/recent-midx
+t "... but stet's own of those 5, valid for git (in a copy, as its multi-pack-index)" sh -c '
+	[ "$(od -An -tu1 -j8 -N4 "$1" | tr -d " ")" = 0005 ] && cp -a "$2" "$3/copy" &&
+	cp "$1" "$3/copy/.git/objects/pack/multi-pack-index" && git -C "$3/copy" multi-pack-index verify &&
+	rm -rf "$3/copy"' _ "$RECENT" "$A" "$TMP"
 posts "$TMP/p3" 26 40
 "$STET" -C "$A" ingest "$TMP/p3" 2>/dev/null
-t "16 or more: written again, over all the packs" sh -c '[ "$1" = 40 ] && [ "$2" = 40 ] && git -C "$3" multi-pack-index verify' \
-	_ "$(covers)" "$(packs)" "$A"
+t "16 or more: written again, over all the packs; stet's own removed" sh -c '[ "$1" = 40 ] && [ "$2" = 40 ] &&
+	git -C "$3" multi-pack-index verify && [ ! -e "$4" ]' _ "$(covers)" "$(packs)" "$A" "$RECENT"
 t "stet reads through it" sh -c '"$1" -C "$2" fsck 2>/dev/null && [ "$("$1" -C "$2" log | wc -l)" = 42 ] &&
 	"$1" -C "$2" show "$(git -C "$2" ls-tree -r --name-only main | grep /pack-test-3-)" | grep -q "Article 3 says"' \
 	_ "$STET" "$A"
@@ -46,7 +54,8 @@ posts "$TMP/p4" 41 60
 t "a lock left behind: a warning naming it, the run archived" sh -c '
 	"$1" -C "$2" ingest "$3/p4" 2>"$3/err" && grep -q "warning: $4.lock: exists, so the multi-pack-index" "$3/err" &&
 	grep -q "20 new" "$3/err"' _ "$STET" "$A" "$TMP" "$MIDX"
-t "... and the index as it was" sh -c '[ "$1" = 40 ]' _ "$(covers)"
+t "... and the index as it was; the 20 new packs in stet's own" sh -c '[ "$1" = 40 ] &&
+	[ "$(od -An -tu1 -j8 -N4 "$2" | tr -d " ")" = 00020 ]' _ "$(covers)" "$RECENT"
 rm -f "$MIDX.lock"
 
 # a multi-pack-index cut short (damaged): a writing run reads the packs'
@@ -88,13 +97,14 @@ t "after a repack with deltas against ids, stet archives revisions and reads bot
 # what killed runs left: a lock on the multi-pack-index and libgit2's
 # temporary pack files an hour old or more are removed by the next run (a
 # fresh one may be another process's, still writing), and so are stet's
-# own temporary pack files and the key cache's temporary file (written
-# only under stet's lock)
+# own temporary pack files, and the temporary files of the key cache and
+# of stet's multi-pack-index (written only under stet's lock)
 touch -d "2 hours ago" "$MIDX.lock"
 printf 'PACK partial' > "$A/.git/objects/pack/pack_git2_0ld" && touch -d "2 hours ago" "$A/.git/objects/pack/pack_git2_0ld"
 printf 'PACK partial' > "$A/.git/objects/pack/pack_git2_n3w"
 printf 'PACK partial' > "$A/.git/objects/pack/tmp_stet_pack_k1lled"
 printf 'stet-keys partial' > "$A/.git/stet/keys.tmp.424242"
+printf 'MIDX partial' > "$A/.git/stet/recent-midx.tmp.424242"
 posts "$TMP/p6" 81 100
 t "what killed runs left is removed; a fresh temporary pack is not" sh -c '
 	"$1" -C "$2" ingest "$3/p6" 2>"$3/err" && grep -q "20 new" "$3/err" &&
@@ -103,7 +113,7 @@ t "what killed runs left is removed; a fresh temporary pack is not" sh -c '
 	[ "$(od -An -tu1 -j8 -N4 "$4" | awk "{print \$4}")" = "$(ls "$2/.git/objects/pack" | grep -c "\.idx\$")" ] &&
 	[ ! -e "$2/.git/objects/pack/pack_git2_0ld" ] && [ -e "$2/.git/objects/pack/pack_git2_n3w" ] &&
 	[ ! -e "$2/.git/objects/pack/tmp_stet_pack_k1lled" ] && ! ls "$2/.git/objects/pack" | grep -q "^tmp_stet_" &&
-	[ ! -e "$2/.git/stet/keys.tmp.424242" ] &&
+	[ ! -e "$2/.git/stet/keys.tmp.424242" ] && [ ! -e "$2/.git/stet/recent-midx.tmp.424242" ] &&
 	git -C "$2" fsck --strict --no-progress && [ "$("$1" -C "$2" log | wc -l)" = 123 ]' \
 	_ "$STET" "$A" "$TMP" "$MIDX"
 
@@ -132,4 +142,24 @@ t "... and every version reads back as committed" sh -c '
 		[ "$(grep -c "^Update " "$2/got")" = "$n" ] || { echo "version $n"; exit 1; }
 	done
 	[ "$n" = 70 ]' _ "$B" "$TMP"
+# stet's own multi-pack-index naming packs that git repack removed: not
+# used (every pack is searched in its own index), the run archives and
+# reads back, and the next one over the packs there replaces it
+C=$TMP/repacked
+"$STET" init "$C" 2>/dev/null
+sed -i 's/^checkpoint: .*/checkpoint: 1/' "$C/stet.yaml"
+git -C "$C" -c user.name=test -c user.email=test@localhost commit -qam "a checkpoint a commit"
+posts "$TMP/c1" 1 6
+"$STET" -C "$C" ingest "$TMP/c1" 2>/dev/null
+cp "$C/.git/stet/recent-midx" "$TMP/recent.old"
+git -C "$C" repack -q -a -d
+cp "$TMP/recent.old" "$C/.git/stet/recent-midx"
+posts "$TMP/c2" 7 12
+t "stet's own naming packs git repack removed: not used; the run archives, reads back, and writes it again" sh -c '
+	"$1" -C "$2" ingest "$3/c2" 2>"$3/err" && grep -q "6 new" "$3/err" && ! grep -q warning "$3/err" &&
+	"$1" -C "$2" fsck 2>/dev/null && [ "$("$1" -C "$2" log | wc -l)" = 14 ] &&
+	"$1" -C "$2" show "$(git -C "$2" ls-tree -r --name-only main | grep /pack-test-3-)" | grep -q "Article 3 says" &&
+	! cmp -s "$2/.git/stet/recent-midx" "$3/recent.old" &&
+	[ "$(od -An -tu1 -j8 -N4 "$2/.git/stet/recent-midx" | tr -d " ")" = "000$(ls "$2/.git/objects/pack" | grep -c "\.idx$")" ]' \
+	_ "$STET" "$C" "$TMP"
 finish

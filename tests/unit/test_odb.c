@@ -21,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
 #include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -30,7 +32,7 @@
 #include "xorshift.h"
 
 #define PER_PACK 40
-#define MAXOBJ (12 * PER_PACK)
+#define MAXOBJ (32 * PER_PACK)
 
 static char root[64], objects[96], packdir[128], midx[160];
 static git_repository *repo;
@@ -140,7 +142,9 @@ static stet_archive *open_store(void)
 	stet_archive *a = calloc(1, sizeof(*a));
 	assert_non_null(a);
 	a->commondir = root;
+	a->gitdir = root;
 	a->repo = repo;
+	stet_buf_init(&a->warnings, 0);
 	assert_int_equal(odb_open(a), 0);
 	assert_non_null(a->odb);
 	return a;
@@ -148,6 +152,7 @@ static stet_archive *open_store(void)
 
 static void close_store(stet_archive *a)
 {
+	stet_buf_dispose(&a->warnings);
 	git_odb_free(a->odb);
 	free(a);
 }
@@ -325,6 +330,7 @@ static void damaged_index_still_reads(void **state)
 }
 
 static int by_bytes(const void *a, const void *b) { return memcmp(a, b, GIT_OID_RAWSZ); }
+static unsigned char tmp_swap[20];
 
 /* ids sorted with their fanout, as an index holds them: n ids, each either
  * random or (skewed) sharing its first five bytes with many others, so
@@ -385,6 +391,208 @@ static void search_finds_each_id(void **state)
 	}
 }
 
+static size_t packs_there(void)
+{
+	DIR *d = opendir(packdir);
+	struct dirent *de;
+	size_t n = 0;
+	assert_non_null(d);
+	while ((de = readdir(d)))
+		n += strlen(de->d_name) > 4 && !strcmp(de->d_name + strlen(de->d_name) - 4, ".idx");
+	closedir(d);
+	return n;
+}
+
+static void counts_are(stet_archive *a, size_t git, size_t recent, size_t loose)
+{
+	size_t c[3];
+	odb_search_counts(a, c);
+	assert_int_equal(c[0], git);
+	assert_int_equal(c[1], recent);
+	assert_int_equal(c[2], loose);
+}
+
+/* At the end of a run, packs git's multi-pack-index does not cover (4 or
+ * more, an eighth of stet's own) go into stet's own, .git/stet/recent-midx;
+ * the next run finds their objects through it, not pack by pack. At 16 or
+ * more (an eighth of git's), git's is written again over every pack, by
+ * stet's merge, and stet's removed; one left over anyway (a run killed
+ * between the two) names packs git's covers, and is not used */
+static void recent_packs_indexed(void **state)
+{
+	char stetdir[128], recent[160];
+	unsigned char *old;
+	size_t covered, size, k;
+	stet_archive *a;
+	struct stat st;
+	(void)state;
+	snprintf(stetdir, sizeof(stetdir), "%s/stet", root);
+	snprintf(recent, sizeof(recent), "%s/recent-midx", stetdir);
+	mkdir(stetdir, 0755);
+	a = open_store();
+	covered = packs_there() - 3; /* the earlier tests' packs: 3 not covered */
+	counts_are(a, covered, 0, 3);
+	close_store(a);
+	add_pack();
+	a = open_store();
+	assert_int_equal(odb_index_packs(a), 0);
+	assert_int_equal(a->warnings.size, 0);
+	close_store(a);
+	a = open_store();
+	counts_are(a, covered, 4, 0);
+	reads_back(a->odb, 0, nobj);
+	assert_int_equal(odb_reads_at(a), nobj);
+	assert_false(odb_made_whole(a));
+	/* a run's new pack: in neither, and not yet indexed (fewer than 4) */
+	add_pack();
+	assert_int_equal(odb_packs_changed(a), 0);
+	assert_int_equal(odb_index_packs(a), 0);
+	counts_are(a, covered, 4, 1);
+	close_store(a);
+	old = read_whole(recent, &size);
+	for (k = 0; k < 11; k++)
+		add_pack();
+	a = open_store();
+	counts_are(a, covered, 4, 12);
+	assert_int_equal(odb_index_packs(a), 0); /* 16 not in git's */
+	assert_int_equal(a->warnings.size, 0);
+	close_store(a);
+	assert_int_equal(stat(recent, &st), -1);
+	a = open_store();
+	counts_are(a, packs_there(), 0, 0);
+	reads_back(a->odb, 0, nobj);
+	assert_int_equal(odb_reads_at(a), nobj);
+	assert_false(odb_made_whole(a));
+	close_store(a);
+	write_whole(recent, old, size); /* left over: its packs are git's now */
+	a = open_store();
+	counts_are(a, packs_there(), 0, 0);
+	reads_back(a->odb, 0, nobj);
+	close_store(a);
+	unlink(recent);
+	free(old);
+}
+
+typedef struct {
+	uint32_t pack;
+	uint64_t base;
+} fake_src;
+
+static int fake_where(const midx_list *l, uint32_t i, uint32_t *pack, uint64_t *off)
+{
+	const fake_src *s = l->src;
+	*pack = s->pack;
+	*off = s->base + (uint64_t)i * 64;
+	return 0;
+}
+
+static int no_where(const midx_list *l, uint32_t i, uint32_t *pack, uint64_t *off)
+{
+	(void)l;
+	(void)i;
+	(void)pack;
+	(void)off;
+	return -1;
+}
+
+/* midx_write by hand: two lists sharing 100 ids (each written once, at
+ * the first list's place), offsets past 2 GiB in the table of large
+ * offsets, names sorted, the fanout, the SHA-1 at the end; a list out of
+ * order, or one that cannot place an object, writes nothing usable */
+static void midx_written_by_merge(void **state)
+{
+	unsigned char fan_a[1024], fan_b[1024], *a, *b, *f, *both;
+	const char *names[] = { "pack-zz.idx", "pack-aa.idx" };
+	fake_src sa = { 0, 12 }, sb = { 1, (uint64_t)3 << 30 };
+	midx_list lists[2];
+	char file[192];
+	size_t size, i, k, na = 3000, nb = 1000, n, chunk[6] = { 0 }, nlarge = 0;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen;
+	int fd;
+	(void)state;
+	a = make_ids((uint32_t)na, 0, fan_a);
+	b = make_ids((uint32_t)nb, 0, fan_b);
+	for (i = 0; i < 100; i++) /* b's every tenth id is one of a's */
+		memcpy(b + i * 10 * 20, a + i * 29 * 20, 20);
+	qsort(b, nb, 20, by_bytes);
+	lists[0] = (midx_list){ a, (uint32_t)na, fake_where, &sa, "a" };
+	lists[1] = (midx_list){ b, (uint32_t)nb, fake_where, &sb, "b" };
+	snprintf(file, sizeof(file), "%s/written-midx", root);
+	assert_true((fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0644)) >= 0);
+	assert_int_equal(midx_write(fd, file, names, 2, lists, 2), 0);
+	close(fd);
+	f = read_whole(file, &size);
+	n = na + nb - 100;
+	assert_memory_equal(f, "MIDX\1\1\5\0", 8);
+	assert_int_equal(be32(f + 8), 2);
+	for (i = 0; i < 5; i++) {
+		const unsigned char *c = f + 12 + i * 12;
+		const char *chunk_ids[] = { "PNAM", "OIDF", "OIDL", "OOFF", "LOFF" };
+		assert_memory_equal(c, chunk_ids[i], 4);
+		chunk[i] = (size_t)((uint64_t)be32(c + 4) << 32 | be32(c + 8));
+	}
+	chunk[5] = (size_t)((uint64_t)be32(f + 12 + 5 * 12 + 4) << 32 | be32(f + 12 + 5 * 12 + 8));
+	assert_int_equal(be32(f + 12 + 5 * 12), 0);
+	assert_int_equal(chunk[5], size - 20);
+	assert_string_equal((char *)f + chunk[0], "pack-aa.idx"); /* sorted: "b"'s pack first */
+	assert_string_equal((char *)f + chunk[0] + 12, "pack-zz.idx");
+	assert_int_equal(chunk[1] % 4, 0);
+	assert_int_equal(be32(f + chunk[1] + 4 * 255), n);
+	assert_int_equal(chunk[2] - chunk[1], 1024);
+	assert_int_equal(chunk[3] - chunk[2], n * 20);
+	/* the union of the ids, in order, each in the fanout's bucket */
+	both = malloc((na + nb) * 20);
+	memcpy(both, a, na * 20);
+	memcpy(both + na * 20, b, nb * 20);
+	qsort(both, na + nb, 20, by_bytes);
+	for (i = 0, k = 0; i < na + nb; i++)
+		if (!i || memcmp(both + i * 20, both + (i - 1) * 20, 20))
+			memmove(both + k++ * 20, both + i * 20, 20);
+	assert_int_equal(k, n);
+	assert_memory_equal(f + chunk[2], both, n * 20);
+	for (i = 0; i < n; i++) {
+		const unsigned char *id = f + chunk[2] + i * 20, *o = f + chunk[3] + i * 8;
+		unsigned first = id[0];
+		uint32_t lo = first ? be32(f + chunk[1] + 4 * (first - 1)) : 0, hi = be32(f + chunk[1] + 4 * first);
+		unsigned char *in_a = bsearch(id, a, na, 20, by_bytes), *in_b = bsearch(id, b, nb, 20, by_bytes);
+		assert_true(i >= lo && i < hi);
+		if (in_a) { /* the first list's place, its pack second among the sorted names */
+			assert_int_equal(be32(o), 1);
+			assert_int_equal(be32(o + 4), 12 + (uint64_t)(in_a - a) / 20 * 64);
+		} else {
+			uint64_t want = ((uint64_t)3 << 30) + (uint64_t)(in_b - b) / 20 * 64;
+			const unsigned char *l = f + chunk[4] + (size_t)(be32(o + 4) & 0x7fffffff) * 8;
+			assert_non_null(in_b);
+			assert_int_equal(be32(o), 0);
+			assert_true(be32(o + 4) & 0x80000000u);
+			assert_int_equal(be32(o + 4) & 0x7fffffff, nlarge++);
+			assert_int_equal((uint64_t)be32(l) << 32 | be32(l + 4), want);
+		}
+	}
+	assert_int_equal(nlarge, nb - 100);
+	assert_int_equal(chunk[5] - chunk[4], nlarge * 8);
+	assert_int_equal(EVP_Digest(f, size - 20, md, &mdlen, EVP_sha1(), NULL), 1);
+	assert_memory_equal(f + size - 20, md, 20);
+	free(f);
+	/* out of order, or placing an object nowhere: an error naming it */
+	memcpy(tmp_swap, b, 20);
+	memcpy(b, b + 20, 20);
+	memcpy(b + 20, tmp_swap, 20);
+	assert_true((fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0644)) >= 0);
+	assert_int_equal(midx_write(fd, file, names, 2, lists, 2), STET_ECORRUPT);
+	assert_non_null(strstr(stet_error_last(), "the ids of b are not in order"));
+	memcpy(b + 20, b, 20);
+	memcpy(b, tmp_swap, 20);
+	lists[1].where = no_where;
+	assert_int_equal(midx_write(fd, file, names, 2, lists, 2), STET_ECORRUPT);
+	assert_non_null(strstr(stet_error_last(), "b does not say where"));
+	close(fd);
+	free(a);
+	free(b);
+	free(both);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -392,6 +600,8 @@ int main(void)
 		cmocka_unit_test(found_by_its_own_search),
 		cmocka_unit_test(reads_with_few_files_open),
 		cmocka_unit_test(damaged_index_still_reads),
+		cmocka_unit_test(recent_packs_indexed),
+		cmocka_unit_test(midx_written_by_merge),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,0 +1,363 @@
+/*
+ * A multi-pack-index written by merging sorted lists: git's format
+ * (version 1, SHA-1; git's gitformat-pack documentation, "multi-pack-index
+ * files"): a header, a table of chunks, the packs' names (PNAM, sorted),
+ * a fanout of the ids' first bytes (OIDF), the ids (OIDL), each one's pack
+ * and offset (OOFF), offsets past 2 GiB (LOFF, when there are any), and
+ * the SHA-1 of all of it.
+ *
+ * libgit2's writer reads every pack's index again and sorts all their
+ * ids: 7 s at 1,000,000 articles (7.5 million objects). The lists given
+ * here are already sorted (a multi-pack-index, a pack's index), so the
+ * index is one merge of them, taken three times (to count, then the ids,
+ * then their places), each written as it comes: linear in the objects,
+ * with memory for the lists' heads only. odb.c says which lists and where
+ * the file goes.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum { ID = GIT_OID_RAWSZ };
+
+/* ---- the lists, merged: each id once, in order ---- */
+
+typedef struct {
+	const midx_list *lists;
+	size_t n;
+	uint32_t *at;   /* each list's next entry */
+	uint64_t *key;  /* its first 8 bytes, big-endian: most comparisons end there */
+	size_t *heap;   /* the lists with entries left, least next id first */
+	size_t nheap;
+	const char *what;
+} merge;
+
+/* list a's next id before list b's (a tie: the earlier list first, so
+ * that of one object in two lists the first list's place is kept) */
+static int before(const merge *m, size_t a, size_t b)
+{
+	int c;
+	if (m->key[a] != m->key[b])
+		return m->key[a] < m->key[b];
+	c = memcmp(m->lists[a].ids + (size_t)m->at[a] * ID, m->lists[b].ids + (size_t)m->at[b] * ID, ID);
+	return c < 0 || (c == 0 && a < b);
+}
+
+static uint64_t key_of(const unsigned char *id)
+{
+	uint64_t k = 0;
+	int i;
+	for (i = 0; i < 8; i++)
+		k = k << 8 | id[i];
+	return k;
+}
+
+static void sift(merge *m, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, least = i, t;
+		if (l < m->nheap && before(m, m->heap[l], m->heap[least]))
+			least = l;
+		if (r < m->nheap && before(m, m->heap[r], m->heap[least]))
+			least = r;
+		if (least == i)
+			return;
+		t = m->heap[i];
+		m->heap[i] = m->heap[least];
+		m->heap[least] = t;
+		i = least;
+	}
+}
+
+typedef int (*each_fn)(void *ctx, const midx_list *l, uint32_t i);
+
+/* each distinct id of the lists in order, given to fn with its list and
+ * place there; STET_ECORRUPT when a list is not in order */
+static int walk(merge *m, each_fn fn, void *ctx)
+{
+	const unsigned char *last = NULL;
+	size_t i;
+	int error;
+
+	m->nheap = 0;
+	for (i = 0; i < m->n; i++) {
+		m->at[i] = 0;
+		if (m->lists[i].n) {
+			m->key[i] = key_of(m->lists[i].ids);
+			m->heap[m->nheap++] = i;
+		}
+	}
+	for (i = m->nheap; i-- > 0;)
+		sift(m, i);
+	while (m->nheap) {
+		size_t k = m->heap[0];
+		const midx_list *l = &m->lists[k];
+		uint32_t at = m->at[k];
+		const unsigned char *id = l->ids + (size_t)at * ID;
+		if (at > 0 && memcmp(id - ID, id, ID) >= 0)
+			return stet_error_set(STET_ECORRUPT, "%s: the ids of %s are not in order", m->what,
+					      l->name ? l->name : "a list");
+		if (!last || memcmp(last, id, ID) != 0) {
+			if ((error = fn(ctx, l, at)) < 0)
+				return error;
+			last = id;
+		}
+		if (++m->at[k] == l->n)
+			m->heap[0] = m->heap[--m->nheap];
+		else
+			m->key[k] = key_of(id + ID);
+		sift(m, 0);
+	}
+	return 0;
+}
+
+/* ---- the file: written through a buffer, hashed as it goes ---- */
+
+typedef struct {
+	int fd;
+	EVP_MD_CTX *sha;
+	unsigned char buf[1 << 16];
+	size_t n;
+	int failed; /* errno of a failed write, or -1 for SHA-1 */
+} out;
+
+static void out_flush(out *o)
+{
+	if (!o->failed && o->n) {
+		if (EVP_DigestUpdate(o->sha, o->buf, o->n) != 1)
+			o->failed = -1;
+		else if (stet_write_all(o->fd, o->buf, o->n) < 0)
+			o->failed = errno ? errno : EIO;
+	}
+	o->n = 0;
+}
+
+static void out_put(out *o, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	while (n) {
+		size_t k = sizeof(o->buf) - o->n < n ? sizeof(o->buf) - o->n : n;
+		memcpy(o->buf + o->n, b, k);
+		o->n += k;
+		b += k;
+		n -= k;
+		if (o->n == sizeof(o->buf))
+			out_flush(o);
+	}
+}
+
+static void put32(out *o, uint32_t v)
+{
+	unsigned char b[4] = { (unsigned char)(v >> 24), (unsigned char)(v >> 16), (unsigned char)(v >> 8),
+			       (unsigned char)v };
+	out_put(o, b, 4);
+}
+
+static void put64(out *o, uint64_t v)
+{
+	put32(o, (uint32_t)(v >> 32));
+	put32(o, (uint32_t)v);
+}
+
+/* ---- the three passes ---- */
+
+typedef struct {
+	out *o;
+	const uint32_t *rank; /* a name's place among the sorted names */
+	size_t nnames;
+	uint64_t count, nlarge;
+	uint32_t fanout[256];
+	const char *what;
+} pass;
+
+/* where entry i of l is: its pack's place among the sorted names */
+static int where(pass *p, const midx_list *l, uint32_t i, uint32_t *pack, uint64_t *off)
+{
+	uint32_t name;
+	if (l->where(l, i, &name, off) < 0 || name >= p->nnames)
+		return stet_error_set(STET_ECORRUPT, "%s: %s does not say where an object is", p->what,
+				      l->name ? l->name : "a list");
+	*pack = p->rank[name];
+	return 0;
+}
+
+static int count_one(void *ctx, const midx_list *l, uint32_t i)
+{
+	pass *p = ctx;
+	uint32_t pack = 0;
+	uint64_t off = 0;
+	int error = where(p, l, i, &pack, &off);
+	if (error < 0)
+		return error;
+	p->fanout[l->ids[(size_t)i * ID]]++;
+	p->count++;
+	p->nlarge += off >= 0x80000000u;
+	return 0;
+}
+
+static int id_one(void *ctx, const midx_list *l, uint32_t i)
+{
+	pass *p = ctx;
+	out_put(p->o, l->ids + (size_t)i * ID, ID);
+	return 0;
+}
+
+/* its pack, and its offset or (past 2 GiB) its place in LOFF, whose
+ * entries come in the same order */
+static int place_one(void *ctx, const midx_list *l, uint32_t i)
+{
+	pass *p = ctx;
+	uint32_t pack = 0;
+	uint64_t off = 0;
+	int error = where(p, l, i, &pack, &off);
+	if (error < 0)
+		return error;
+	put32(p->o, pack);
+	if (off >= 0x80000000u)
+		put32(p->o, 0x80000000u | (uint32_t)p->nlarge++);
+	else
+		put32(p->o, (uint32_t)off);
+	return 0;
+}
+
+static int large_one(void *ctx, const midx_list *l, uint32_t i)
+{
+	pass *p = ctx;
+	uint32_t pack = 0;
+	uint64_t off = 0;
+	int error = where(p, l, i, &pack, &off);
+	if (error < 0)
+		return error;
+	if (off >= 0x80000000u)
+		put64(p->o, off);
+	return 0;
+}
+
+typedef struct {
+	const char *name;
+	uint32_t given; /* its place among the names given */
+} named;
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(((const named *)a)->name, ((const named *)b)->name);
+}
+
+int midx_write(int fd, const char *what, const char *const *names, size_t nnames, const midx_list *lists,
+	       size_t nlists)
+{
+	enum { PNAM = 0x504e414d, OIDF = 0x4f494446, OIDL = 0x4f49444c, OOFF = 0x4f4f4646, LOFF = 0x4c4f4646 };
+	merge m = { lists, nlists, NULL, NULL, NULL, 0, what };
+	named *order = NULL;
+	uint32_t *rank = NULL;
+	out *o = NULL;
+	pass p;
+	size_t i, names_size = 0, chunks;
+	uint64_t at;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	int error = 0;
+
+	memset(&p, 0, sizeof(p));
+	p.what = what;
+	p.nnames = nnames;
+	if (nnames >= UINT32_MAX)
+		return stet_error_set(STET_ETOOBIG, "%s: too many packs", what);
+	if (!(m.at = stet_calloc(nlists + 1, sizeof(*m.at))) || !(m.key = stet_calloc(nlists + 1, sizeof(*m.key))) ||
+	    !(m.heap = stet_calloc(nlists + 1, sizeof(*m.heap))) ||
+	    !(order = stet_calloc(nnames + 1, sizeof(*order))) || !(rank = stet_calloc(nnames + 1, sizeof(*rank))) ||
+	    !(o = stet_calloc(1, sizeof(*o))) || !(o->sha = EVP_MD_CTX_new())) {
+		error = stet_error_oom();
+		goto done;
+	}
+	/* the names sorted, as git requires; each once */
+	for (i = 0; i < nnames; i++) {
+		order[i].name = names[i];
+		order[i].given = (uint32_t)i;
+		names_size += strlen(names[i]) + 1;
+	}
+	qsort(order, nnames, sizeof(*order), by_name);
+	for (i = 0; i < nnames; i++) {
+		if (i && !strcmp(order[i - 1].name, order[i].name)) {
+			error = stet_error_set(STET_EINVALID, "%s: pack %s named twice", what, order[i].name);
+			goto done;
+		}
+		rank[order[i].given] = (uint32_t)i;
+	}
+	p.rank = rank;
+	if ((error = walk(&m, count_one, &p)) < 0)
+		goto done;
+	if (p.count >= UINT32_MAX || p.nlarge >= 0x80000000u) {
+		error = stet_error_set(STET_ETOOBIG, "%s: too many objects", what);
+		goto done;
+	}
+	o->fd = fd;
+	if (EVP_DigestInit_ex(o->sha, EVP_sha1(), NULL) != 1) {
+		error = stet_error_set(STET_EIO, "%s: SHA-1 is not available", what);
+		goto done;
+	}
+	chunks = p.nlarge ? 5 : 4;
+	out_put(o, "MIDX", 4);
+	{
+		unsigned char h[4] = { 1, 1, (unsigned char)chunks, 0 }; /* version, SHA-1, chunks, no base */
+		out_put(o, h, 4);
+	}
+	put32(o, (uint32_t)nnames);
+	/* the chunks' table: id and offset each, then a zero id at the end */
+	at = 12 + (chunks + 1) * 12;
+	put32(o, PNAM);
+	put64(o, at);
+	at += (names_size + 3) / 4 * 4;
+	put32(o, OIDF);
+	put64(o, at);
+	at += 256 * 4;
+	put32(o, OIDL);
+	put64(o, at);
+	at += p.count * ID;
+	put32(o, OOFF);
+	put64(o, at);
+	at += p.count * 8;
+	if (p.nlarge) {
+		put32(o, LOFF);
+		put64(o, at);
+		at += p.nlarge * 8;
+	}
+	put32(o, 0);
+	put64(o, at);
+	for (i = 0; i < nnames; i++)
+		out_put(o, order[i].name, strlen(order[i].name) + 1);
+	out_put(o, "\0\0\0", (4 - names_size % 4) % 4);
+	{
+		uint32_t sum = 0;
+		for (i = 0; i < 256; i++) {
+			sum += p.fanout[i];
+			put32(o, sum);
+		}
+	}
+	p.o = o;
+	p.nlarge = 0;
+	if ((error = walk(&m, id_one, &p)) < 0 || (error = walk(&m, place_one, &p)) < 0 ||
+	    (p.nlarge && (error = walk(&m, large_one, &p)) < 0))
+		goto done;
+	out_flush(o);
+	if (!o->failed && (EVP_DigestFinal_ex(o->sha, md, &mdlen) != 1 || mdlen != ID))
+		o->failed = -1;
+	if (!o->failed && stet_write_all(fd, md, ID) < 0)
+		o->failed = errno ? errno : EIO;
+	if (o->failed)
+		error = stet_error_set(STET_EIO, "%s: %s", what, o->failed < 0 ? "SHA-1 failed" : strerror(o->failed));
+done:
+	if (o)
+		EVP_MD_CTX_free(o->sha);
+	free(o);
+	free(m.at);
+	free(m.key);
+	free(m.heap);
+	free(order);
+	free(rank);
+	return error;
+}
