@@ -255,12 +255,13 @@ int index_build(stet_archive *a)
 	return error;
 }
 
-/* the snapshots in id order: k 0 the big one, 1 the small one (NULL:
- * none); *first the id of its first entry */
+/* the snapshots in id order: k 0 the big one, 1 the middle one, 2 the
+ * small one (NULL: none); *first the id of its first entry */
+enum { LAYERS = 3 };
 static const snap *layer(const stet_archive *a, int k, uint32_t *first)
 {
-	*first = k ? (uint32_t)a->keys.nbase : 0;
-	return k ? a->keys.top : a->keys.snap;
+	*first = k == 2 ? (uint32_t)a->keys.nmid : k ? (uint32_t)a->keys.nbase : 0;
+	return k == 2 ? a->keys.top : k ? a->keys.mid : a->keys.snap;
 }
 
 /* the entry of snapshot entry id's posting (taken over on first use), or
@@ -286,7 +287,7 @@ static int sentence_postings(stet_archive *a, uint64_t s, size_t *count)
 	stet_postings_get(a->sentences, s, &n);
 	if (a->keys.snap) {
 		int k;
-		for (k = 0; k < 2; k++) {
+		for (k = 0; k < LAYERS; k++) {
 			uint32_t first;
 			const snap *L = layer(a, k, &first);
 			size_t ln = 0;
@@ -541,21 +542,21 @@ int find_duplicate(dup_match *m, stet_archive *a, const stet_canon *c, const cha
 	/* exact: the same text (after the harsh normalization); the archive's
 	 * older entry first */
 	{
-		size_t ln[2] = { 0, 0 };
-		const uint32_t *lids[2] = { NULL, NULL };
-		uint32_t first[2];
+		size_t ln[LAYERS] = { 0 };
+		const uint32_t *lids[LAYERS] = { NULL };
+		uint32_t first[LAYERS];
 		int k;
 		ids = stet_postings_get(a->exacts, exact64(f->exact), &n);
-		for (k = 0; k < 2; k++) {
+		for (k = 0; k < LAYERS; k++) {
 			const snap *L = layer(a, k, &first[k]);
 			if (L && (error = snap_exacts(L, exact64(f->exact), &lids[k], &ln[k])) < 0)
 				return error;
 		}
-		if (n + ln[0] + ln[1] && !(list = stet_malloc((n + ln[0] + ln[1]) * sizeof(*list))))
+		if (n + ln[0] + ln[1] + ln[2] && !(list = stet_malloc((n + ln[0] + ln[1] + ln[2]) * sizeof(*list))))
 			return stet_error_oom();
 		/* (taking an entry over adds nothing to the memory's postings:
 		 * ids stays valid) */
-		for (k = 0; k < 2; k++)
+		for (k = 0; k < LAYERS; k++)
 			for (i = 0; i < ln[k]; i++) {
 				keyent *e;
 				if ((error = posting_entry(&e, a, lids[k][i] + first[k])) < 0)
@@ -639,7 +640,7 @@ int find_similar(stet_archive *a, const stet_canon *c, const stet_fingerprint *f
 			break;
 		if (!n || n > CANDIDATE_DF_MAX || (own >= 2 && sentence_df(a, f->sent[i]) >= COMMON_DF))
 			continue;
-		for (k = 0; k < 2 && !error; k++) {
+		for (k = 0; k < LAYERS && !error; k++) {
 			uint32_t first;
 			const snap *L = layer(a, k, &first);
 			sn = 0;
@@ -664,7 +665,7 @@ int find_similar(stet_archive *a, const stet_canon *c, const stet_fingerprint *f
 	free(firsts);
 	if (error < 0)
 		return error;
-	for (k = 0; k < 2 && !f->too_short; k++) {
+	for (k = 0; k < LAYERS && !f->too_short; k++) {
 		const snap *L = layer(a, k, &cs.first);
 		if (L && (error = snap_sim_query(L, f->simhash, SIMHASH_K, snap_sim_cb, &cs)) < 0)
 			return error;

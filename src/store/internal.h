@@ -75,8 +75,9 @@ uint64_t snap_exact64(const char *hex);
 /* beside the snapshots in <gitdir>/stet: the one before, to be written
  * over by the next of its kind (snapshot.c out_open; keys.c keeps it) */
 #define SNAP_SPARE "snapshot.spare"
-/* the same for small snapshots (top-ID) */
+/* the same for small snapshots (top-ID) and middle ones (mid-ID) */
 #define TOP_SPARE "top.spare"
+#define MID_SPARE "mid.spare"
 /* entry i for the writer: *out may point at scratch */
 typedef int (*snap_view_fn)(const keyent **out, size_t i, keyent *scratch, void *payload);
 int snap_write(const char *file, uint64_t id, size_t n, snap_view_fn view, void *payload);
@@ -95,14 +96,16 @@ typedef struct {
 	 * (0: rewrite it whole), how many records and batches it holds */
 	size_t cache_end, cache_records, cache_batches;
 	/* the snapshots the journal continues: the big one (NULL: none), ids
-	 * 0 to nbase - 1, and the small one over it (NULL: none), the entries
-	 * added since, ids nbase to nsnap - 1 (docs/format.md); by id, the
-	 * entry that took it over + 1 */
-	snap *snap, *top;
-	size_t nbase, nsnap;
+	 * 0 to nbase - 1; the middle one over it (NULL: none), ids nbase to
+	 * nmid - 1; the small one over that (NULL: none), the entries added
+	 * since, ids nmid to nsnap - 1 (docs/format.md); by id, the entry that
+	 * took it over + 1 */
+	snap *snap, *mid, *top;
+	size_t nbase, nmid, nsnap;
 	uint32_t *shadow;
 	uint32_t next_gid;
-	int base_moved; /* this run wrote a new big snapshot: no small one now */
+	int base_moved; /* this run wrote a new big snapshot: no other now */
+	int mid_moved;  /* this run wrote a new middle one: no small one now */
 } keymap;
 
 /* the snapshot that holds id, and id's place in it (NULL: none) */
@@ -246,6 +249,7 @@ typedef struct {
 	int append;    /* 1: at offset at of the journal; 0: the whole journal */
 	size_t at;
 	uint64_t base; /* whole: the snapshot it names (0: none); the others go */
+	uint64_t mid;  /* whole: the middle snapshot it names (0: none) */
 	uint64_t top;  /* whole: the small snapshot it names (0: none) */
 } keys_batch;
 /* slack: the journal may grow to slack times its limit before a new

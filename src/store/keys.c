@@ -40,6 +40,17 @@
  * is a small snapshot: a journal without one stays format 6. */
 #define CACHE_MAGIC_TOP "stet-keys 7"
 #define TOP_MARK "@top "
+/* Format 8 is format 6 with a third line "@mid ID", and then maybe the
+ * line "@top ID": a middle snapshot (file mid-ID) between the big one and
+ * the small one, which holds the entries added after the big one and
+ * before the small one (ids following the big one's; the small one's
+ * follow it). When the small snapshot is full, it goes into the middle
+ * one (only that is written again), and the big one is written again
+ * only when the middle one is full: at 1,000,000 articles a big merge
+ * wrote 1.1 GB every 32 runs of 2,000. Written only when there is a
+ * middle snapshot. */
+#define CACHE_MAGIC_MID "stet-keys 8"
+#define MID_MARK "@mid "
 
 static size_t slot_of(const char *s, size_t slots)
 {
@@ -227,7 +238,11 @@ const snap *keymap_layer(const keymap *m, uint32_t id, uint32_t *local)
 		*local = id;
 		return m->snap;
 	}
-	*local = (uint32_t)(id - m->nbase);
+	if (id < m->nmid) {
+		*local = (uint32_t)(id - m->nbase);
+		return m->mid;
+	}
+	*local = (uint32_t)(id - m->nmid);
 	return id < m->nsnap ? m->top : NULL;
 }
 
@@ -276,13 +291,20 @@ int keymap_from_snap(keyent **out, keymap *m, uint32_t id)
 }
 
 /* *id: str's entry (a key, or an article's path) in the small snapshot,
- * which holds the newer entries, else in the big one; -1 none */
+ * which holds the newest entries, else in the middle one, else in the big
+ * one; -1 none */
 static int snaps_find(const keymap *m, int (*by)(const snap *, const char *, int64_t *), const char *str, int64_t *id)
 {
 	int error;
 
 	*id = -1;
 	if (m->top && (error = by(m->top, str, id)) < 0)
+		return error;
+	if (*id >= 0) {
+		*id += (int64_t)m->nmid;
+		return 0;
+	}
+	if (m->mid && (error = by(m->mid, str, id)) < 0)
 		return error;
 	if (*id >= 0) {
 		*id += (int64_t)m->nbase;
@@ -325,11 +347,12 @@ int keymap_find_path(keyent **out, keymap *m, const char *path)
 static void snap_drop(keymap *m)
 {
 	snap_close(m->snap);
+	snap_close(m->mid);
 	snap_close(m->top);
 	free(m->shadow);
-	m->snap = m->top = NULL;
+	m->snap = m->mid = m->top = NULL;
 	m->shadow = NULL;
-	m->nbase = m->nsnap = 0;
+	m->nbase = m->nmid = m->nsnap = 0;
 }
 
 static int by_gid(const void *x, const void *y)
@@ -491,6 +514,13 @@ static char *top_path(stet_archive *a, uint64_t id)
 {
 	stet_buf b = STET_BUF_INIT;
 	stet_buf_printf(&b, "%s/stet/top-%016llx", a->gitdir, (unsigned long long)id);
+	return stet_buf_detach(&b);
+}
+
+static char *mid_path(stet_archive *a, uint64_t id)
+{
+	stet_buf b = STET_BUF_INIT;
+	stet_buf_printf(&b, "%s/stet/mid-%016llx", a->gitdir, (unsigned long long)id);
 	return stet_buf_detach(&b);
 }
 
@@ -757,7 +787,7 @@ static int load_cache(stet_archive *a, const char *file, git_oid *behind, int *i
 	stet_buf b = STET_BUF_INIT;
 	char want[64], *p, *end, *last = NULL;
 	size_t i, records = 0, batches = 0;
-	int fd, error = 0, ok = 0, has_top = 0;
+	int fd, error = 0, ok = 0, has_top = 0, has_mid = 0;
 	ssize_t r;
 
 	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) < 0)
@@ -783,6 +813,8 @@ static int load_cache(stet_archive *a, const char *file, git_oid *behind, int *i
 	snprintf(want, sizeof(want), TIP_MARK "%s\n", a->have_tip ? git_oid_tostr_s(&a->tip) : "none");
 	if (!strncmp(b.ptr, CACHE_MAGIC_TOP "\n", sizeof(CACHE_MAGIC_TOP)))
 		has_top = 1;
+	else if (!strncmp(b.ptr, CACHE_MAGIC_MID "\n", sizeof(CACHE_MAGIC_MID)))
+		has_mid = 1;
 	else if (strncmp(b.ptr, CACHE_MAGIC "\n", sizeof(CACHE_MAGIC)))
 		goto done; /* another format: stale */
 	if (!last)
@@ -826,8 +858,29 @@ static int load_cache(stet_archive *a, const char *file, git_oid *behind, int *i
 			snap_drop(&a->keys);
 			goto done;
 		}
-		a->keys.nbase = a->keys.nsnap = snap_count(a->keys.snap);
+		a->keys.nbase = a->keys.nmid = a->keys.nsnap = snap_count(a->keys.snap);
 		p += 17;
+		if (has_mid) { /* the middle snapshot over it, and maybe a small one */
+			uint64_t mid;
+			okhex = 1;
+			if (strncmp(p, MID_MARK, strlen(MID_MARK)) || (mid = hex16(p + strlen(MID_MARK), &okhex), !okhex) ||
+			    p[strlen(MID_MARK) + 16] != '\n' || !(sf = mid_path(a, mid))) {
+				snap_drop(&a->keys);
+				goto done;
+			}
+			error = snap_open(&a->keys.mid, sf);
+			free(sf);
+			if (error || snap_id(a->keys.mid) != mid) {
+				if (error > 0)
+					*gone = 1;
+				error = error < 0 ? error : 0;
+				snap_drop(&a->keys);
+				goto done;
+			}
+			a->keys.nmid = a->keys.nsnap += snap_count(a->keys.mid);
+			p += strlen(MID_MARK) + 17;
+			has_top = !strncmp(p, TOP_MARK, strlen(TOP_MARK));
+		}
 		if (has_top) { /* the small snapshot over it */
 			uint64_t top;
 			okhex = 1;
@@ -854,7 +907,7 @@ static int load_cache(stet_archive *a, const char *file, git_oid *behind, int *i
 		}
 		a->keys.next_gid = (uint32_t)a->keys.nsnap;
 	} else {
-		if (has_top)
+		if (has_top || has_mid)
 			goto done;
 		p += 5;
 	}
@@ -1045,23 +1098,41 @@ static size_t compact_at(size_t total, size_t batch)
 	return at < 4096 ? 4096 : at;
 }
 
-/* The most entries the small snapshot holds before the big one is merged
- * again: a sixteenth of the big one. Over an archive of N, with batches of
- * B, a run then reads a journal of about compact_at(N / 16) records, a
- * small snapshot is written every few runs (costing what it holds, up to
- * N / 16 entries), and the big one every N / (16 B) runs. Below 65,536
- * entries (a journal of 4,096 would not fit) there is no small snapshot.
- * STET_SNAPSHOT_TOP overrides (tests; 0: none). */
-static size_t top_most(size_t nbase)
+/* the number in environment variable name, or `otherwise` (tests) */
+static size_t env_size(const char *name, size_t otherwise)
 {
-	const char *env = getenv("STET_SNAPSHOT_TOP");
+	const char *env = getenv(name);
 	if (env && *env) {
 		char *end;
 		unsigned long long v = strtoull(env, &end, 10);
 		if (!*end)
 			return (size_t)v;
 	}
-	return nbase / 16 >= 4096 ? nbase / 16 : 0;
+	return otherwise;
+}
+
+/* The most entries the middle snapshot holds before the big one is
+ * written again: a quarter of the big one, from 131,072 entries on (a
+ * small snapshot of a thirty-second then holds at least 4,096); below,
+ * none. STET_SNAPSHOT_MID overrides (tests; 0: none). */
+static size_t mid_most(size_t nbase)
+{
+	return env_size("STET_SNAPSHOT_MID", nbase / 32 >= 4096 ? nbase / 4 : 0);
+}
+
+/* The most entries the small snapshot holds before it goes into the
+ * middle one: a thirty-second of the big one. Without a middle one, a
+ * sixteenth, and the big one is written again when it is full. Over an
+ * archive of N, with batches of B, a run then reads a journal of about
+ * compact_at(N / 32) records, a small snapshot is written every few runs
+ * (costing what it holds, up to N / 32 entries), the middle one every
+ * N / (32 B) runs (up to N / 4) and the big one every N / (4 B) runs.
+ * Below 65,536 entries (a journal of 4,096 would not fit) there is no
+ * small snapshot. STET_SNAPSHOT_TOP overrides (tests; 0: none). */
+static size_t top_most(size_t nbase)
+{
+	size_t most = mid_most(nbase) ? nbase / 32 : nbase / 16;
+	return env_size("STET_SNAPSHOT_TOP", most >= 4096 ? most : 0);
 }
 
 /* snapshot entry i of the archive as it is now: taken over, the
@@ -1115,35 +1186,43 @@ static int view_entry(const keyent **out, size_t i, keyent *scratch, void *paylo
 	return 0;
 }
 
-/* remove snapshots other than keep and keep_top (older ones, a killed
- * run's); the one of each kind before becomes the spare that the next
- * snapshot of its kind is written over (snapshot.c) */
-static void remove_snapshots(const char *gitdir, uint64_t keep, uint64_t keep_top)
+/* remove snapshots other than keep, keep_mid and keep_top (older ones,
+ * a killed run's); the one of each kind before becomes the spare that the
+ * next snapshot of its kind is written over (snapshot.c) */
+static void remove_snapshots(const char *gitdir, uint64_t keep, uint64_t keep_mid, uint64_t keep_top)
 {
+	static const struct {
+		const char *prefix, *spare;
+	} kinds[] = { { "snapshot-", SNAP_SPARE }, { "mid-", MID_SPARE }, { "top-", TOP_SPARE } };
 	stet_buf dir = STET_BUF_INIT, f = STET_BUF_INIT, spare = STET_BUF_INIT;
-	char name[64], top[64];
+	const uint64_t keeps[3] = { keep, keep_mid, keep_top };
 	DIR *d;
 	struct dirent *de;
 
-	snprintf(name, sizeof(name), "snapshot-%016llx", (unsigned long long)keep);
-	snprintf(top, sizeof(top), "top-%016llx", (unsigned long long)keep_top);
 	stet_buf_printf(&dir, "%s/stet", gitdir);
 	if (stet_buf_check(&dir, "key cache") == 0 && (d = opendir(dir.ptr))) {
-		while ((de = readdir(d)))
-			if ((!strncmp(de->d_name, "top-", 4) && (!keep_top || strcmp(de->d_name, top))) ||
-			    (!strncmp(de->d_name, "snapshot-", 9) && strcmp(de->d_name, name))) {
-				int small = de->d_name[0] == 't';
-				stet_buf_clear(&f);
-				stet_buf_printf(&f, "%s/%s", dir.ptr, de->d_name);
-				if (stet_buf_check(&f, "key cache") < 0)
-					continue;
-				stet_buf_clear(&spare);
-				stet_buf_printf(&spare, "%s/%s", dir.ptr, small ? TOP_SPARE : SNAP_SPARE);
-				/* a whole snapshot (not a killed run's temporary file) */
-				if (strlen(de->d_name) != (small ? 20 : 25) || stet_buf_check(&spare, "key cache") < 0 ||
-				    rename(f.ptr, spare.ptr) < 0)
-					unlink(f.ptr);
-			}
+		while ((de = readdir(d))) {
+			size_t k, pl;
+			char name[64];
+			for (k = 0; k < 3 && strncmp(de->d_name, kinds[k].prefix, strlen(kinds[k].prefix)); k++)
+				;
+			if (k == 3)
+				continue;
+			pl = strlen(kinds[k].prefix);
+			snprintf(name, sizeof(name), "%s%016llx", kinds[k].prefix, (unsigned long long)keeps[k]);
+			if (keeps[k] && !strcmp(de->d_name, name))
+				continue;
+			stet_buf_clear(&f);
+			stet_buf_printf(&f, "%s/%s", dir.ptr, de->d_name);
+			if (stet_buf_check(&f, "key cache") < 0)
+				continue;
+			stet_buf_clear(&spare);
+			stet_buf_printf(&spare, "%s/%s", dir.ptr, kinds[k].spare);
+			/* a whole snapshot (not a killed run's temporary file) */
+			if (strlen(de->d_name) != pl + 16 || stet_buf_check(&spare, "key cache") < 0 ||
+			    rename(f.ptr, spare.ptr) < 0)
+				unlink(f.ptr);
+		}
 		closedir(d);
 	}
 	stet_error_clear();
@@ -1200,22 +1279,26 @@ static int view_start(view_ctx *vc, stet_archive *a, uint64_t *id)
 	return 0;
 }
 
-/* a new snapshot; *id its id. small: the entries added since the big
- * snapshot, into a new small one; else everything, into a new big one.
+/* a new snapshot; *id its id. TOP: the entries added since the middle
+ * snapshot (or the big one, when there is no middle level), into a new
+ * small one; MID: those added since the big one, into a new middle one;
+ * BIG: everything, into a new big one.
  * Merged from the one it replaces when there is one (its cost is mostly
  * copying), unless too much of that one is dead */
-static int compact(stet_archive *a, uint64_t *id, int small)
+enum { BIG, MID, TOP };
+
+static int compact(stet_archive *a, uint64_t *id, int level)
 {
 	keymap *m = &a->keys;
-	size_t first = small ? m->nbase : 0;
-	const snap *old = small ? m->top : m->snap;
+	size_t first = level == TOP ? m->nmid : level == MID ? m->nbase : 0;
+	const snap *old = level == TOP ? m->top : level == MID ? m->mid : m->snap;
 	view_ctx vc = { m, NULL, first };
 	char *file;
 	int error;
 
 	if ((error = view_start(&vc, a, id)) < 0)
 		return error;
-	if (!(file = small ? top_path(a, *id) : snapshot_path(a, *id))) {
+	if (!(file = level == TOP ? top_path(a, *id) : level == MID ? mid_path(a, *id) : snapshot_path(a, *id))) {
 		free(vc.news);
 		return stet_error_oom();
 	}
@@ -1227,28 +1310,65 @@ static int compact(stet_archive *a, uint64_t *id, int small)
 	return error;
 }
 
-/* an entry of the big snapshot whose record a journal after a new small
- * snapshot keeps (it changed since the big one was written) */
-static int carried(const keymap *m, const keyent *e)
+/* an entry of a snapshot below the one written (ids below `below`)
+ * whose record the journal after it keeps: it changed since that
+ * snapshot was written */
+static int carried(const keyent *e, size_t below)
 {
-	return e->gid < m->nbase && (e->journaled || e->dirty);
+	return e->gid < below && (e->journaled || e->dirty);
 }
 
 /* the small snapshot's most entries now (0: none; none after this run
- * wrote a big one) */
+ * wrote a big or a middle one: the run's own view is of the old ones) */
 static size_t top_room(const keymap *m)
 {
-	return m->base_moved ? 0 : top_most(m->nbase);
+	return m->base_moved || m->mid_moved ? 0 : top_most(m->nbase);
+}
+
+/* the middle snapshot's most entries now (0: none; none after this run
+ * wrote a big one) */
+static size_t mid_room(const keymap *m)
+{
+	return m->base_moved ? 0 : mid_most(m->nbase);
 }
 
 /* the journal's records past which a new snapshot is due, with dirty
  * records more: the mean batch is the journal's and this one's; what a
- * new snapshot costs is the small snapshot's size when there is one,
- * else the archive's */
+ * new snapshot costs is the small snapshot's size when there is one (or
+ * the middle one's), else the archive's */
 static size_t journal_limit(const keymap *m, size_t dirty)
 {
 	size_t most = top_room(m);
+	if (!most)
+		most = mid_room(m);
 	return compact_at(most ? most : m->next_gid, (m->cache_records + dirty) / (m->cache_batches + 1));
+}
+
+/* which snapshot goes next (TOP, MID or BIG) when the journal is full,
+ * and *carry: the records of lower snapshots' entries it keeps. A small
+ * one while it has room (over the middle one, once there is one), and
+ * those records fill at most half the journal; else a middle one, the
+ * same; else the big one */
+static int level_due(const keymap *m, size_t limit, size_t *carry)
+{
+	size_t tmost = top_room(m), mmost = mid_room(m), i;
+
+	*carry = 0;
+	if (tmost && (m->mid || !mmost) && m->next_gid > m->nmid && m->next_gid - m->nmid <= tmost) {
+		for (i = 0; i < m->n; i++)
+			*carry += carried(m->v[i], m->nmid);
+		if (*carry <= limit / 2)
+			return TOP;
+	}
+	if (mmost && m->next_gid > m->nbase && m->next_gid - m->nbase <= mmost) {
+		*carry = 0;
+		for (i = 0; i < m->n; i++)
+			*carry += carried(m->v[i], m->nbase);
+		if (*carry <= limit / 2)
+			return MID;
+	}
+	*carry = 0;
+	return BIG;
 }
 
 int keys_due(const stet_archive *a)
@@ -1259,8 +1379,8 @@ int keys_due(const stet_archive *a)
 int keys_prepare(stet_archive *a, keys_batch *kb, size_t slack)
 {
 	keymap *m = &a->keys;
-	size_t i, dirty = 0, limit, most = top_room(m), carry = 0;
-	int error = 0, whole = 0, top = 0;
+	size_t i, dirty = 0, limit, carry = 0, below = 0;
+	int error = 0, whole = 0, level = BIG;
 
 	memset(kb, 0, sizeof(*kb));
 	if (!(kb->file = cache_path(a)))
@@ -1269,40 +1389,50 @@ int keys_prepare(stet_archive *a, keys_batch *kb, size_t slack)
 		dirty += m->v[i]->dirty != 0;
 	limit = journal_limit(m, dirty);
 	/* append; or, while the archive is small, write the journal whole;
-	 * or put the entries added since the big snapshot into a new small
+	 * or put the entries added since the middle snapshot into a new small
 	 * one, when it has room, and start the journal again with the
-	 * records of the big one's entries that changed; or put everything
-	 * into a new big snapshot and start the journal again. At a
+	 * records of the big and middle ones' entries that changed; or those
+	 * added since the big one into a new middle one, the same; or put
+	 * everything into a new big snapshot and start the journal again. At a
 	 * checkpoint (slack 2) the journal may pass its limit up to twice:
 	 * the next run's opening writes the snapshot (keys_due) */
 	kb->append = m->cache_end > 0 && m->cache_records + dirty <= slack * limit;
 	kb->at = m->cache_end;
 	if (!kb->append) {
 		whole = !m->snap && m->n <= limit;
-		if (!whole && m->snap && most && m->next_gid > m->nbase && m->next_gid - m->nbase <= most) {
-			for (i = 0; i < m->n; i++)
-				carry += carried(m, m->v[i]);
-			top = carry <= limit / 2;
-		}
-		if (top) {
-			if ((error = compact(a, &kb->top, 1)) < 0)
+		if (!whole && m->snap)
+			level = level_due(m, limit, &carry);
+		if (whole) {
+			level = -1;
+		} else if (level == TOP) {
+			if ((error = compact(a, &kb->top, TOP)) < 0)
 				return error;
 			kb->base = snap_id(m->snap);
-		} else if (!whole) {
-			if ((error = compact(a, &kb->base, 0)) < 0)
+			kb->mid = m->mid ? snap_id(m->mid) : 0;
+			below = m->nmid;
+		} else if (level == MID) {
+			if ((error = compact(a, &kb->mid, MID)) < 0)
+				return error;
+			kb->base = snap_id(m->snap);
+			m->mid_moved = 1;
+			below = m->nbase;
+		} else {
+			if ((error = compact(a, &kb->base, BIG)) < 0)
 				return error;
 			m->base_moved = 1;
 		}
-		stet_buf_puts(&kb->bytes, top ? CACHE_MAGIC_TOP "\n" : CACHE_MAGIC "\n");
+		stet_buf_puts(&kb->bytes, kb->mid ? CACHE_MAGIC_MID "\n" : kb->top ? CACHE_MAGIC_TOP "\n" : CACHE_MAGIC "\n");
 		if (whole)
 			stet_buf_puts(&kb->bytes, BASE_MARK "none\n");
 		else
 			stet_buf_printf(&kb->bytes, BASE_MARK "%016llx\n", (unsigned long long)kb->base);
-		if (top)
+		if (kb->mid)
+			stet_buf_printf(&kb->bytes, MID_MARK "%016llx\n", (unsigned long long)kb->mid);
+		if (kb->top)
 			stet_buf_printf(&kb->bytes, TOP_MARK "%016llx\n", (unsigned long long)kb->top);
 	}
 	for (i = 0; i < m->n; i++)
-		if (kb->append ? m->v[i]->dirty : whole || (top && carried(m, m->v[i]))) {
+		if (kb->append ? m->v[i]->dirty : whole || (below && carried(m->v[i], below))) {
 			put_record(&kb->bytes, m->v[i]);
 			m->v[i]->journaled = 1;
 		}
@@ -1316,7 +1446,7 @@ int keys_prepare(stet_archive *a, keys_batch *kb, size_t slack)
 		a->keys.cache_batches++;
 	} else {
 		a->keys.cache_end = kb->bytes.size;
-		a->keys.cache_records = whole ? a->keys.n : top ? carry : 0;
+		a->keys.cache_records = whole ? a->keys.n : level == TOP || level == MID ? carry : 0;
 		a->keys.cache_batches = 1;
 	}
 	for (i = 0; i < a->keys.n; i++)
@@ -1362,7 +1492,7 @@ int keys_write(const char *gitdir, const keys_batch *kb)
 		unlink(tmp.ptr);
 		goto done;
 	}
-	remove_snapshots(gitdir, kb->base, kb->top); /* 0: none is named */
+	remove_snapshots(gitdir, kb->base, kb->mid, kb->top); /* 0: none is named */
 done:
 	stet_buf_dispose(&tmp);
 	return error;

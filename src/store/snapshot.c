@@ -503,9 +503,11 @@ static int out_open(out_file *o, const char *file, stet_buf *tmpname)
 	memset(o, 0, sizeof(*o));
 	stet_buf_printf(tmpname, "%s.tmp.%d", file, (int)getpid());
 	/* a big snapshot (snapshot-ID) over the big one's spare, a small one
-	 * (top-ID) over the small one's */
+	 * (top-ID) over the small one's, a middle one (mid-ID) over its own */
 	stet_buf_printf(&spare, "%.*s%s", slash ? (int)(slash - file + 1) : 0, file,
-			!strncmp(slash ? slash + 1 : file, "top-", 4) ? TOP_SPARE : SNAP_SPARE);
+			!strncmp(slash ? slash + 1 : file, "top-", 4)   ? TOP_SPARE
+			: !strncmp(slash ? slash + 1 : file, "mid-", 4) ? MID_SPARE
+									: SNAP_SPARE);
 	if (stet_buf_check(tmpname, "snapshot") < 0 || stet_buf_check(&spare, "snapshot") < 0) {
 		stet_buf_dispose(&spare);
 		return stet_error_oom();

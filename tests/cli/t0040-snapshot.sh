@@ -38,15 +38,22 @@ post "$IN/3/a2.md" "Portal B" https://b.example/news/77 "Council adopts budget (
 post "$IN/3/a4.md" "Mirror C" https://c.example/x "Budget adopted" "$P1<p>Read the rest on our site, or in print.</p>"
 post "$IN/3/g4.md" "Site G" https://g.example/story4 "Story 4" "<p>Story number 4 of the week is about a different street, house 4, and its neighbours.</p>$CAP"
 
-runs() { # archive STET_SNAPSHOT_AFTER [CHECKPOINT] [STET_SNAPSHOT_TOP]
+runs() { # archive STET_SNAPSHOT_AFTER [CHECKPOINT] [STET_SNAPSHOT_TOP] [STET_SNAPSHOT_MID]
 	"$STET" init "$1" >/dev/null 2>&1 || return 1
 	[ -z "${3:-}" ] || sed -i "s/^checkpoint: .*/checkpoint: $3/" "$1/stet.yaml"
 	for r in 1 2 3; do
-		STET_SNAPSHOT_AFTER=$2 STET_SNAPSHOT_TOP=${4:-} "$STET" -C "$1" ingest --json "$IN/$r" > "$1.$r.json" 2>/dev/null ||
-			return 1
-		# a run that left a small snapshot, named by the journal
-		! ls "$1/.git/stet" | grep -q "^top-" || { grep -q "^@top " "$1/.git/stet/keys" &&
-			[ "$(head -1 "$1/.git/stet/keys")" = "stet-keys 7" ] && echo "$r" >> "$1.tops"; } || return 1
+		STET_SNAPSHOT_AFTER=$2 STET_SNAPSHOT_TOP=${4:-} STET_SNAPSHOT_MID=${5:-} "$STET" -C "$1" ingest --json "$IN/$r" \
+			> "$1.$r.json" 2>/dev/null || return 1
+		# a run that left a middle snapshot, named by the journal (format 8)
+		if ls "$1/.git/stet" | grep -q "^mid-"; then
+			grep -q "^@mid $(ls "$1/.git/stet" | sed -n "s/^mid-//p")\$" "$1/.git/stet/keys" &&
+				[ "$(head -1 "$1/.git/stet/keys")" = "stet-keys 8" ] && echo "$r" >> "$1.mids" || return 1
+		fi
+		# a run that left a small snapshot, named by the journal: over
+		# the big one (format 7) or over a middle one (format 8)
+		! ls "$1/.git/stet" | grep -q "^top-" || { grep -q "^@top $(ls "$1/.git/stet" | sed -n "s/^top-//p")\$" "$1/.git/stet/keys" &&
+			head -1 "$1/.git/stet/keys" | grep -qx "stet-keys [78]" && echo "$r" >> "$1.tops"; } || return 1
+		! ls "$1/.git/stet" | grep -q "^top-" || ! ls "$1/.git/stet" | grep -q "^mid-" || echo "$r" >> "$1.midtops"
 	done
 }
 
@@ -64,11 +71,16 @@ t "runs over a snapshot decide as runs over the journal" bash -c '
 	# too many to carry); a checkpoint a commit: small ones and big ones
 	# in the middle of runs
 	runs "$2/top" 2 "" 1000 && runs "$2/top6" 2 "" 6 && runs "$2/eachtop" 2 1 3 || exit 1
+	# middle snapshots (STET_SNAPSHOT_MID: the most they hold) between
+	# the big one and the small ones, a checkpoint a commit (below, many
+	# runs: small ones over a middle one)
+	runs "$2/mid" 4 1 3 20 && runs "$2/eachmid" 4 1 2 5 || exit 1
+	for x in mid eachmid; do [ -s "$2/$x.mids" ] || { echo "$x: no middle snapshot"; exit 1; }; done
 	ls "$2/snap/.git/stet" | grep -q "^snapshot-" || { echo "no snapshot written"; exit 1; }
 	ls "$2/journal/.git/stet" | grep -q "^snapshot-" && { echo "small archive wrote a snapshot"; exit 1; }
 	for x in top top6 eachtop; do [ -s "$2/$x.tops" ] || { echo "$x: no small snapshot"; exit 1; }; done
 	[ ! -e "$2/mixed.tops" ] || { echo "small snapshots in a small archive"; exit 1; }
-	for x in snap mixed each top top6 eachtop; do
+	for x in snap mixed each top top6 eachtop mid eachmid; do
 		[ "$(git -C "$2/journal" rev-parse "main^{tree}")" = "$(git -C "$2/$x" rev-parse "main^{tree}")" ] ||
 			{ echo "$x: another tree"; exit 1; }
 		[ "$(git -C "$2/journal" log --format=%B main)" = "$(git -C "$2/$x" log --format=%B main)" ] ||
@@ -80,6 +92,48 @@ t "runs over a snapshot decide as runs over the journal" bash -c '
 	# the runs saw every kind of verdict
 	cat "$2"/journal.?.json | grep -o "\"verdict\":\"[a-z-]*\"" | sort -u | tr -d "\n" |
 		grep -q "alias.*near.*new.*repost.*revision" || { echo "not every verdict"; exit 1; }' _ "$TMP/funcs" "$TMP" "$STET"
+
+# 24 runs: a new story each, every fifth run a repost of the story two
+# runs before, every eighth a revision of an old story (records the
+# journal keeps over a new small or middle snapshot)
+for r in $(seq 1 24); do
+	post "$TMP/many/$r/s.md" "Wire M" "https://m.example/$r" "Market day $r" \
+		"<p>Market day number $r brings $r stalls of fruit to the square, and the band plays $((r * 3)) songs until the lamps go on.</p><p>The organisers of day $r thank the $((r + 7)) volunteers who swept the square at dawn.</p>"
+	if [ $((r % 5)) = 0 ]; then
+		sed "s#^from: .*#from: https://n.example/$r#; s#^author: .*#author: Portal N#" "$TMP/many/$((r - 2))/s.md" > "$TMP/many/$r/repost.md"
+	fi
+	[ $((r % 8)) != 0 ] || post "$TMP/many/$r/rev.md" "Wire M" "https://m.example/$((r / 8))" "Market day $((r / 8))" \
+		"<p>Market day number $((r / 8)) was moved indoors because of rain, and the band played in the hall.</p>"
+done
+t "middle snapshots: small ones go into one, it goes into the big one; every run decides as over the journal" bash -c '
+	many() { # archive [STET_SNAPSHOT_AFTER STET_SNAPSHOT_TOP STET_SNAPSHOT_MID]
+		"$STET" init "$1" >/dev/null 2>&1 || return 1
+		for r in $(seq 1 24); do
+			STET_SNAPSHOT_AFTER=${2:-} STET_SNAPSHOT_TOP=${3:-} STET_SNAPSHOT_MID=${4:-} \
+				"$STET" -C "$1" ingest --json "$TMP/many/$r" > "$1.$r.json" 2>/dev/null || return 1
+			{ head -1 "$1/.git/stet/keys"; grep "^@base\|^@mid\|^@top" "$1/.git/stet/keys"; } | tr "\n" " " >> "$1.states"
+			echo >> "$1.states"
+		done
+	}
+	STET=$1 TMP=$2
+	many "$TMP/many-journal" && many "$TMP/many-layers" 4 7 12 || exit 1
+	s=$TMP/many-layers.states
+	# a small snapshot over a middle one; a middle one written again over
+	# the same big one; a big one again once the middle one is full
+	grep -q "^stet-keys 8 @base [0-9a-f]* @mid [0-9a-f]* @top [0-9a-f]* *$" "$s" || { cat "$s"; echo "no small over a middle"; exit 1; }
+	[ "$(grep "^stet-keys 8" "$s" | awk "{print \$4, \$6}" | sort -u | awk "{print \$1}" | uniq -d | wc -l)" -ge 1 ] ||
+		{ cat "$s"; echo "no middle one written again over the same big one"; exit 1; }
+	awk "/@mid/ && !b {b = \$4} b && \$4 != b {found = 1} END {exit !found}" "$s" ||
+		{ cat "$s"; echo "no big one after a full middle one"; exit 1; }
+	[ "$(git -C "$TMP/many-journal" rev-parse "main^{tree}")" = "$(git -C "$TMP/many-layers" rev-parse "main^{tree}")" ] &&
+	[ "$(git -C "$TMP/many-journal" log --format=%B main)" = "$(git -C "$TMP/many-layers" log --format=%B main)" ] ||
+		{ echo "another tree or other commits"; exit 1; }
+	for r in $(seq 1 24); do cmp -s "$TMP/many-journal.$r.json" "$TMP/many-layers.$r.json" || { echo "run $r decided otherwise"; exit 1; }; done
+	grep -q "\"verdict\":\"repost\"" "$TMP/many-layers.20.json" && grep -q "\"verdict\":\"revision\"" "$TMP/many-layers.16.json" &&
+	[ "$("$STET" -C "$TMP/many-journal" dups)" = "$("$STET" -C "$TMP/many-layers" dups)" ] &&
+	"$STET" -C "$TMP/many-layers" fsck >/dev/null 2>&1 &&
+	[ "$(ls "$TMP/many-layers/.git/stet" | grep -c "^mid-")" -le 1 ] && [ "$(ls "$TMP/many-layers/.git/stet" | grep -c "^top-")" -le 1 ]' \
+	_ "$STET" "$TMP"
 
 t "one snapshot stays: older ones and a killed run's are removed" bash -c '
 	. "$1/funcs"
