@@ -78,15 +78,16 @@ copy_of() {
 # of new posts in between; cycles until at least SERIES runs were timed.
 # So every cost that comes now and then is in, at its own rate: the
 # journal's growth, small snapshots written every few runs (growing to
-# N/16 entries), the big merge every N/16 articles (at 1,000,000 about 32
-# runs; at 10,000, with no small snapshot, every 2 or 3). The two sizes'
+# N/32 entries), middle ones every N/32 articles (growing to N/4), the big
+# merge every N/4 articles (at 1,000,000 about 125 runs; at 10,000, with
+# no small or middle snapshot, every 2 or 3). The two sizes'
 # runs are taken in turn (cycle_step), the small one cycling on until the
 # big one's cycles are done: this VM's speed swings by a third from one
 # minute to the next, and the big size's cycle (~30 s) after the small
 # one's once measured the swing (0.22 ms an article at 10,000 in a quick
 # minute, 1.83x). Per size n: ctotal (seconds), cruns, ccycles, ctops,
-# cslowest, cforced.
-declare -A ctotal cruns ccycles ctops cslowest cforced cstep cmost cgoing
+# cmids, cslowest, cforced.
+declare -A ctotal cruns ccycles ctops cmids cslowest cforced cstep cmost cgoing
 cycle_start() {
 	local n=$1 src s e
 	[ -n "$KEEP" ] && src="$KEEP/$P$n" || src="$tmp/$P$n"
@@ -98,16 +99,16 @@ cycle_start() {
 	python3 "$GEN" "$inputs/one-$n-${ccycles[$n]}" 1 --start $((400000000 + ${ccycles[$n]}))
 	"$STET" -C "$tmp/cyc-$n" ingest "$inputs/one-$n-${ccycles[$n]}" >/dev/null 2>&1
 	s=$(now)
-	STET_SNAPSHOT_AFTER=0 STET_SNAPSHOT_TOP=0 "$STET" -C "$tmp/cyc-$n" ingest "$inputs/one-$n-${ccycles[$n]}" >/dev/null 2>&1
+	STET_SNAPSHOT_AFTER=0 STET_SNAPSHOT_TOP=0 STET_SNAPSHOT_MID=0 "$STET" -C "$tmp/cyc-$n" ingest "$inputs/one-$n-${ccycles[$n]}" >/dev/null 2>&1
 	e=$(now)
 	cforced[$n]=$(echo "$e - $s" | bc)
-	cmost[$n]=$(((n / 16 > 4096 ? n / 16 : 4096) * 2 / BATCH + 16)) # runs a cycle may take
+	cmost[$n]=$(((n / 4 > 4096 ? n / 4 : 4096) * 2 / BATCH + 16)) # runs a cycle may take
 	cgoing[$n]=1
 }
 # one timed run of size n's cycle (a new cycle begun first if none is
 # going); true when the run merged the big snapshot, ending the cycle
 cycle_step() {
-	local n=$1 i sd before tbefore s e t
+	local n=$1 i sd before tbefore mbefore s e t
 	[ "${cgoing[$n]}" = 1 ] || cycle_start "$n"
 	[ "$MODE" = bare ] && sd="$tmp/cyc-$n/stet" || sd="$tmp/cyc-$n/.git/stet"
 	i=$((${cstep[$n]} + 1))
@@ -115,12 +116,14 @@ cycle_step() {
 	[ -d "$inputs/series/$i" ] || python3 "$GEN" "$inputs/series/$i" "$BATCH" --start $((300000000 + i * BATCH))
 	before=$(ls "$sd" | grep '^snapshot-' || true)
 	tbefore=$(ls "$sd" | grep '^top-' || true)
+	mbefore=$(ls "$sd" | grep '^mid-' || true)
 	s=$(now); "$STET" -C "$tmp/cyc-$n" ingest "$inputs/series/$i" >/dev/null 2>&1; e=$(now)
 	t=$(echo "$e - $s" | bc)
 	ctotal[$n]=$(echo "${ctotal[$n]} + $t" | bc)
 	cslowest[$n]=$(echo "if ($t > ${cslowest[$n]}) $t else ${cslowest[$n]}" | bc)
 	cruns[$n]=$((${cruns[$n]} + 1))
 	[ "$(ls "$sd" | grep '^top-' || true)" = "$tbefore" ] || ctops[$n]=$((${ctops[$n]} + 1))
+	[ "$(ls "$sd" | grep '^mid-' || true)" = "$mbefore" ] || cmids[$n]=$((${cmids[$n]} + 1))
 	if [ "$(ls "$sd" | grep '^snapshot-' || true)" != "$before" ]; then
 		ccycles[$n]=$((${ccycles[$n]} + 1))
 		cgoing[$n]=0
@@ -133,7 +136,7 @@ cycle_step() {
 cycles_both() {
 	local n done_small=0 done_big=0
 	for n in "$SMALL" "$BIG"; do
-		ctotal[$n]=0 cruns[$n]=0 ccycles[$n]=0 ctops[$n]=0 cslowest[$n]=0 cforced[$n]=0 cstep[$n]=0 cgoing[$n]=0
+		ctotal[$n]=0 cruns[$n]=0 ccycles[$n]=0 ctops[$n]=0 cmids[$n]=0 cslowest[$n]=0 cforced[$n]=0 cstep[$n]=0 cgoing[$n]=0
 	done
 	while [ "$done_small" = 0 ] || [ "$done_big" = 0 ]; do
 		if [ "$done_big" = 0 ] && cycle_step "$BIG" && [ "${cruns[$BIG]}" -ge "$SERIES" ]; then
@@ -146,8 +149,8 @@ cycles_both() {
 	rm -rf "$tmp/cyc-$SMALL" "$tmp/cyc-$BIG"
 	for n in "$SMALL" "$BIG"; do
 		series[$n]=$(echo "scale=6; ${ctotal[$n]} * 1000 / (${cruns[$n]} * $BATCH)" | bc)
-		printf '%s archive of %d: full key-cache cycles: %d runs of %d new articles in %d cycles, each from a big snapshot merge to the next: %.2f ms/article; %d runs wrote a small snapshot; slowest run %.2f s (a big merge); a forced big merge alone %.2f s (last cycle)\n' \
-			"$MODE" "$n" "${cruns[$n]}" "$BATCH" "${ccycles[$n]}" "${series[$n]}" "${ctops[$n]}" "${cslowest[$n]}" "${cforced[$n]}"
+		printf '%s archive of %d: full key-cache cycles: %d runs of %d new articles in %d cycles, each from a big snapshot merge to the next: %.2f ms/article; %d runs wrote a small snapshot, %d a middle one; slowest run %.2f s (a big merge); a forced big merge alone %.2f s (last cycle)\n' \
+			"$MODE" "$n" "${cruns[$n]}" "$BATCH" "${ccycles[$n]}" "${series[$n]}" "${ctops[$n]}" "${cmids[$n]}" "${cslowest[$n]}" "${cforced[$n]}"
 	done
 }
 KEEP=${STET_BENCH_ARCHIVES:-}

@@ -30,8 +30,10 @@ for i in 1 2 3 4 5 6; do
 	[ $i -ge 4 ] && delay=$((1 + RANDOM % 3)).$((RANDOM % 10))
 	# odd kills with a snapshot written every few hundred records, so
 	# that some land while one is written (docs/format.md), small ones
-	# over the big one too
-	if [ $((i % 2)) = 1 ]; then
+	# over the big one too, and (the third) small ones over middle ones
+	if [ $i = 3 ]; then
+		STET_SNAPSHOT_AFTER=300 STET_SNAPSHOT_TOP=700 STET_SNAPSHOT_MID=1400 "$STET" -C "$TMP/killed" ingest "$POSTS" 2>/dev/null &
+	elif [ $((i % 2)) = 1 ]; then
 		STET_SNAPSHOT_AFTER=300 STET_SNAPSHOT_TOP=900 "$STET" -C "$TMP/killed" ingest "$POSTS" 2>/dev/null &
 	else
 		"$STET" -C "$TMP/killed" ingest "$POSTS" 2>/dev/null &
