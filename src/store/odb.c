@@ -539,7 +539,7 @@ static uint64_t idx_offset(const one_pack *o, uint32_t at)
 }
 
 /* the pack that holds oid (this backend's own search), under p->lock:
- * git's multi-pack-index, stet's (of the packs git's does not cover),
+ * stet's multi-pack-index (of the packs git's does not cover), git's,
  * then the packs neither covers, newest first (what a run reads that is
  * in neither is mostly what it or the runs just before it wrote). FOUND:
  * in pack *k, its entry at *off when an index says where (else
@@ -554,7 +554,10 @@ static int find_pack(packs *p, const git_oid *oid, size_t *k, uint64_t *off)
 
 	*k = SIZE_MAX;
 	*off = UINT64_MAX;
-	for (i = 0; i < NMIDX && *k == SIZE_MAX; i++) {
+	/* stet's first: what a run reads is mostly what the runs just before
+	 * wrote (two thirds of the trees a run at 1,000,000 articles splices),
+	 * and it is the smaller file; no pack is in both */
+	for (i = NMIDX; i-- > 0 && *k == SIZE_MAX;) {
 		midx_view *x = &p->m[i];
 		if (!x->map || x->bad)
 			continue;
