@@ -781,6 +781,34 @@ static int load_record(keymap *m, char *line)
 	return 0;
 }
 
+
+/* the snapshot that the journal's line "MARK ID" at *p names, opened into
+ * *out, and *p past the line: 0; 1 when the line is not one or the file
+ * not that snapshot (*gone: missing or not a snapshot: the cache is
+ * rebuilt), or an error */
+static int open_named(stet_archive *a, char **p, const char *mark, char *(*path_of)(stet_archive *, uint64_t),
+		      snap **out, int *gone)
+{
+	const size_t ml = strlen(mark);
+	uint64_t id;
+	int okhex = 1, error;
+	char *sf;
+
+	if (strncmp(*p, mark, ml) || (id = hex16(*p + ml, &okhex), !okhex) || (*p)[ml + 16] != '\n' ||
+	    !(sf = path_of(a, id)))
+		return 1;
+	error = snap_open(out, sf);
+	free(sf);
+	if (error > 0)
+		*gone = 1;
+	if (error)
+		return error;
+	if (snap_id(*out) != id)
+		return 1;
+	*p += ml + 17;
+	return 0;
+}
+
 /* 0 loaded, 1 absent/stale/damaged (rebuild), or an error */
 static int load_cache(stet_archive *a, const char *file, git_oid *behind, int *is_behind, int *gone)
 {
@@ -861,45 +889,21 @@ static int load_cache(stet_archive *a, const char *file, git_oid *behind, int *i
 		a->keys.nbase = a->keys.nmid = a->keys.nsnap = snap_count(a->keys.snap);
 		p += 17;
 		if (has_mid) { /* the middle snapshot over it, and maybe a small one */
-			uint64_t mid;
-			okhex = 1;
-			if (strncmp(p, MID_MARK, strlen(MID_MARK)) || (mid = hex16(p + strlen(MID_MARK), &okhex), !okhex) ||
-			    p[strlen(MID_MARK) + 16] != '\n' || !(sf = mid_path(a, mid))) {
-				snap_drop(&a->keys);
-				goto done;
-			}
-			error = snap_open(&a->keys.mid, sf);
-			free(sf);
-			if (error || snap_id(a->keys.mid) != mid) {
-				if (error > 0)
-					*gone = 1;
+			if ((error = open_named(a, &p, MID_MARK, mid_path, &a->keys.mid, gone)) != 0) {
 				error = error < 0 ? error : 0;
 				snap_drop(&a->keys);
 				goto done;
 			}
 			a->keys.nmid = a->keys.nsnap += snap_count(a->keys.mid);
-			p += strlen(MID_MARK) + 17;
 			has_top = !strncmp(p, TOP_MARK, strlen(TOP_MARK));
 		}
 		if (has_top) { /* the small snapshot over it */
-			uint64_t top;
-			okhex = 1;
-			if (strncmp(p, TOP_MARK, strlen(TOP_MARK)) || (top = hex16(p + strlen(TOP_MARK), &okhex), !okhex) ||
-			    p[strlen(TOP_MARK) + 16] != '\n' || !(sf = top_path(a, top))) {
-				snap_drop(&a->keys);
-				goto done;
-			}
-			error = snap_open(&a->keys.top, sf);
-			free(sf);
-			if (error || snap_id(a->keys.top) != top) {
-				if (error > 0)
-					*gone = 1;
+			if ((error = open_named(a, &p, TOP_MARK, top_path, &a->keys.top, gone)) != 0) {
 				error = error < 0 ? error : 0;
 				snap_drop(&a->keys);
 				goto done;
 			}
 			a->keys.nsnap += snap_count(a->keys.top);
-			p += strlen(TOP_MARK) + 17;
 		}
 		if (a->keys.nsnap >= UINT32_MAX || !(a->keys.shadow = stet_calloc(a->keys.nsnap + 1, sizeof(uint32_t)))) {
 			snap_drop(&a->keys);

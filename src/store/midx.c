@@ -73,48 +73,6 @@ static void sift(merge *m, size_t i)
 	}
 }
 
-typedef int (*each_fn)(void *ctx, const midx_list *l, uint32_t i);
-
-/* each distinct id of the lists in order, given to fn with its list and
- * place there; STET_ECORRUPT when a list is not in order */
-static int walk(merge *m, each_fn fn, void *ctx)
-{
-	const unsigned char *last = NULL;
-	size_t i;
-	int error;
-
-	m->nheap = 0;
-	for (i = 0; i < m->n; i++) {
-		m->at[i] = 0;
-		if (m->lists[i].n) {
-			m->key[i] = key_of(m->lists[i].ids);
-			m->heap[m->nheap++] = i;
-		}
-	}
-	for (i = m->nheap; i-- > 0;)
-		sift(m, i);
-	while (m->nheap) {
-		size_t k = m->heap[0];
-		const midx_list *l = &m->lists[k];
-		uint32_t at = m->at[k];
-		const unsigned char *id = l->ids + (size_t)at * ID;
-		if (at > 0 && memcmp(id - ID, id, ID) >= 0)
-			return stet_error_set(STET_ECORRUPT, "%s: the ids of %s are not in order", m->what,
-					      l->name ? l->name : "a list");
-		if (!last || memcmp(last, id, ID) != 0) {
-			if ((error = fn(ctx, l, at)) < 0)
-				return error;
-			last = id;
-		}
-		if (++m->at[k] == l->n)
-			m->heap[0] = m->heap[--m->nheap];
-		else
-			m->key[k] = key_of(id + ID);
-		sift(m, 0);
-	}
-	return 0;
-}
-
 /* ---- the file: written through a buffer, hashed as it goes ---- */
 
 typedef struct {
@@ -139,6 +97,11 @@ static void out_flush(out *o)
 static void out_put(out *o, const void *p, size_t n)
 {
 	const unsigned char *b = p;
+	if (n < sizeof(o->buf) - o->n) { /* most puts: 4 or 20 bytes */
+		memcpy(o->buf + o->n, p, n);
+		o->n += n;
+		return;
+	}
 	while (n) {
 		size_t k = sizeof(o->buf) - o->n < n ? sizeof(o->buf) - o->n : n;
 		memcpy(o->buf + o->n, b, k);
@@ -174,6 +137,10 @@ typedef struct {
 	const char *what;
 } pass;
 
+/* each id once, with its pack's place among the sorted names and its
+ * offset (placed: asked of its list only when the pass needs them) */
+typedef void (*each_fn)(pass *p, const unsigned char *id, uint32_t pack, uint64_t off);
+
 /* where entry i of l is: its pack's place among the sorted names */
 static int where(pass *p, const midx_list *l, uint32_t i, uint32_t *pack, uint64_t *off)
 {
@@ -185,56 +152,78 @@ static int where(pass *p, const midx_list *l, uint32_t i, uint32_t *pack, uint64
 	return 0;
 }
 
-static int count_one(void *ctx, const midx_list *l, uint32_t i)
+/* each distinct id of the lists in order, given to fn; STET_ECORRUPT
+ * when a list is not in order or cannot place an object */
+static int walk(merge *m, pass *p, each_fn fn, int placed)
 {
-	pass *p = ctx;
-	uint32_t pack = 0;
-	uint64_t off = 0;
-	int error = where(p, l, i, &pack, &off);
-	if (error < 0)
-		return error;
-	p->fanout[l->ids[(size_t)i * ID]]++;
-	p->count++;
-	p->nlarge += off >= 0x80000000u;
+	const unsigned char *last = NULL;
+	size_t i;
+	int error;
+
+	m->nheap = 0;
+	for (i = 0; i < m->n; i++) {
+		m->at[i] = 0;
+		if (m->lists[i].n) {
+			m->key[i] = key_of(m->lists[i].ids);
+			m->heap[m->nheap++] = i;
+		}
+	}
+	for (i = m->nheap; i-- > 0;)
+		sift(m, i);
+	while (m->nheap) {
+		size_t k = m->heap[0];
+		const midx_list *l = &m->lists[k];
+		uint32_t at = m->at[k], pack = 0;
+		uint64_t off = 0;
+		const unsigned char *id = l->ids + (size_t)at * ID;
+		if (at > 0 && memcmp(id - ID, id, ID) >= 0)
+			return stet_error_set(STET_ECORRUPT, "%s: the ids of %s are not in order", m->what,
+					      l->name ? l->name : "a list");
+		if (!last || memcmp(last, id, ID) != 0) {
+			if (placed && (error = where(p, l, at, &pack, &off)) < 0)
+				return error;
+			fn(p, id, pack, off);
+			last = id;
+		}
+		if (++m->at[k] == l->n)
+			m->heap[0] = m->heap[--m->nheap];
+		else
+			m->key[k] = key_of(id + ID);
+		sift(m, 0);
+	}
 	return 0;
 }
 
-static int id_one(void *ctx, const midx_list *l, uint32_t i)
+static void count_one(pass *p, const unsigned char *id, uint32_t pack, uint64_t off)
 {
-	pass *p = ctx;
-	out_put(p->o, l->ids + (size_t)i * ID, ID);
-	return 0;
+	(void)pack;
+	p->fanout[id[0]]++;
+	p->count++;
+	p->nlarge += off >= 0x80000000u;
+}
+
+static void id_one(pass *p, const unsigned char *id, uint32_t pack, uint64_t off)
+{
+	(void)pack;
+	(void)off;
+	out_put(p->o, id, ID);
 }
 
 /* its pack, and its offset or (past 2 GiB) its place in LOFF, whose
  * entries come in the same order */
-static int place_one(void *ctx, const midx_list *l, uint32_t i)
+static void place_one(pass *p, const unsigned char *id, uint32_t pack, uint64_t off)
 {
-	pass *p = ctx;
-	uint32_t pack = 0;
-	uint64_t off = 0;
-	int error = where(p, l, i, &pack, &off);
-	if (error < 0)
-		return error;
+	(void)id;
 	put32(p->o, pack);
-	if (off >= 0x80000000u)
-		put32(p->o, 0x80000000u | (uint32_t)p->nlarge++);
-	else
-		put32(p->o, (uint32_t)off);
-	return 0;
+	put32(p->o, off >= 0x80000000u ? 0x80000000u | (uint32_t)p->nlarge++ : (uint32_t)off);
 }
 
-static int large_one(void *ctx, const midx_list *l, uint32_t i)
+static void large_one(pass *p, const unsigned char *id, uint32_t pack, uint64_t off)
 {
-	pass *p = ctx;
-	uint32_t pack = 0;
-	uint64_t off = 0;
-	int error = where(p, l, i, &pack, &off);
-	if (error < 0)
-		return error;
+	(void)id;
+	(void)pack;
 	if (off >= 0x80000000u)
 		put64(p->o, off);
-	return 0;
 }
 
 typedef struct {
@@ -289,7 +278,7 @@ int midx_write(int fd, const char *what, const char *const *names, size_t nnames
 		rank[order[i].given] = (uint32_t)i;
 	}
 	p.rank = rank;
-	if ((error = walk(&m, count_one, &p)) < 0)
+	if ((error = walk(&m, &p, count_one, 1)) < 0)
 		goto done;
 	if (p.count >= UINT32_MAX || p.nlarge >= 0x80000000u) {
 		error = stet_error_set(STET_ETOOBIG, "%s: too many objects", what);
@@ -340,8 +329,8 @@ int midx_write(int fd, const char *what, const char *const *names, size_t nnames
 	}
 	p.o = o;
 	p.nlarge = 0;
-	if ((error = walk(&m, id_one, &p)) < 0 || (error = walk(&m, place_one, &p)) < 0 ||
-	    (p.nlarge && (error = walk(&m, large_one, &p)) < 0))
+	if ((error = walk(&m, &p, id_one, 0)) < 0 || (error = walk(&m, &p, place_one, 1)) < 0 ||
+	    (p.nlarge && (error = walk(&m, &p, large_one, 1)) < 0))
 		goto done;
 	out_flush(o);
 	if (!o->failed && (EVP_DigestFinal_ex(o->sha, md, &mdlen) != 1 || mdlen != ID))
