@@ -781,7 +781,6 @@ static int load_record(keymap *m, char *line)
 	return 0;
 }
 
-
 /* the snapshot that the journal's line "MARK ID" at *p names, opened into
  * *out, and *p past the line: 0; 1 when the line is not one or the file
  * not that snapshot (*gone: missing or not a snapshot: the cache is

@@ -1259,10 +1259,10 @@ done:
  * removed (error < 0) */
 static int index_done(int fd, const char *tmp, const char *file, int sync, int error)
 {
-	if (error >= 0 && ((sync && fsync(fd) < 0) || close(fd) < 0))
+	if (error >= 0 && sync && fsync(fd) < 0)
 		error = stet_error_set(STET_EIO, "%s: %s", tmp, strerror(errno));
-	else if (error < 0)
-		close(fd);
+	if (close(fd) < 0 && error >= 0)
+		error = stet_error_set(STET_EIO, "%s: %s", tmp, strerror(errno));
 	if (error >= 0 && rename(tmp, file) < 0)
 		error = stet_error_set(STET_EIO, "%s: %s", file, strerror(errno));
 	if (error < 0)
