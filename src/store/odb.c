@@ -1157,17 +1157,8 @@ void odb_sweep(stet_archive *a)
 	/* and stet's multi-pack-index's temporary files (write_recent) */
 	stet_buf_clear(&dir);
 	stet_buf_printf(&dir, "%s/stet", a->gitdir);
-	if (stet_buf_check(&dir, "packs") == 0 && (d = opendir(dir.ptr))) {
-		while ((de = readdir(d))) {
-			if (strncmp(de->d_name, RECENT_MIDX ".tmp.", sizeof(RECENT_MIDX ".tmp.") - 1))
-				continue;
-			stet_buf_clear(&f);
-			stet_buf_printf(&f, "%s/%s", dir.ptr, de->d_name);
-			if (stet_buf_check(&f, "packs") == 0)
-				unlink(f.ptr);
-		}
-		closedir(d);
-	}
+	if (stet_buf_check(&dir, "packs") == 0)
+		stet_unlink_prefixed(dir.ptr, RECENT_MIDX ".tmp.");
 	stet_error_clear();
 	stet_buf_dispose(&dir);
 	stet_buf_dispose(&f);

@@ -4,7 +4,9 @@
  */
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <string.h>
 #include <unistd.h>
 
 int stet_write_all(int fd, const void *data, size_t n)
@@ -21,4 +23,23 @@ int stet_write_all(int fd, const void *data, size_t n)
 		n -= (size_t)w;
 	}
 	return 0;
+}
+
+void stet_unlink_prefixed(const char *dir, const char *prefix)
+{
+	stet_buf f = STET_BUF_INIT;
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return;
+	while ((de = readdir(d)))
+		if (!strncmp(de->d_name, prefix, strlen(prefix))) {
+			stet_buf_clear(&f);
+			stet_buf_printf(&f, "%s/%s", dir, de->d_name);
+			if (stet_buf_check(&f, "folder") == 0)
+				unlink(f.ptr);
+		}
+	closedir(d);
+	stet_buf_dispose(&f);
 }

@@ -29,6 +29,9 @@ int stet_unorm(stet_buf *out, const char *s, size_t len, int options, const char
 
 /* write all n bytes to fd (io.c); 0, or -1 with errno set */
 int stet_write_all(int fd, const void *data, size_t n);
+/* remove the files of folder dir whose names begin with prefix (io.c:
+ * what a killed writer left); what cannot be listed or removed is left */
+void stet_unlink_prefixed(const char *dir, const char *prefix);
 
 /* run fn(i, payload) for i in [0, n) on up to `threads` threads, this one
  * included; returns when all are done (parallel.c) */
