@@ -1073,34 +1073,6 @@ static void put_record(stet_buf *b, const keyent *e)
 			e->title);
 }
 
-/* journal records that call for a new snapshot. A run reads the journal
- * whole (about 18 us a record) and a new snapshot costs about 2.7 us an
- * entry (a merge, mostly writing the file): for runs of B records into an
- * archive of N, a run costs the least on average with a journal of
- * sqrt(2 * B * N * 2.7 / 18) = sqrt(0.3 * B * N) records at most. B is
- * the journal's mean batch; 40 * sqrt(N) at most (one huge run must not
- * leave a journal every later run reads), 4096 at least.
- * STET_SNAPSHOT_AFTER overrides (tests). */
-static size_t compact_at(size_t total, size_t batch)
-{
-	const char *env = getenv("STET_SNAPSHOT_AFTER");
-	size_t at, most = 40, r = 1;
-	if (env && *env) {
-		char *end;
-		unsigned long long v = strtoull(env, &end, 10);
-		if (!*end)
-			return (size_t)v;
-	}
-	while (r * r < total)
-		r++;
-	most *= r;
-	for (at = 1; at * at < 3 * (batch ? batch : 1) * (total / 10 + 1) && at < most; at++)
-		;
-	if (at > most)
-		at = most;
-	return at < 4096 ? 4096 : at;
-}
-
 /* the number in environment variable name, or `otherwise` (tests) */
 static size_t env_size(const char *name, size_t otherwise)
 {
@@ -1112,6 +1084,27 @@ static size_t env_size(const char *name, size_t otherwise)
 			return (size_t)v;
 	}
 	return otherwise;
+}
+
+/* journal records that call for a new snapshot. A run reads the journal
+ * whole (about 18 us a record) and a new snapshot costs about 2.7 us an
+ * entry (a merge, mostly writing the file): for runs of B records into an
+ * archive of N, a run costs the least on average with a journal of
+ * sqrt(2 * B * N * 2.7 / 18) = sqrt(0.3 * B * N) records at most. B is
+ * the journal's mean batch; 40 * sqrt(N) at most (one huge run must not
+ * leave a journal every later run reads), 4096 at least.
+ * STET_SNAPSHOT_AFTER overrides (tests). */
+static size_t compact_at(size_t total, size_t batch)
+{
+	size_t at, most = 40, r = 1;
+	while (r * r < total)
+		r++;
+	most *= r;
+	for (at = 1; at * at < 3 * (batch ? batch : 1) * (total / 10 + 1) && at < most; at++)
+		;
+	if (at > most)
+		at = most;
+	return env_size("STET_SNAPSHOT_AFTER", at < 4096 ? 4096 : at);
 }
 
 /* The most entries the middle snapshot holds before the big one is
@@ -1236,26 +1229,15 @@ static void remove_snapshots(const char *gitdir, uint64_t keep, uint64_t keep_mi
 
 void keys_sweep(stet_archive *a)
 {
-	stet_buf dir = STET_BUF_INIT, f = STET_BUF_INIT;
-	DIR *d;
-	struct dirent *de;
+	stet_buf dir = STET_BUF_INIT;
 
 	/* only a writer, under the lock, writes keys.tmp.PID: one there now
 	 * was left by a run that died */
 	stet_buf_printf(&dir, "%s/stet", a->gitdir);
-	if (stet_buf_check(&dir, "key cache") == 0 && (d = opendir(dir.ptr))) {
-		while ((de = readdir(d)))
-			if (!strncmp(de->d_name, "keys.tmp.", 9)) {
-				stet_buf_clear(&f);
-				stet_buf_printf(&f, "%s/%s", dir.ptr, de->d_name);
-				if (stet_buf_check(&f, "key cache") == 0)
-					unlink(f.ptr);
-			}
-		closedir(d);
-	}
+	if (stet_buf_check(&dir, "key cache") == 0)
+		stet_unlink_prefixed(dir.ptr, "keys.tmp.");
 	stet_error_clear();
 	stet_buf_dispose(&dir);
-	stet_buf_dispose(&f);
 }
 
 /* a new snapshot's id, and the view's entries that no snapshot holds */
