@@ -8,7 +8,14 @@
 # article over full cycles of the key cache (below, cycles()), which holds
 # the snapshot writes that come every few runs. Goal (issue 5): big
 # per-article cost <= 1.2x small, for both.
-#   bench/scaling.sh [build/stet] [SMALL=10000] [BIG=1000000] [BATCH=2000]
+#   bench/scaling.sh [build/stet] [SMALL=10000] [BIG=1000000] [BATCH=2000] [bare|worktree] [feed|backfill]
+# The archives' posts are dated at random over 2000-2024. The timed runs'
+# new posts are dated as a feed delivers them (feed, the default: each
+# run's posts are one new day's, from 2025-01-01 on, as a scheduled run
+# over scrapers' output finds them), or at random over the same 25 years
+# as the archive's (backfill: each run then rewrites ~2,000 day folders
+# spread over the whole tree, and at 1,000,000 articles most of those
+# folders exist already and are read, at 10,000 most do not).
 # Filling takes time: about 5 to 10 ms an article on a 2-core machine. With
 # STET_BENCH_ARCHIVES=DIR the filled archives are kept in DIR/aN and reused
 # by later runs (the batch always goes into a fresh copy), and the batch is
@@ -26,6 +33,13 @@ case $MODE in
 bare) INIT="init --bare" P=b ;;
 worktree) INIT=init P=a ;;
 *) echo "scaling.sh: MODE is bare or worktree, not '$MODE'" >&2; exit 2 ;;
+esac
+DATES=${6:-feed}
+# dated DAY: generator options dating a set of posts from DAY on (feed)
+case $DATES in
+feed) dated() { echo "--dated $(date -u -d "2025-01-01 + $1 days" +%F) --per-day $BATCH"; } ;;
+backfill) dated() { :; } ;;
+*) echo "scaling.sh: DATES is feed or backfill, not '$DATES'" >&2; exit 2 ;;
 esac
 HERE=$(cd "$(dirname "$0")" && pwd)
 GEN="$HERE/synthetic-articles.py"
@@ -56,8 +70,8 @@ fill() { # archive count
 
 SERIES=${STET_BENCH_SERIES:-20} # the fewest runs of full cycles at each size
 REPEAT=${STET_BENCH_REPEAT:-7} # batches timed, with kept archives
-python3 "$GEN" "$inputs/batch" "$BATCH" --start 100000000
-python3 "$GEN" "$inputs/warm" "$BATCH" --start 200000000
+python3 "$GEN" "$inputs/batch" "$BATCH" --start 100000000 $(dated 1)
+python3 "$GEN" "$inputs/warm" "$BATCH" --start 200000000 $(dated 0)
 python3 "$GEN" "$inputs/probe" 1 --start 0
 declare -A per fixed rss series times
 
@@ -113,7 +127,7 @@ cycle_step() {
 	[ "$MODE" = bare ] && sd="$tmp/cyc-$n/stet" || sd="$tmp/cyc-$n/.git/stet"
 	i=$((${cstep[$n]} + 1))
 	cstep[$n]=$i
-	[ -d "$inputs/series/$i" ] || python3 "$GEN" "$inputs/series/$i" "$BATCH" --start $((300000000 + i * BATCH))
+	[ -d "$inputs/series/$i" ] || python3 "$GEN" "$inputs/series/$i" "$BATCH" --start $((300000000 + i * BATCH)) $(dated $((i + 1)))
 	before=$(ls "$sd" | grep '^snapshot-' || true)
 	tbefore=$(ls "$sd" | grep '^top-' || true)
 	mbefore=$(ls "$sd" | grep '^mid-' || true)
@@ -149,8 +163,8 @@ cycles_both() {
 	rm -rf "$tmp/cyc-$SMALL" "$tmp/cyc-$BIG"
 	for n in "$SMALL" "$BIG"; do
 		series[$n]=$(echo "scale=6; ${ctotal[$n]} * 1000 / (${cruns[$n]} * $BATCH)" | bc)
-		printf '%s archive of %d: full key-cache cycles: %d runs of %d new articles in %d cycles, each from a big snapshot merge to the next: %.2f ms/article; %d runs wrote a small snapshot, %d a middle one; slowest run %.2f s (a big merge); a forced big merge alone %.2f s (last cycle)\n' \
-			"$MODE" "$n" "${cruns[$n]}" "$BATCH" "${ccycles[$n]}" "${series[$n]}" "${ctops[$n]}" "${cmids[$n]}" "${cslowest[$n]}" "${cforced[$n]}"
+		printf '%s archive of %d, %s dates: full key-cache cycles: %d runs of %d new articles in %d cycles, each from a big snapshot merge to the next: %.2f ms/article; %d runs wrote a small snapshot, %d a middle one; slowest run %.2f s (a big merge); a forced big merge alone %.2f s (last cycle)\n' \
+			"$MODE" "$n" "$DATES" "${cruns[$n]}" "$BATCH" "${ccycles[$n]}" "${series[$n]}" "${ctops[$n]}" "${cmids[$n]}" "${cslowest[$n]}" "${cforced[$n]}"
 	done
 }
 KEEP=${STET_BENCH_ARCHIVES:-}
@@ -204,10 +218,10 @@ fi
 for n in "$SMALL" "$BIG"; do
 	t=$(echo "${times[$n]}" | tr ' ' '\n' | sort -n | awk '{a[NR]=$1} END{print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}')
 	per[$n]=$(echo "scale=6; $t * 1000 / $BATCH" | bc)
-	printf '%s archive of %d: batch of %d new articles: %.2f s, %.2f ms/article (median of: %s); empty run %.2f s; peak memory %d MB\n' \
-		"$MODE" "$n" "$BATCH" "$t" "${per[$n]}" "${times[$n]}" "${fixed[$n]}" "$((rss[$n] / 1024))"
+	printf '%s archive of %d, %s dates: batch of %d new articles: %.2f s, %.2f ms/article (median of: %s); empty run %.2f s; peak memory %d MB\n' \
+		"$MODE" "$n" "$DATES" "$BATCH" "$t" "${per[$n]}" "${times[$n]}" "${fixed[$n]}" "$((rss[$n] / 1024))"
 done
-printf 'per-article cost, %s, at %d vs %d articles: %.2f (goal <= 1.2)\n' "$MODE" "$BIG" "$SMALL" \
+printf 'per-article cost, %s, %s dates, at %d vs %d articles: %.2f (goal <= 1.2)\n' "$MODE" "$DATES" "$BIG" "$SMALL" \
 	"$(echo "${per[$BIG]} / ${per[$SMALL]}" | bc -l)"
-[ "$SERIES" = 0 ] || printf 'per-article cost over full key-cache cycles, %s, at %d vs %d articles: %.2f (goal <= 1.2)\n' "$MODE" \
+[ "$SERIES" = 0 ] || printf 'per-article cost over full key-cache cycles, %s, %s dates, at %d vs %d articles: %.2f (goal <= 1.2)\n' "$MODE" "$DATES" \
 	"$BIG" "$SMALL" "$(echo "${series[$BIG]} / ${series[$SMALL]}" | bc -l)"

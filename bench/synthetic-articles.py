@@ -2,10 +2,14 @@
 """Synthetic news posts for the scaling benchmark (not a test): N Hexo
 posts with YAML front matter and an HTML body, written under OUT in
 folders of 1,000. Each post is unique: a title and 6-10 paragraphs of
-random sentences, English or Chinese, from one of 60 sources, dated over
-25 years. The same --seed and --start give the same posts.
+random sentences, English or Chinese, from one of 60 sources, dated at
+random over 25 years (2000-2024), as a backfill of old news would be.
+With --dated DAY they are dated instead as a feed delivers them: in the
+order of their numbers, --per-day of them a day (default 2,000) from DAY
+on, spread over each day's seconds; a scheduled run's posts are the
+latest days'. The same --seed, --start and --dated give the same posts.
 
-  bench/synthetic-articles.py OUT N [--start K] [--seed S]
+  bench/synthetic-articles.py OUT N [--start K] [--seed S] [--dated YYYY-MM-DD [--per-day D]]
 """
 import argparse
 import datetime
@@ -30,11 +34,14 @@ def sentence(rng, zh):
     return " ".join(words).capitalize() + f" {rng.randint(2, 99999)}."
 
 
-def post(i, seed):
+def post(i, seed, dated=None):
     rng = random.Random(seed * 1000003 + i)
     zh = rng.random() < 0.5
     title = (sentence(rng, zh)[:-1])[:40 if zh else 80]
     day = datetime.datetime(2000, 1, 1) + datetime.timedelta(seconds=rng.randint(0, 25 * 365 * 86400))
+    if dated:  # (first day, posts a day, this post's place in the set)
+        first, per_day, k = dated
+        day = first + datetime.timedelta(days=k // per_day, seconds=(k % per_day) * 86400 // per_day)
     paras = ["".join(sentence(rng, zh) + ("" if zh else " ") for _ in range(rng.randint(2, 4))).strip()
              for _ in range(rng.randint(6, 10))]
     body = "\n".join(f"<p>{p}</p>" for p in paras)
@@ -48,13 +55,18 @@ def main():
     ap.add_argument("n", type=int)
     ap.add_argument("--start", type=int, default=0)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--dated", type=datetime.datetime.fromisoformat,
+                    help="date the posts in order from this day on, as a feed delivers them")
+    ap.add_argument("--per-day", type=int, default=2000, help="posts a day, with --dated")
     args = ap.parse_args()
+    if args.per_day < 1:
+        ap.error("--per-day must be at least 1")
     for i in range(args.start, args.start + args.n):
         d = os.path.join(args.out, f"{i // 1000:05d}")
         if i % 1000 == 0 or i == args.start:
             os.makedirs(d, exist_ok=True)
         with open(os.path.join(d, f"{i:07d}.md"), "w", encoding="utf-8") as f:
-            f.write(post(i, args.seed))
+            f.write(post(i, args.seed, args.dated and (args.dated, args.per_day, i - args.start)))
 
 
 if __name__ == "__main__":
