@@ -315,10 +315,9 @@ int stet_archive_open(stet_archive **out, const char *dir, int for_writing, doub
 		if ((error = stet_store_sync_worktree(a)) < 0)
 			goto done;
 		/* a journal the last run left past its limit: the new snapshot
-		 * now, while ingest canonicalizes its first batch (it opens the
-		 * archive on a thread of its own), not at a checkpoint of this
-		 * run, where the run waits for it */
-		if (keys_due(a) && (error = keys_save(a)) < 0)
+		 * now, on a thread of its own while the run goes on (keys.c), not
+		 * at a checkpoint of this run, where the run waits for it */
+		if (keys_due(a) && (error = keys_compact_start(a)) < 0)
 			goto done;
 	}
 done:

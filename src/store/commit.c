@@ -630,7 +630,8 @@ static int checkpoint(stet_archive *a, int wait)
 	if (!a->npending) { /* nothing new; but a key cache rebuilt from main is kept */
 		if ((error = flush_wait(a)) < 0)
 			return error;
-		return a->keys.cache_end == 0 ? keys_save(a) : 0;
+		/* a snapshot written on its thread is named by a new journal */
+		return a->keys.cache_end == 0 || a->keys.bg ? keys_save(a) : 0;
 	}
 	if ((error = flush_start(a, wait)) < 0)
 		return error;
@@ -645,7 +646,11 @@ static int checkpoint(stet_archive *a, int wait)
 
 int stet_archive_finish(stet_archive *a)
 {
-	int n = checkpoint(a, 1), error;
+	int n, error;
+
+	if (a->writer)
+		keys_compact_wait(a); /* so that the last checkpoint's journal names it */
+	n = checkpoint(a, 1);
 	if (n >= 0 && (error = flush_finish(a)) < 0)
 		return error;
 	if (n >= 0 && a->commits_total > 0) /* the run wrote packs */

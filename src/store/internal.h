@@ -36,6 +36,7 @@ typedef struct {
 	uint32_t snap;   /* the snapshot entry it continues + 1, or 0 */
 	int stale;       /* the snapshot's postings of it are not its own (changed before this run) */
 	int journaled;   /* its record is in the journal (read, or written by this run) */
+	int since_cut;   /* changed after a snapshot being written took the entries as they were */
 } keyent;
 
 /* the snapshot (snapshot.c): a memory-mapped, read-only file */
@@ -106,6 +107,7 @@ typedef struct {
 	uint32_t next_gid;
 	int base_moved; /* this run wrote a new big snapshot: no other now */
 	int mid_moved;  /* this run wrote a new middle one: no small one now */
+	struct keys_bg *bg; /* a new snapshot being written on a thread of its own (keys.c) */
 } keymap;
 
 /* the snapshot that holds id, and id's place in it (NULL: none) */
@@ -258,6 +260,15 @@ int keys_prepare(stet_archive *a, keys_batch *kb, size_t slack);
 /* whether the journal as read has passed its limit (a writer's open then
  * makes the new snapshot: keys_save) */
 int keys_due(const stet_archive *a);
+/* keys_save for a due journal, its new snapshot written on a thread of
+ * its own while the run goes on (from the entries as they are now; the
+ * journal goes on over the old snapshots until keys_prepare finds the
+ * new one written: then the journal names it); without a thread, now */
+int keys_compact_start(stet_archive *a);
+/* wait for that thread (the end of a run: its next keys_prepare names
+ * the new snapshot). Never fails: a snapshot that could not be written
+ * is dropped with a warning, and the journal goes on */
+void keys_compact_wait(stet_archive *a);
 int keys_write(const char *gitdir, const keys_batch *kb);
 void keys_batch_dispose(keys_batch *kb);
 /* the canonical document hash of a canon */

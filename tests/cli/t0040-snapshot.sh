@@ -106,17 +106,26 @@ for r in $(seq 1 24); do
 		"<p>Market day number $((r / 8)) was moved indoors because of rain, and the band played in the hall.</p>"
 done
 t "middle snapshots: small ones go into one, it goes into the big one; every run decides as over the journal" bash -c '
-	many() { # archive [STET_SNAPSHOT_AFTER STET_SNAPSHOT_TOP STET_SNAPSHOT_MID]
+	many() { # archive [STET_SNAPSHOT_AFTER STET_SNAPSHOT_TOP STET_SNAPSHOT_MID STET_SNAPSHOT_LATE]
 		"$STET" init "$1" >/dev/null 2>&1 || return 1
+		# late: a checkpoint a commit, each appending to the journal over
+		# the old snapshots while the new one waits to be named at the
+		# end of the run; the key cache is then checked against git
+		[ -z "${5:-}" ] || sed -i "s/^checkpoint: .*/checkpoint: 1/" "$1/stet.yaml"
 		for r in $(seq 1 24); do
-			STET_SNAPSHOT_AFTER=${2:-} STET_SNAPSHOT_TOP=${3:-} STET_SNAPSHOT_MID=${4:-} \
+			STET_SNAPSHOT_AFTER=${2:-} STET_SNAPSHOT_TOP=${3:-} STET_SNAPSHOT_MID=${4:-} STET_SNAPSHOT_LATE=${5:-} \
 				"$STET" -C "$1" ingest --json "$TMP/many/$r" > "$1.$r.json" 2>/dev/null || return 1
 			{ head -1 "$1/.git/stet/keys"; grep "^@base\|^@mid\|^@top" "$1/.git/stet/keys"; } | tr "\n" " " >> "$1.states"
 			echo >> "$1.states"
+			[ -z "${5:-}" ] || "$STET" -C "$1" fsck >/dev/null 2>&1 || { echo "$1: run $r: fsck"; return 1; }
 		done
 	}
 	STET=$1 TMP=$2
-	many "$TMP/many-journal" && many "$TMP/many-layers" 4 7 12 || exit 1
+	many "$TMP/many-journal" && many "$TMP/many-layers" 4 7 12 && many "$TMP/many-late" 4 7 12 1 || exit 1
+	# the same kinds of snapshot named after every run (their ids differ)
+	ids() { sed "s/[0-9a-f]\{16\}/ID/g" "$1"; }
+	[ "$(ids "$TMP/many-layers.states")" = "$(ids "$TMP/many-late.states")" ] && [ "$(grep -c "@base" "$TMP/many-late.states")" -ge 20 ] ||
+		{ paste "$TMP/many-layers.states" "$TMP/many-late.states"; echo "late naming: other snapshots named"; exit 1; }
 	s=$TMP/many-layers.states
 	# a small snapshot over a middle one; a middle one written again over
 	# the same big one; a big one again once the middle one is full
@@ -128,7 +137,9 @@ t "middle snapshots: small ones go into one, it goes into the big one; every run
 	[ "$(git -C "$TMP/many-journal" rev-parse "main^{tree}")" = "$(git -C "$TMP/many-layers" rev-parse "main^{tree}")" ] &&
 	[ "$(git -C "$TMP/many-journal" log --format=%B main)" = "$(git -C "$TMP/many-layers" log --format=%B main)" ] ||
 		{ echo "another tree or other commits"; exit 1; }
-	for r in $(seq 1 24); do cmp -s "$TMP/many-journal.$r.json" "$TMP/many-layers.$r.json" || { echo "run $r decided otherwise"; exit 1; }; done
+	for r in $(seq 1 24); do
+		for x in layers late; do cmp -s "$TMP/many-journal.$r.json" "$TMP/many-$x.$r.json" || { echo "$x: run $r decided otherwise"; exit 1; }; done
+	done
 	grep -q "\"verdict\":\"repost\"" "$TMP/many-layers.20.json" && grep -q "\"verdict\":\"revision\"" "$TMP/many-layers.16.json" &&
 	[ "$("$STET" -C "$TMP/many-journal" dups)" = "$("$STET" -C "$TMP/many-layers" dups)" ] &&
 	"$STET" -C "$TMP/many-layers" fsck >/dev/null 2>&1 &&
