@@ -280,17 +280,18 @@ static int has(const stet_strlist *l, const char *s)
 static void unobserve(stet_archive *a, const stet_fingerprint *f)
 {
 	size_t i;
-	for (i = 0; i < f->nsent; i++)
-		if (sentence_df(a, f->sent[i]) > 0) {
-			size_t n = 0;
+	for (i = 0; i < f->nsent; i++) {
+		size_t df = sentence_df(a, f->sent[i]), n = 0;
+		if (df > 0) {
 			stet_postings_get(a->sentences, f->sent[i], &n);
-			if (sentence_df(a, f->sent[i]) > n) {
+			if (df > n) {
 				stet_fingerprint one = *f;
 				one.sent = &f->sent[i];
 				one.nsent = 1;
 				observe(a, &one, -1);
 			}
 		}
+	}
 }
 
 int stet_archive_put(stet_archive *a, const stet_canon *c_in, const char *source_override, stet_prepared *p,

@@ -64,6 +64,9 @@ const uint64_t *snap_num(const snap *s, uint64_t off);
 int snap_by_key(const snap *s, const char *key, int64_t *id);
 int snap_by_path(const snap *s, const char *path, int64_t *id);
 int snap_sentences(const snap *s, uint64_t sentence, const uint32_t **ids, size_t *n);
+/* what snap_sentences will read of sentence, asked of the memory ahead:
+ * stage 0 the directory's entry, stage 1 (after 0) the bucket */
+void snap_sentences_prefetch(const snap *s, uint64_t sentence, int stage);
 int snap_exacts(const snap *s, uint64_t exact, const uint32_t **ids, size_t *n);
 int snap_sim_query(const snap *s, uint64_t fp, int k, stet_simindex_cb cb, void *payload);
 /* the version the file was written in (before 4, an article that has a

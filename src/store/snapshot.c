@@ -309,6 +309,17 @@ int snap_sentences(const snap *s, uint64_t sentence, const uint32_t **ids, size_
 	return postings(s, s->skey, s->stag, s->sid, s->sdir, s->nsent, s->h->sbits, sentence, ids, n);
 }
 
+void snap_sentences_prefetch(const snap *s, uint64_t sentence, int stage)
+{
+	uint64_t d = s->h->sbits ? sentence >> (64 - s->h->sbits) : 0;
+	if (!stage) {
+		__builtin_prefetch(s->sdir + d);
+		return;
+	}
+	if (s->sdir[d] < s->nsent)
+		__builtin_prefetch(s->stag ? (const void *)(s->stag + s->sdir[d]) : (const void *)(s->skey + s->sdir[d]));
+}
+
 int snap_exacts(const snap *s, uint64_t exact, const uint32_t **ids, size_t *n)
 {
 	return postings(s, s->xkey, NULL, s->xid, s->xdir, s->nexact, s->h->xbits, exact, ids, n);
