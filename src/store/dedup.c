@@ -721,6 +721,8 @@ int find_similar(stet_archive *a, const stet_canon *c, const stet_fingerprint *f
 		const snap *L = layer(a, k % LAYERS, &first);
 		for (i = 0; L && i < f->nsent; i++)
 			snap_sentences_prefetch(L, f->sent[i], k / LAYERS);
+		if (L && !f->too_short) /* and the simhash's buckets, asked below */
+			snap_sim_prefetch(L, f->simhash, k / LAYERS);
 	}
 	for (i = 0; i < f->nsent && !error; i++)
 		if ((error = look_up(&look[i], a, f->sent[i])) == 0) {

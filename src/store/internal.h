@@ -67,6 +67,8 @@ int snap_sentences(const snap *s, uint64_t sentence, const uint32_t **ids, size_
 /* what snap_sentences will read of sentence, asked of the memory ahead:
  * stage 0 the directory's entry, stage 1 (after 0) the bucket */
 void snap_sentences_prefetch(const snap *s, uint64_t sentence, int stage);
+/* the same for snap_sim_query's reads of fp's buckets */
+void snap_sim_prefetch(const snap *s, uint64_t fp, int stage);
 int snap_exacts(const snap *s, uint64_t exact, const uint32_t **ids, size_t *n);
 int snap_sim_query(const snap *s, uint64_t fp, int k, stet_simindex_cb cb, void *payload);
 /* the version the file was written in (before 4, an article that has a

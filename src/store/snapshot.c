@@ -325,6 +325,18 @@ int snap_exacts(const snap *s, uint64_t exact, const uint32_t **ids, size_t *n)
 	return postings(s, s->xkey, NULL, s->xid, s->xdir, s->nexact, s->h->xbits, exact, ids, n);
 }
 
+void snap_sim_prefetch(const snap *s, uint64_t fp, int stage)
+{
+	int t;
+	for (t = 0; t < 4; t++) {
+		unsigned b = block(fp, t);
+		if (!stage)
+			__builtin_prefetch(s->simdir[t] + b);
+		else if (s->simdir[t][b] < s->nsim[t])
+			__builtin_prefetch(s->simfp[t] + s->simdir[t][b]);
+	}
+}
+
 int snap_sim_query(const snap *s, uint64_t fp, int k, stet_simindex_cb cb, void *payload)
 {
 	int t, u, r;
