@@ -271,6 +271,36 @@ t "a key cache behind main catches up with what changed (with and without a snap
 	cmp -s "$1/cu.3.json" "$1/journal.3.json" && cmp -s "$1/cu0.3.json" "$1/journal.3.json" &&
 	[ "$(git -C "$1/cu0" rev-parse "main^{tree}")" = "$(git -C "$1/journal" rev-parse "main^{tree}")" ]' _ "$TMP" "$STET"
 
+t "a snapshot its thread cannot write is a warning: the run is archived, the journal goes on, the next run writes it" bash -c '
+	. "$1/funcs"
+	a="$1/fail"; s="$a/.git/stet"
+	for i in 1 2 3 4 5 6; do
+		for j in 1 2 3; do
+			post "$1/fail-in/$i/s$j.md" "Wire F" "https://f.example/$i/$j" "Bridge $i $j" "<p>Story $i $j tells of bridge number $i$j over the river, which the council repaints in May with $j volunteers.</p><p>Part $i of the works starts at dawn on day $j and ends before the evening trains.</p>"
+		done
+	done
+	"$2" init "$a" >/dev/null 2>&1 || exit 1
+	for i in 1 2 3; do STET_SNAPSHOT_AFTER=0 "$2" -C "$a" ingest "$1/fail-in/$i" >/dev/null 2>&1 || exit 1; done
+	# six records over the snapshot: past a limit of 5 at the next opening,
+	# and with that run'"'"'s three within twice the limit (no snapshot at its
+	# checkpoint)
+	"$2" -C "$a" ingest "$1/fail-in/4" "$1/fail-in/5" >/dev/null 2>&1 || exit 1
+	base=$(sed -n "s/^@base //p" "$s/keys")
+	[ "$(grep -vc "^@\|^stet-keys" "$s/keys")" = 6 ] && [ -f "$s/snapshot-$base" ] || { echo "not the case meant"; exit 1; }
+	# files of at most 8 KB: the packs and the journal fit, the snapshot
+	# (1 MB: its directories) does not (EFBIG, the signal ignored)
+	(trap "" XFSZ; ulimit -f 8; STET_SNAPSHOT_AFTER=5 "$2" -C "$a" ingest --json "$1/fail-in/6" > "$1/fail.json" 2> "$1/fail.err") ||
+		{ cat "$1/fail.err"; echo "the run failed"; exit 1; }
+	grep -q "^stet: warning: .*snapshot-[0-9a-f]*: the key cache.s new snapshot was not written (.*File too large); the journal goes on\$" "$1/fail.err" ||
+		{ cat "$1/fail.err"; echo "no warning"; exit 1; }
+	[ "$(grep -c "\"verdict\"" "$1/fail.json")" = 3 ] && [ "$(sed -n "s/^@base //p" "$s/keys")" = "$base" ] &&
+	[ "$(grep -vc "^@\|^stet-keys" "$s/keys")" = 9 ] && [ "$(ls "$s" | grep -c "^snapshot-")" = 1 ] &&
+	! ls "$s" | grep -q "\.tmp\." || { ls "$s"; cat "$s/keys"; echo "not archived, or the journal did not go on"; exit 1; }
+	"$2" -C "$a" fsck >/dev/null 2>&1 || { echo fsck; exit 1; }
+	STET_SNAPSHOT_AFTER=5 "$2" -C "$a" ingest --json "$1/fail-in/6" 2>/dev/null | grep -vc "\"verdict\":\"unchanged\"" | grep -qx 0 &&
+	[ "$(sed -n "s/^@base //p" "$s/keys")" != "$base" ] && [ -f "$s/snapshot-$(sed -n "s/^@base //p" "$s/keys")" ] &&
+	"$2" -C "$a" fsck >/dev/null 2>&1' _ "$TMP" "$STET"
+
 t "a file deleted from main behind the cache's back: rebuilt, and its key is free again" bash -c '
 	a="$1/cu"
 	f=$(git -C "$a" ls-files "site-g/*story-3*"); git -C "$a" rm -q "$f" &&
