@@ -1290,18 +1290,35 @@ static int view_start(view_ctx *vc, stet_archive *a, uint64_t *id)
  * copying), unless too much of that one is dead */
 enum { BIG, MID, TOP };
 
+/* a snapshot of this level: the id of its first entry, the one it is
+ * merged from (NULL: none), and its file (malloc'd; NULL: out of memory) */
+static size_t level_first(const keymap *m, int level)
+{
+	return level == TOP ? m->nmid : level == MID ? m->nbase : 0;
+}
+
+static const snap *level_old(const keymap *m, int level)
+{
+	return level == TOP ? m->top : level == MID ? m->mid : m->snap;
+}
+
+static char *level_path(stet_archive *a, int level, uint64_t id)
+{
+	return level == TOP ? top_path(a, id) : level == MID ? mid_path(a, id) : snapshot_path(a, id);
+}
+
 static int compact(stet_archive *a, uint64_t *id, int level)
 {
 	keymap *m = &a->keys;
-	size_t first = level == TOP ? m->nmid : level == MID ? m->nbase : 0;
-	const snap *old = level == TOP ? m->top : level == MID ? m->mid : m->snap;
+	size_t first = level_first(m, level);
+	const snap *old = level_old(m, level);
 	view_ctx vc = { m, NULL, first };
 	char *file;
 	int error;
 
 	if ((error = view_start(&vc, a, id)) < 0)
 		return error;
-	if (!(file = level == TOP ? top_path(a, *id) : level == MID ? mid_path(a, *id) : snapshot_path(a, *id))) {
+	if (!(file = level_path(a, level, *id))) {
 		free(vc.news);
 		return stet_error_oom();
 	}
@@ -1485,16 +1502,20 @@ static int bg_ready(const keys_bg *g)
 	return g->joined || (atomic_load(&g->done) && !env_size("STET_SNAPSHOT_LATE", 0));
 }
 
+/* the thread done with */
+static void bg_wait(keys_bg *g)
+{
+	if (!g->joined && g->threaded)
+		pthread_join(g->thread, NULL);
+	g->joined = 1;
+}
+
 /* wait for the thread; 0: the snapshot is written, else (dropped, with a
  * warning) -1 */
 static int bg_join(stet_archive *a)
 {
 	keys_bg *g = a->keys.bg;
-	if (!g->joined) {
-		if (g->threaded)
-			pthread_join(g->thread, NULL);
-		g->joined = 1;
-	}
+	bg_wait(g);
 	if (g->error == 0)
 		return 0;
 	stet_buf_printf(&a->warnings, "%s: the key cache's new snapshot was not written (%s); the journal goes on\n",
@@ -1512,8 +1533,7 @@ static void bg_drop(keymap *m)
 	keys_bg *g = m->bg;
 	if (!g)
 		return;
-	if (!g->joined && g->threaded)
-		pthread_join(g->thread, NULL);
+	bg_wait(g);
 	if (g->error == 0)
 		unlink(g->file);
 	bg_free(g);
@@ -1524,8 +1544,9 @@ int keys_compact_start(stet_archive *a)
 {
 	keymap *m = &a->keys;
 	size_t dirty = 0, carry, i, total = m->next_gid;
+	view_ctx vc = { m, NULL, 0 };
 	keys_bg *g;
-	int level;
+	int level, error;
 
 	/* the first snapshot, or a journal while the archive is small: now */
 	if (!m->snap || m->bg)
@@ -1536,48 +1557,34 @@ int keys_compact_start(stet_archive *a)
 	if (!(g = stet_calloc(1, sizeof(*g))))
 		return stet_error_oom();
 	g->level = level;
-	g->first = level == TOP ? m->nmid : level == MID ? m->nbase : 0;
-	g->old = level == TOP ? m->top : level == MID ? m->mid : m->snap;
+	g->first = level_first(m, level);
+	g->old = level_old(m, level);
 	g->view.snap = m->snap;
 	g->view.mid = m->mid;
 	g->view.top = m->top;
 	g->view.nbase = m->nbase;
 	g->view.nmid = m->nmid;
 	g->view.nsnap = m->nsnap;
-	g->id = new_id(a);
-	g->file = level == TOP ? top_path(a, g->id) : level == MID ? mid_path(a, g->id) : snapshot_path(a, g->id);
-	if (total < m->nsnap || total < g->first) {
-		bg_free(g);
-		return stet_error_set(STET_ECORRUPT, "key cache: %zu entries, fewer than the snapshots' %zu", total,
-				      m->nsnap);
-	}
+	/* the entries without a snapshot entry (vc.news), as compact takes them */
+	if ((error = view_start(&vc, a, &g->id)) < 0)
+		goto fail;
+	g->file = level_path(a, level, g->id);
 	g->n = total - g->first;
 	g->ents = stet_calloc(g->n + 1, sizeof(*g->ents));
 	g->touched = stet_calloc(g->n + 1, sizeof(*g->touched));
-	if (!g->file || !g->ents || !g->touched) {
-		bg_free(g);
-		return stet_error_oom();
-	}
-	for (i = g->first; i < m->nsnap; i++)
+	error = !g->file || !g->ents || !g->touched ? stet_error_oom() : 0;
+	for (i = g->first; i < m->nsnap && !error; i++)
 		if (m->shadow[i]) {
-			if (!(g->ents[i - g->first] = keyent_copy(m->v[m->shadow[i] - 1]))) {
-				bg_free(g);
-				return stet_error_oom();
-			}
+			if (!(g->ents[i - g->first] = keyent_copy(m->v[m->shadow[i] - 1])))
+				error = stet_error_oom();
 			g->touched[i - g->first] = 1;
 		}
-	for (i = 0; i < m->n; i++) {
-		const keyent *e = m->v[i];
-		if (!e->snap && e->gid >= m->nsnap && e->gid < total && !(g->ents[e->gid - g->first] = keyent_copy(e))) {
-			bg_free(g);
-			return stet_error_oom();
-		}
-	}
-	for (i = m->nsnap; i < total; i++)
-		if (!g->ents[i - g->first]) {
-			bg_free(g);
-			return stet_error_set(STET_ECORRUPT, "key cache: entry %zu missing in memory", i);
-		}
+	for (i = m->nsnap; i < total && !error; i++)
+		if (!(g->ents[i - g->first] = keyent_copy(vc.news[i - m->nsnap])))
+			error = stet_error_oom();
+	free(vc.news);
+	if (error < 0)
+		goto fail;
 	g->base_moved = m->base_moved;
 	g->mid_moved = m->mid_moved;
 	if (level == BIG)
@@ -1589,6 +1596,9 @@ int keys_compact_start(stet_archive *a)
 	if (!g->threaded)
 		bg_main(g); /* no thread to be had: here, now */
 	return 0;
+fail:
+	bg_free(g);
+	return error;
 }
 
 void keys_compact_wait(stet_archive *a)
@@ -1633,7 +1643,7 @@ int keys_prepare(stet_archive *a, keys_batch *kb, size_t slack)
 			kb->base = level == BIG ? m->bg->id : snap_id(m->snap);
 			kb->mid = level == MID ? m->bg->id : level == TOP && m->mid ? snap_id(m->mid) : 0;
 			kb->top = level == TOP ? m->bg->id : 0;
-			below = level == TOP ? m->nmid : level == MID ? m->nbase : 0;
+			below = level_first(m, level);
 		} else if (whole) {
 			level = -1;
 		} else if (level == TOP) {
