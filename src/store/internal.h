@@ -78,20 +78,17 @@ uint32_t snap_version(const snap *s);
 int snap_indexed(const snap_ent *s);
 /* the first 64 bits of a hex exact fingerprint */
 uint64_t snap_exact64(const char *hex);
-/* beside the snapshots in <gitdir>/stet: the one before, to be written
- * over by the next of its kind (snapshot.c out_open; keys.c keeps it) */
-#define SNAP_SPARE "snapshot.spare"
-/* the same for small snapshots (top-ID) and middle ones (mid-ID) */
-#define TOP_SPARE "top.spare"
-#define MID_SPARE "mid.spare"
-/* entry i for the writer: *out may point at scratch */
+/* entry i for the writer: *out may point at scratch. The snapshot goes
+ * to `file` by way of a temporary file: `spare` (NULL: none), the
+ * snapshot of its kind before the last, which keys.c keeps, written over
+ * in place when nobody reads it */
 typedef int (*snap_view_fn)(const keyent **out, size_t i, keyent *scratch, void *payload);
-int snap_write(const char *file, uint64_t id, size_t n, snap_view_fn view, void *payload);
+int snap_write(const char *file, const char *spare, uint64_t id, size_t n, snap_view_fn view, void *payload);
 /* the same snapshot from old and the entries that changed: entry i of the
  * view is looked at only when i is new or touched[i] (else it is old's);
  * 1: declined (too many dead bytes), write it whole */
-int snap_merge(const char *file, uint64_t id, const snap *old, size_t n, snap_view_fn view, void *payload,
-	       const uint32_t *touched);
+int snap_merge(const char *file, const char *spare, uint64_t id, const snap *old, size_t n, snap_view_fn view,
+	       void *payload, const uint32_t *touched);
 
 typedef struct {
 	keyent **v;      /* entries never move: pointers stay valid */

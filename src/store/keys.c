@@ -508,24 +508,33 @@ static char *cache_path(stet_archive *a)
 	return stet_buf_detach(&b);
 }
 
-static char *snapshot_path(stet_archive *a, uint64_t id)
+/* The snapshots' levels: the big one, the middle one and the small one.
+ * Each level's files in <gitdir>/stet: its snapshot (PREFIX and the id in
+ * 16 hex digits) and its spare, the snapshot of the level before the
+ * current one, which the next is written over (snapshot.c), named here
+ * only */
+enum { BIG, MID, TOP, LEVELS };
+static const struct {
+	const char *prefix, *spare;
+} level_files[LEVELS] = {
+	[BIG] = { "snapshot-", "snapshot.spare" },
+	[MID] = { "mid-", "mid.spare" },
+	[TOP] = { "top-", "top.spare" },
+};
+
+/* a level's snapshot file of this id (malloc'd; NULL: out of memory) */
+static char *level_path(const stet_archive *a, int level, uint64_t id)
 {
 	stet_buf b = STET_BUF_INIT;
-	stet_buf_printf(&b, "%s/stet/snapshot-%016llx", a->gitdir, (unsigned long long)id);
+	stet_buf_printf(&b, "%s/stet/%s%016llx", a->gitdir, level_files[level].prefix, (unsigned long long)id);
 	return stet_buf_detach(&b);
 }
 
-static char *top_path(stet_archive *a, uint64_t id)
+/* a level's spare (malloc'd; NULL: out of memory) */
+static char *level_spare(const stet_archive *a, int level)
 {
 	stet_buf b = STET_BUF_INIT;
-	stet_buf_printf(&b, "%s/stet/top-%016llx", a->gitdir, (unsigned long long)id);
-	return stet_buf_detach(&b);
-}
-
-static char *mid_path(stet_archive *a, uint64_t id)
-{
-	stet_buf b = STET_BUF_INIT;
-	stet_buf_printf(&b, "%s/stet/mid-%016llx", a->gitdir, (unsigned long long)id);
+	stet_buf_printf(&b, "%s/stet/%s", a->gitdir, level_files[level].spare);
 	return stet_buf_detach(&b);
 }
 
@@ -790,8 +799,7 @@ static int load_record(keymap *m, char *line)
  * *out, and *p past the line: 0; 1 when the line is not one or the file
  * not that snapshot (*gone: missing or not a snapshot: the cache is
  * rebuilt), or an error */
-static int open_named(stet_archive *a, char **p, const char *mark, char *(*path_of)(stet_archive *, uint64_t),
-		      snap **out, int *gone)
+static int open_named(stet_archive *a, char **p, const char *mark, int level, snap **out, int *gone)
 {
 	const size_t ml = strlen(mark);
 	uint64_t id;
@@ -799,7 +807,7 @@ static int open_named(stet_archive *a, char **p, const char *mark, char *(*path_
 	char *sf;
 
 	if (strncmp(*p, mark, ml) || (id = hex16(*p + ml, &okhex), !okhex) || (*p)[ml + 16] != '\n' ||
-	    !(sf = path_of(a, id)))
+	    !(sf = level_path(a, level, id)))
 		return 1;
 	error = snap_open(out, sf);
 	free(sf);
@@ -876,7 +884,7 @@ static int load_cache(stet_archive *a, const char *file, git_oid *behind, int *i
 		int okhex = 1;
 		uint64_t base = hex16(p, &okhex);
 		char *sf;
-		if (!okhex || p[16] != '\n' || !(sf = snapshot_path(a, base)))
+		if (!okhex || p[16] != '\n' || !(sf = level_path(a, BIG, base)))
 			goto done;
 		error = snap_open(&a->keys.snap, sf);
 		free(sf);
@@ -893,7 +901,7 @@ static int load_cache(stet_archive *a, const char *file, git_oid *behind, int *i
 		a->keys.nbase = a->keys.nmid = a->keys.nsnap = snap_count(a->keys.snap);
 		p += 17;
 		if (has_mid) { /* the middle snapshot over it, and maybe a small one */
-			if ((error = open_named(a, &p, MID_MARK, mid_path, &a->keys.mid, gone)) != 0) {
+			if ((error = open_named(a, &p, MID_MARK, MID, &a->keys.mid, gone)) != 0) {
 				error = error < 0 ? error : 0;
 				snap_drop(&a->keys);
 				goto done;
@@ -902,7 +910,7 @@ static int load_cache(stet_archive *a, const char *file, git_oid *behind, int *i
 			has_top = !strncmp(p, TOP_MARK, strlen(TOP_MARK));
 		}
 		if (has_top) { /* the small snapshot over it */
-			if ((error = open_named(a, &p, TOP_MARK, top_path, &a->keys.top, gone)) != 0) {
+			if ((error = open_named(a, &p, TOP_MARK, TOP, &a->keys.top, gone)) != 0) {
 				error = error < 0 ? error : 0;
 				snap_drop(&a->keys);
 				goto done;
@@ -1199,11 +1207,8 @@ static int view_entry(const keyent **out, size_t i, keyent *scratch, void *paylo
  * next snapshot of its kind is written over (snapshot.c) */
 static void remove_snapshots(const char *gitdir, uint64_t keep, uint64_t keep_mid, uint64_t keep_top)
 {
-	static const struct {
-		const char *prefix, *spare;
-	} kinds[] = { { "snapshot-", SNAP_SPARE }, { "mid-", MID_SPARE }, { "top-", TOP_SPARE } };
 	stet_buf dir = STET_BUF_INIT, f = STET_BUF_INIT, spare = STET_BUF_INIT;
-	const uint64_t keeps[3] = { keep, keep_mid, keep_top };
+	const uint64_t keeps[LEVELS] = { [BIG] = keep, [MID] = keep_mid, [TOP] = keep_top };
 	DIR *d;
 	struct dirent *de;
 
@@ -1212,12 +1217,13 @@ static void remove_snapshots(const char *gitdir, uint64_t keep, uint64_t keep_mi
 		while ((de = readdir(d))) {
 			size_t k, pl;
 			char name[64];
-			for (k = 0; k < 3 && strncmp(de->d_name, kinds[k].prefix, strlen(kinds[k].prefix)); k++)
-				;
-			if (k == 3)
+			for (k = 0; k < LEVELS; k++)
+				if (!strncmp(de->d_name, level_files[k].prefix, strlen(level_files[k].prefix)))
+					break;
+			if (k == LEVELS)
 				continue;
-			pl = strlen(kinds[k].prefix);
-			snprintf(name, sizeof(name), "%s%016llx", kinds[k].prefix, (unsigned long long)keeps[k]);
+			pl = strlen(level_files[k].prefix);
+			snprintf(name, sizeof(name), "%s%016llx", level_files[k].prefix, (unsigned long long)keeps[k]);
 			if (keeps[k] && !strcmp(de->d_name, name))
 				continue;
 			stet_buf_clear(&f);
@@ -1225,7 +1231,7 @@ static void remove_snapshots(const char *gitdir, uint64_t keep, uint64_t keep_mi
 			if (stet_buf_check(&f, "key cache") < 0)
 				continue;
 			stet_buf_clear(&spare);
-			stet_buf_printf(&spare, "%s/%s", dir.ptr, kinds[k].spare);
+			stet_buf_printf(&spare, "%s/%s", dir.ptr, level_files[k].spare);
 			/* a whole snapshot (not a killed run's temporary file) */
 			if (strlen(de->d_name) != pl + 16 || stet_buf_check(&spare, "key cache") < 0 ||
 			    rename(f.ptr, spare.ptr) < 0)
@@ -1288,10 +1294,8 @@ static int view_start(view_ctx *vc, stet_archive *a, uint64_t *id)
  * BIG: everything, into a new big one.
  * Merged from the one it replaces when there is one (its cost is mostly
  * copying), unless too much of that one is dead */
-enum { BIG, MID, TOP };
-
-/* a snapshot of this level: the id of its first entry, the one it is
- * merged from (NULL: none), and its file (malloc'd; NULL: out of memory) */
+/* a snapshot of this level: the id of its first entry, and the one it is
+ * merged from (NULL: none) */
 static size_t level_first(const keymap *m, int level)
 {
 	return level == TOP ? m->nmid : level == MID ? m->nbase : 0;
@@ -1302,30 +1306,27 @@ static const snap *level_old(const keymap *m, int level)
 	return level == TOP ? m->top : level == MID ? m->mid : m->snap;
 }
 
-static char *level_path(stet_archive *a, int level, uint64_t id)
-{
-	return level == TOP ? top_path(a, id) : level == MID ? mid_path(a, id) : snapshot_path(a, id);
-}
-
 static int compact(stet_archive *a, uint64_t *id, int level)
 {
 	keymap *m = &a->keys;
 	size_t first = level_first(m, level);
 	const snap *old = level_old(m, level);
 	view_ctx vc = { m, NULL, first };
-	char *file;
+	char *file = NULL, *spare = NULL;
 	int error;
 
 	if ((error = view_start(&vc, a, id)) < 0)
 		return error;
-	if (!(file = level_path(a, level, *id))) {
-		free(vc.news);
-		return stet_error_oom();
+	if (!(file = level_path(a, level, *id)) || !(spare = level_spare(a, level))) {
+		error = stet_error_oom();
+		goto done;
 	}
-	error = old ? snap_merge(file, *id, old, m->next_gid - first, view_entry, &vc, m->shadow + first) : 1;
+	error = old ? snap_merge(file, spare, *id, old, m->next_gid - first, view_entry, &vc, m->shadow + first) : 1;
 	if (error == 1)
-		error = snap_write(file, *id, m->next_gid - first, view_entry, &vc);
+		error = snap_write(file, spare, *id, m->next_gid - first, view_entry, &vc);
+done:
 	free(file);
+	free(spare);
 	free(vc.news);
 	return error;
 }
@@ -1422,7 +1423,7 @@ typedef struct keys_bg {
 	int threaded, joined;
 	int level;       /* TOP, MID or BIG */
 	uint64_t id;     /* the new snapshot's */
-	char *file;
+	char *file, *spare; /* its file, and its level's spare */
 	keymap view;     /* the snapshots as they were (snap, mid, top and their counts only) */
 	const snap *old; /* the one it is merged from (NULL: written whole) */
 	size_t first, n; /* its entries: ids first to first + n - 1 */
@@ -1468,6 +1469,7 @@ static void bg_free(keys_bg *g)
 	free(g->ents);
 	free(g->touched);
 	free(g->file);
+	free(g->spare);
 	free(g);
 }
 
@@ -1484,9 +1486,9 @@ static int bg_entry(const keyent **out, size_t i, keyent *scratch, void *payload
 static void *bg_main(void *arg)
 {
 	keys_bg *g = arg;
-	int error = g->old ? snap_merge(g->file, g->id, g->old, g->n, bg_entry, g, g->touched) : 1;
+	int error = g->old ? snap_merge(g->file, g->spare, g->id, g->old, g->n, bg_entry, g, g->touched) : 1;
 	if (error == 1)
-		error = snap_write(g->file, g->id, g->n, bg_entry, g);
+		error = snap_write(g->file, g->spare, g->id, g->n, bg_entry, g);
 	g->error = error < 0 ? error : 0;
 	if (error < 0)
 		snprintf(g->msg, sizeof(g->msg), "%s", stet_error_last());
@@ -1569,10 +1571,11 @@ int keys_compact_start(stet_archive *a)
 	if ((error = view_start(&vc, a, &g->id)) < 0)
 		goto fail;
 	g->file = level_path(a, level, g->id);
+	g->spare = level_spare(a, level);
 	g->n = total - g->first;
 	g->ents = stet_calloc(g->n + 1, sizeof(*g->ents));
 	g->touched = stet_calloc(g->n + 1, sizeof(*g->touched));
-	error = !g->file || !g->ents || !g->touched ? stet_error_oom() : 0;
+	error = !g->file || !g->spare || !g->ents || !g->touched ? stet_error_oom() : 0;
 	for (i = g->first; i < m->nsnap && !error; i++)
 		if (m->shadow[i]) {
 			if (!(g->ents[i - g->first] = keyent_copy(m->v[m->shadow[i] - 1])))

@@ -509,7 +509,8 @@ static void put(out_file *o, const void *p, size_t n)
 }
 
 /* The file a snapshot is written into: the spare (the snapshot of its
- * kind before the last, kept by keys.c for this) when nobody reads it,
+ * kind before the last, kept and named by keys.c; NULL: none) when
+ * nobody reads it,
  * written over in place, else a new one. Writing over a file's pages
  * costs a copy; new pages cost the kernel finding and clearing them
  * (about 2 s a GB on these VMs), and removing the old file costs as much
@@ -517,30 +518,19 @@ static void put(out_file *o, const void *p, size_t n)
  * mounted with discard, as these VMs' are). A reader holds a
  * shared lock on the snapshot it maps (snap_open), so a spare still read
  * is left alone. */
-static int out_open(out_file *o, const char *file, stet_buf *tmpname)
+static int out_open(out_file *o, const char *file, const char *spare, stet_buf *tmpname)
 {
-	stet_buf spare = STET_BUF_INIT;
-	const char *slash = strrchr(file, '/');
 	int fd = -1;
 
 	memset(o, 0, sizeof(*o));
 	stet_buf_printf(tmpname, "%s.tmp.%d", file, (int)getpid());
-	/* a big snapshot (snapshot-ID) over the big one's spare, a small one
-	 * (top-ID) over the small one's, a middle one (mid-ID) over its own */
-	stet_buf_printf(&spare, "%.*s%s", slash ? (int)(slash - file + 1) : 0, file,
-			!strncmp(slash ? slash + 1 : file, "top-", 4)   ? TOP_SPARE
-			: !strncmp(slash ? slash + 1 : file, "mid-", 4) ? MID_SPARE
-									: SNAP_SPARE);
-	if (stet_buf_check(tmpname, "snapshot") < 0 || stet_buf_check(&spare, "snapshot") < 0) {
-		stet_buf_dispose(&spare);
+	if (stet_buf_check(tmpname, "snapshot") < 0)
 		return stet_error_oom();
-	}
-	if ((fd = open(spare.ptr, O_WRONLY | O_CLOEXEC)) >= 0 &&
-	    (flock(fd, LOCK_EX | LOCK_NB) < 0 || rename(spare.ptr, tmpname->ptr) < 0)) {
+	if (spare && (fd = open(spare, O_WRONLY | O_CLOEXEC)) >= 0 &&
+	    (flock(fd, LOCK_EX | LOCK_NB) < 0 || rename(spare, tmpname->ptr) < 0)) {
 		close(fd);
 		fd = -1;
 	}
-	stet_buf_dispose(&spare);
 	if ((fd < 0 && (fd = open(tmpname->ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) ||
 	    !(o->f = fdopen(fd, "wb"))) {
 		int e = errno;
@@ -555,8 +545,8 @@ static int out_open(out_file *o, const char *file, stet_buf *tmpname)
 
 /* the header's fields (the sections come as they are written), the
  * file opened and the header put first: written again at the end */
-static int out_start(out_file *o, header *h, const char *file, stet_buf *tmpname, uint64_t id, uint64_t n,
-		     uint64_t slots, uint64_t dead)
+static int out_start(out_file *o, header *h, const char *file, const char *spare, stet_buf *tmpname, uint64_t id,
+		     uint64_t n, uint64_t slots, uint64_t dead)
 {
 	int error;
 
@@ -567,7 +557,7 @@ static int out_start(out_file *o, header *h, const char *file, stet_buf *tmpname
 	h->n = n;
 	h->slots = slots;
 	h->dead = dead;
-	if ((error = out_open(o, file, tmpname)) < 0)
+	if ((error = out_open(o, file, spare, tmpname)) < 0)
 		return error;
 	put(o, h, sizeof(*h));
 	return 0;
@@ -689,7 +679,7 @@ static int ent_fill(snap_ent *s, const keyent *e, stet_buf *strs, uint64_t str_b
 	return num_put(num, e->seen, e->nseen);
 }
 
-int snap_write(const char *file, uint64_t id, size_t n, snap_view_fn view, void *payload)
+int snap_write(const char *file, const char *spare, uint64_t id, size_t n, snap_view_fn view, void *payload)
 {
 	header h;
 	stet_buf strs = STET_BUF_INIT, tmpname = STET_BUF_INIT;
@@ -798,7 +788,7 @@ int snap_write(const char *file, uint64_t id, size_t n, snap_view_fn view, void 
 	if ((error = table_of(&bykey, slots, n, keys)) < 0 || (error = table_of(&bypath, slots, n, paths)) < 0)
 		goto done;
 	/* the file */
-	if ((error = out_start(&o, &h, file, &tmpname, id, n, slots, 0)) < 0)
+	if ((error = out_start(&o, &h, file, spare, &tmpname, id, n, slots, 0)) < 0)
 		goto done;
 	SECTION(S_ENT, ent, n * sizeof(*ent));
 	SECTION(S_STR, strs.ptr, strs.size);
@@ -1310,8 +1300,8 @@ static void *postings_thread(void *arg)
 	return NULL;
 }
 
-int snap_merge(const char *file, uint64_t id, const snap *old, size_t n, snap_view_fn view, void *payload,
-	       const uint32_t *touched)
+int snap_merge(const char *file, const char *spare, uint64_t id, const snap *old, size_t n, snap_view_fn view,
+	       void *payload, const uint32_t *touched)
 {
 	const size_t nold = snap_count(old);
 	header h;
@@ -1384,7 +1374,7 @@ int snap_merge(const char *file, uint64_t id, const snap *old, size_t n, snap_vi
 	 * numbers and the two tables, each 8-aligned */
 	post_at = (sizeof(h) + 7) / 8 * 8 + n * sizeof(snap_ent) + (old->nstr + strs.size + 7) / 8 * 8 +
 		  (old->nnum + num.n) * 8 + 2 * (uint64_t)slots * 8;
-	if ((error = out_start(&o, &h, file, &tmpname, id, n, slots, dead)) < 0)
+	if ((error = out_start(&o, &h, file, spare, &tmpname, id, n, slots, dead)) < 0)
 		goto done;
 	{
 		int fd = open(tmpname.ptr, O_WRONLY | O_CLOEXEC);

@@ -102,7 +102,7 @@ static int setup(void **state)
 {
 	(void)state;
 	make_entries();
-	return snap_write(file, 0x1234, N, view, NULL);
+	return snap_write(file, NULL, 0x1234, N, view, NULL);
 }
 
 /* entries in the snapshot the merge starts from: 2600 keeps the string
@@ -130,7 +130,7 @@ static int setup_merged(void **state)
 	(void)state;
 	make_entries();
 	snprintf(oldfile, sizeof(oldfile), "%s.old", file);
-	if (snap_write(oldfile, 0x99, OLD, view, NULL) < 0 || snap_open(&old, oldfile) != 0)
+	if (snap_write(oldfile, NULL, 0x99, OLD, view, NULL) < 0 || snap_open(&old, oldfile) != 0)
 		return -1;
 	for (i = 0; i < OLD; i++) {
 		keyent *e = &ents[i];
@@ -159,7 +159,7 @@ static int setup_merged(void **state)
 			touched[i] = 1;
 		}
 	}
-	r = snap_merge(file, 0x1234, old, N, view, NULL, touched);
+	r = snap_merge(file, NULL, 0x1234, old, N, view, NULL, touched);
 	snap_close(old);
 	return r;
 }
@@ -382,8 +382,8 @@ static void assert_merge_is_whole(const snap *old, const uint32_t *touched)
 	char whole[96], merged[96], cmd[256];
 	snprintf(whole, sizeof(whole), "%s.whole", file);
 	snprintf(merged, sizeof(merged), "%s.merged", file);
-	assert_int_equal(snap_merge(merged, 0x77, old, N, view, NULL, touched), 0);
-	assert_int_equal(snap_write(whole, 0x77, N, view, NULL), 0);
+	assert_int_equal(snap_merge(merged, NULL, 0x77, old, N, view, NULL, touched), 0);
+	assert_int_equal(snap_write(whole, NULL, 0x77, N, view, NULL), 0);
 	snprintf(cmd, sizeof(cmd), "cmp -s %s %s", whole, merged);
 	assert_int_equal(system(cmd), 0);
 	unlink(whole);
@@ -399,7 +399,7 @@ static void merge_of_nothing_is_whole(void **state)
 	(void)state;
 	for (i = 0; i < OLD; i++)
 		touched[i] = i % 2; /* looked at, unchanged */
-	assert_int_equal(snap_write(oldfile, 0x99, OLD, view, NULL), 0);
+	assert_int_equal(snap_write(oldfile, NULL, 0x99, OLD, view, NULL), 0);
 	assert_int_equal(snap_open(&old, oldfile), 0);
 	assert_merge_is_whole(old, touched);
 	snap_close(old);
@@ -463,7 +463,7 @@ static void reads_version_2(void **state)
 		char merged[96];
 		snap *s3;
 		snprintf(merged, sizeof(merged), "%s.merged", file);
-		assert_int_equal(snap_merge(merged, 0x77, s, N, view, NULL, touched), 1);
+		assert_int_equal(snap_merge(merged, NULL, 0x77, s, N, view, NULL, touched), 1);
 		snap_close(s);
 		data = read_whole(file, &size);
 		version = 3;
@@ -473,7 +473,7 @@ static void reads_version_2(void **state)
 		fclose(f);
 		free(data);
 		assert_int_equal(snap_open(&s3, v2), 0);
-		assert_int_equal(snap_merge(merged, 0x77, s3, N, view, NULL, touched), 1);
+		assert_int_equal(snap_merge(merged, NULL, 0x77, s3, N, view, NULL, touched), 1);
 		snap_close(s3);
 		assert_int_equal(access(merged, F_OK), -1);
 	}
@@ -500,9 +500,9 @@ static void merge_declined_when_mostly_dead(void **state)
 	snprintf(merged, sizeof(merged), "%s.merged", file);
 	for (i = 0; i < OLD; i++)
 		touched[i] = 1;
-	assert_int_equal(snap_write(oldfile, 0x99, OLD, view, NULL), 0);
+	assert_int_equal(snap_write(oldfile, NULL, 0x99, OLD, view, NULL), 0);
 	assert_int_equal(snap_open(&old, oldfile), 0);
-	assert_int_equal(snap_merge(merged, 0x77, old, OLD, retitled, NULL, touched), 1);
+	assert_int_equal(snap_merge(merged, NULL, 0x77, old, OLD, retitled, NULL, touched), 1);
 	assert_int_equal(access(merged, F_OK), -1); /* nothing left behind */
 	snap_close(old);
 }
