@@ -59,7 +59,7 @@ settle
 section "canonicalize pages vs libxml2's parse alone"
 "$HERE/canon-vs-parse.sh" "$out/stet" 7 | tee "$out/canon"
 section "stet ingest vs git fast-import (the 2,906 corpus posts)"
-"$HERE/ingest-vs-fast-import.sh" "$out/stet" 3 | tee "$out/ingest"
+"$HERE/ingest-vs-fast-import.sh" "$out/stet" 5 | tee "$out/ingest"
 section "simhash index"
 "$BUILD/stet-bench-index" 1000000 10000000 | tee "$out/index"
 
@@ -70,6 +70,8 @@ printf '%-44s %12s   %s\n' "canon / libxml2 parse" "$(field canon 'ratio' '[0-9]
 printf '%-44s %12s   %s\n' "  median of the pairs, taken in turn" "$(field canon 'median ratio' '[0-9]+\.[0-9]+$')x" ""
 printf '%-44s %12s   %s\n' "stet ingest / git fast-import" "$(field ingest 'ratio stet/' '[0-9]+\.[0-9]+')x" "<= 0.5x"
 printf '%-44s %12s   %s\n' "stet ingest, bare archive / git fast-import" "$(field ingest 'ratio stet --bare' '[0-9]+\.[0-9]+')x" "<= 0.5x"
+printf '%-44s %12s   %s\n' "  median of the rounds, taken in turn" "$(field ingest 'median of the' 'turn: [0-9]+\.[0-9]+' | grep -oE '[0-9.]+$')x" ""
+printf '%-44s %12s   %s\n' "  the same, bare archive" "$(field ingest 'median of the' 'bare [0-9]+\.[0-9]+' | grep -oE '[0-9.]+$')x" ""
 printf '%-44s %12s   %s\n' "ingest of the corpus, seconds" "$(field ingest 'stet ingest (' '[0-9]+\.[0-9]+ s')" ""
 printf '%-44s %12s   %s\n' "ingest of the corpus, bare archive, seconds" "$(field ingest 'stet ingest, bare' '[0-9]+\.[0-9]+ s')" ""
 printf '%-44s %12s   %s\n' "peak memory, ingest of the corpus" "$(field ingest 'peak memory' '[0-9]+ MB')" ""
