@@ -49,10 +49,11 @@ static int before(const merge *m, size_t a, size_t b)
 
 static uint64_t key_of(const unsigned char *id)
 {
-	uint64_t k = 0;
-	int i;
-	for (i = 0; i < 8; i++)
-		k = k << 8 | id[i];
+	uint64_t k;
+	memcpy(&k, id, sizeof(k));
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	k = __builtin_bswap64(k);
+#endif
 	return k;
 }
 
@@ -153,7 +154,10 @@ static int where(pass *p, const midx_list *l, uint32_t i, uint32_t *pack, uint64
 }
 
 /* each distinct id of the lists in order, given to fn; STET_ECORRUPT
- * when a list is not in order or cannot place an object */
+ * when a list is not in order or cannot place an object.
+ * The list at the heap's top gives a run of ids, up to the least head of
+ * the others, without the heap: a merge of a multi-pack-index with a few
+ * packs' indexes takes most ids from the one list, a dozen at a time */
 static int walk(merge *m, pass *p, each_fn fn, int placed)
 {
 	const unsigned char *last = NULL;
@@ -171,24 +175,39 @@ static int walk(merge *m, pass *p, each_fn fn, int placed)
 	for (i = m->nheap; i-- > 0;)
 		sift(m, i);
 	while (m->nheap) {
-		size_t k = m->heap[0];
+		size_t k = m->heap[0], other = m->nheap > 1 ? m->heap[1] : (size_t)-1;
 		const midx_list *l = &m->lists[k];
-		uint32_t at = m->at[k], pack = 0;
-		uint64_t off = 0;
-		const unsigned char *id = l->ids + (size_t)at * ID;
-		if (at > 0 && memcmp(id - ID, id, ID) >= 0)
-			return stet_error_set(STET_ECORRUPT, "%s: the ids of %s are not in order", m->what,
-					      l->name ? l->name : "a list");
-		if (!last || memcmp(last, id, ID) != 0) {
-			if (placed && (error = where(p, l, at, &pack, &off)) < 0)
-				return error;
-			fn(p, id, pack, off);
-			last = id;
+		const unsigned char *id = l->ids + (size_t)m->at[k] * ID;
+		/* the run's first id may be the one given last, from another list */
+		int skip = last && m->key[k] == key_of(last) && !memcmp(last, id, ID);
+
+		if (m->nheap > 2 && before(m, m->heap[2], other))
+			other = m->heap[2];
+		for (;;) {
+			uint64_t key;
+			if (!skip) {
+				uint32_t pack = 0;
+				uint64_t off = 0;
+				if (placed && (error = where(p, l, m->at[k], &pack, &off)) < 0)
+					return error;
+				fn(p, id, pack, off);
+				last = id;
+			}
+			skip = 0;
+			if (++m->at[k] == l->n) {
+				m->heap[0] = m->heap[--m->nheap];
+				break;
+			}
+			/* each list's ids strictly increasing: checked as they are taken */
+			key = key_of(id + ID);
+			if (key < m->key[k] || (key == m->key[k] && memcmp(id, id + ID, ID) >= 0))
+				return stet_error_set(STET_ECORRUPT, "%s: the ids of %s are not in order", m->what,
+						      l->name ? l->name : "a list");
+			m->key[k] = key;
+			id += ID;
+			if (other != (size_t)-1 && !before(m, k, other))
+				break;
 		}
-		if (++m->at[k] == l->n)
-			m->heap[0] = m->heap[--m->nheap];
-		else
-			m->key[k] = key_of(id + ID);
 		sift(m, 0);
 	}
 	return 0;

@@ -593,6 +593,90 @@ static void midx_written_by_merge(void **state)
 	free(both);
 }
 
+/* midx_write of one large list and many small ones (the shape of a
+ * multi-pack-index merged with the packs since): ids shared between the
+ * large one and small ones and among small ones, and a third of them
+ * alike in their first 10 bytes (most comparisons end in the first 8);
+ * each id once, in order, at the first list's place; a list out of order
+ * in the middle of a long run of the large one is found */
+static void midx_merge_of_many_lists(void **state)
+{
+	enum { NL = 13, BIG = 20000, SMALL = 500 };
+	unsigned char fan[1024], *v[NL], *f, *all;
+	size_t nv[NL], i, j, k, total = 0, n, size;
+	fake_src src[NL];
+	midx_list lists[NL];
+	char names_buf[NL][32], file[192];
+	const char *names[NL];
+	int fd;
+	(void)state;
+	for (j = 0; j < NL; j++) {
+		nv[j] = j ? SMALL : BIG;
+		v[j] = make_ids((uint32_t)nv[j], 0, fan);
+		for (i = 0; i < nv[j]; i += 3) /* alike in their first 10 bytes */
+			memcpy(v[j] + i * 20, "\x7e\x01\x02\x03\x04\x05\x06\x07\x08\x09", 10);
+		if (j) {
+			for (i = 0; i < 30; i++) /* the large list's ids */
+				memcpy(v[j] + (i * 16 + 1) * 20, v[0] + (i * 651 + j * 7) * 20, 20);
+			for (i = 0; i < 20; i++) /* the list before's */
+				memcpy(v[j] + (i * 24 + 5) * 20, v[j - 1] + (i * 23 + 2) * 20, 20);
+		}
+		qsort(v[j], nv[j], 20, by_bytes);
+		for (i = k = 0; i < nv[j]; i++) /* strictly increasing within a list */
+			if (!i || memcmp(v[j] + i * 20, v[j] + (k - 1) * 20, 20))
+				memmove(v[j] + k++ * 20, v[j] + i * 20, 20);
+		nv[j] = k;
+		total += k;
+		snprintf(names_buf[j], sizeof(names_buf[j]), "pack-%02zu.idx", NL - j); /* given in reverse */
+		names[j] = names_buf[j];
+		src[j] = (fake_src){ (uint32_t)j, (uint64_t)j << 20 };
+		lists[j] = (midx_list){ v[j], (uint32_t)nv[j], fake_where, &src[j], names[j] };
+	}
+	snprintf(file, sizeof(file), "%s/many-midx", root);
+	assert_true((fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0644)) >= 0);
+	assert_int_equal(midx_write(fd, file, names, NL, lists, NL), 0);
+	close(fd);
+	f = read_whole(file, &size);
+	all = malloc(total * 20);
+	for (j = 0, k = 0; j < NL; k += nv[j] * 20, j++)
+		memcpy(all + k, v[j], nv[j] * 20);
+	qsort(all, total, 20, by_bytes);
+	for (i = 0, n = 0; i < total; i++)
+		if (!i || memcmp(all + i * 20, all + (n - 1) * 20, 20))
+			memmove(all + n++ * 20, all + i * 20, 20);
+	assert_true(n < total); /* some were shared */
+	{
+		size_t oidl = (size_t)((uint64_t)be32(f + 12 + 2 * 12 + 4) << 32 | be32(f + 12 + 2 * 12 + 8));
+		size_t ooff = (size_t)((uint64_t)be32(f + 12 + 3 * 12 + 4) << 32 | be32(f + 12 + 3 * 12 + 8));
+		assert_int_equal(ooff - oidl, n * 20);
+		assert_memory_equal(f + oidl, all, n * 20);
+		for (i = 0; i < n; i++) {
+			const unsigned char *id = f + oidl + i * 20, *o = f + ooff + i * 8;
+			for (j = 0; j < NL; j++) { /* the first list that has it */
+				unsigned char *in = bsearch(id, v[j], nv[j], 20, by_bytes);
+				if (in) {
+					assert_int_equal(be32(o), NL - 1 - j); /* "pack-%02d" of NL - j, sorted */
+					assert_int_equal(be32(o + 4), ((uint64_t)j << 20) + (uint64_t)(in - v[j]) / 20 * 64);
+					break;
+				}
+			}
+			assert_true(j < NL);
+		}
+	}
+	free(f);
+	/* out of order in the middle of the large list */
+	memcpy(tmp_swap, v[0] + 10000 * 20, 20);
+	memcpy(v[0] + 10000 * 20, v[0] + 10001 * 20, 20);
+	memcpy(v[0] + 10001 * 20, tmp_swap, 20);
+	assert_true((fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0644)) >= 0);
+	assert_int_equal(midx_write(fd, file, names, NL, lists, NL), STET_ECORRUPT);
+	assert_non_null(strstr(stet_error_last(), "the ids of pack-13.idx are not in order"));
+	close(fd);
+	for (j = 0; j < NL; j++)
+		free(v[j]);
+	free(all);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -602,6 +686,7 @@ int main(void)
 		cmocka_unit_test(damaged_index_still_reads),
 		cmocka_unit_test(recent_packs_indexed),
 		cmocka_unit_test(midx_written_by_merge),
+		cmocka_unit_test(midx_merge_of_many_lists),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
