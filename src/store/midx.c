@@ -11,8 +11,9 @@
  * here are already sorted (a multi-pack-index, a pack's index), so the
  * index is one merge of them, taken three times (to count, then the ids,
  * then their places), each written as it comes: linear in the objects,
- * with memory for the lists' heads only. odb.c says which lists and where
- * the file goes.
+ * with memory for the lists' heads only. Most ids come from one list
+ * (the old index) in runs between the few others' heads, taken without
+ * the heap (walk). odb.c says which lists and where the file goes.
  */
 #include "internal.h"
 
