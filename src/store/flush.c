@@ -51,6 +51,7 @@ struct flusher {
 	git_index *index;        /* the work tree's index, opened when first needed */
 	/* the job */
 	git_odb_backend *frozen;
+	char pack_name[PACK_IDX_NAME]; /* the written pack's index ("": none) */
 	git_oid *ids;
 	char **names;
 	size_t nids;
@@ -87,7 +88,7 @@ static int pack(flusher *f)
 	stet_buf_printf(&dir, "%s/objects/pack", f->a->gitdir);
 	if ((error = stet_buf_check(&dir, "the pack's folder")) == 0)
 		/* the run's last: nothing else to do meanwhile, so on both cores */
-		error = pack_write(dir.ptr, f->frozen, f->ids, f->names, f->nids, f->last ? 2 : 1);
+		error = pack_write(dir.ptr, f->frozen, f->ids, f->names, f->nids, f->last ? 2 : 1, f->pack_name);
 	stet_buf_dispose(&dir);
 	return error;
 }
@@ -259,7 +260,8 @@ int flush_wait(stet_archive *a)
 		} else {
 			/* the pack is on disk (or the run stops): the run's object
 			 * store sees it, then the frozen objects go */
-			odb_packs_changed(a);
+			odb_packs_changed(a, f->pack_name[0] ? f->pack_name : NULL);
+			f->pack_name[0] = '\0';
 			if (!f->error) {
 				odb_staging_release(a);
 				git_oid_cpy(&a->main_at, &f->tip);

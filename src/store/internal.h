@@ -319,9 +319,13 @@ int tree_put_files(git_oid *root, tree_written **written, size_t *nwritten, git_
 void tree_written_free(tree_written *w, size_t n);
 
 /* the object store of a writing run (odb.c): a->odb, set as the
- * repository's; the packs are re-read only after odb_packs_changed */
+ * repository's; the packs are re-read only after odb_packs_changed:
+ * stet's new pack `name` (pack-HASH.idx) taken in by name, or (NULL)
+ * the folder read again */
 int odb_open(stet_archive *a);
-int odb_packs_changed(stet_archive *a);
+int odb_packs_changed(stet_archive *a, const char *name);
+/* how often the run's search read the pack folder (tests) */
+size_t odb_folder_reads(const stet_archive *a);
 /* whether libgit2's backend of the whole folder of packs was made (for
  * what the backend's own search missed, or what is rare): tests */
 int odb_made_whole(const stet_archive *a);
@@ -368,9 +372,10 @@ void keys_sweep(stet_archive *a);
 /* pack.c: a checkpoint's objects (ids staged in order, each named by its
  * path, "" the root tree, NULL a commit), read from `objects`, written as
  * one pack with its index into the folder `dir`, compressed on up to
- * `threads` threads */
+ * `threads` threads; idx_name (or NULL): the index's file name */
+enum { PACK_IDX_NAME = 64 };
 int pack_write(const char *dir, git_odb_backend *objects, const git_oid *ids, char *const *names, size_t n,
-	       int threads);
+	       int threads, char idx_name[PACK_IDX_NAME]);
 /* an object's line in a pack's index: its id, the offset of its entry in
  * the pack, the CRC-32 of the entry's bytes */
 typedef struct {

@@ -715,7 +715,7 @@ static int sync_dir(const char *dir)
 }
 
 int pack_write(const char *dir, git_odb_backend *objects, const git_oid *ids, char *const *names, size_t n,
-	       int threads)
+	       int threads, char idx_name[PACK_IDX_NAME])
 {
 	sink pk = {.fd = -1}, ix = {.fd = -1};
 	item *v = NULL;
@@ -795,7 +795,8 @@ int pack_write(const char *dir, git_odb_backend *objects, const git_oid *ids, ch
 	git_oid_tostr(hex, sizeof(hex), &name);
 	if ((error = sink_rename(&pk, dir, hex, "pack")) < 0 || (error = sink_rename(&ix, dir, hex, "idx")) < 0)
 		goto done;
-	error = sync_dir(dir);
+	if ((error = sync_dir(dir)) == 0 && idx_name)
+		snprintf(idx_name, PACK_IDX_NAME, "pack-%s.idx", hex);
 done:
 	for (i = 0; i < nparts; i++)
 		part_dispose(&parts[i]);

@@ -41,6 +41,8 @@ static char *texts[MAXOBJ];
 static size_t nobj;
 static uint64_t rng = 0x0dbbac7;
 
+static char last_pack[PACK_IDX_NAME]; /* the index add_pack wrote */
+
 /* a pack of PER_PACK new blobs, written by stet's pack writer */
 static void add_pack(void)
 {
@@ -60,7 +62,8 @@ static void add_pack(void)
 		names[i] = strdup(name);
 		texts[nobj++] = t;
 	}
-	assert_int_equal(pack_write(packdir, mem, ids + first, names, PER_PACK, 1), 0);
+	assert_int_equal(pack_write(packdir, mem, ids + first, names, PER_PACK, 1, last_pack), 0);
+	assert_int_equal(strncmp(last_pack, "pack-", 5), 0);
 	for (i = 0; i < PER_PACK; i++)
 		free(names[i]);
 	mem->free(mem);
@@ -89,7 +92,7 @@ static void add_versions(void)
 		names[i] = "v/versions.md";
 		nobj++;
 	}
-	assert_int_equal(pack_write(packdir, mem, ids + first, names, PER_PACK, 1), 0);
+	assert_int_equal(pack_write(packdir, mem, ids + first, names, PER_PACK, 1, NULL), 0);
 	mem->free(mem);
 	free(t);
 }
@@ -180,18 +183,30 @@ static void found_by_its_own_search(void **state)
 	stet_archive *a = open_store();
 	git_oid none;
 	git_odb_object *o;
-	size_t before = nobj;
+	size_t before = nobj, folder;
 	(void)state;
 	reads_back(a->odb, 0, nobj);
 	/* each read where the multi-pack-index or its pack's index says it
 	 * is, by stet (deltas on deltas too), not by libgit2's backend */
 	assert_int_equal(odb_reads_at(a), nobj);
-	/* a pack written after the opening is seen once the run says so */
+	/* a pack written after the opening is seen once the run says so: by
+	 * its name, without reading the folder again */
 	add_pack();
-	assert_int_equal(odb_packs_changed(a), 0);
+	folder = odb_folder_reads(a);
+	assert_int_equal(odb_packs_changed(a, last_pack), 0);
+	assert_int_equal(odb_folder_reads(a), folder);
 	reads_back(a->odb, before, nobj);
 	assert_int_equal(odb_reads_at(a), nobj);
 	reads_back(a->odb, 0, before);
+	assert_false(odb_made_whole(a));
+	/* named twice, or not named: the same objects, once each */
+	assert_int_equal(odb_packs_changed(a, last_pack), 0);
+	assert_int_equal(odb_packs_changed(a, NULL), 0);
+	assert_int_equal(odb_folder_reads(a), folder + 1);
+	/* a name that is no pack index: the folder read instead */
+	assert_int_equal(odb_packs_changed(a, "pack-0000000000000000000000000000000000000000.idx"), 0);
+	assert_int_equal(odb_folder_reads(a), folder + 2);
+	reads_back(a->odb, 0, nobj);
 	assert_false(odb_made_whole(a));
 	/* an object that is nowhere: a sure miss (the ids it was searched
 	 * among are in order), not asked of libgit2's whole backend */
@@ -445,7 +460,7 @@ static void recent_packs_indexed(void **state)
 	assert_false(odb_made_whole(a));
 	/* a run's new pack: in neither, and not yet indexed (fewer than 4) */
 	add_pack();
-	assert_int_equal(odb_packs_changed(a), 0);
+	assert_int_equal(odb_packs_changed(a, last_pack), 0);
 	assert_int_equal(odb_index_packs(a), 0);
 	counts_are(a, covered, 4, 1);
 	close_store(a);

@@ -209,7 +209,7 @@ static void every_object_reads_back(void **state)
 	char pack[256];
 	size_t i;
 	(void)state;
-	assert_int_equal(pack_write(packdir, mem, ids, names, nobj, threads), 0);
+	assert_int_equal(pack_write(packdir, mem, ids, names, nobj, threads, NULL), 0);
 	assert_int_equal(git_odb_new(&odb), 0);
 	assert_int_equal(git_odb_backend_pack(&packs, objects), 0);
 	assert_int_equal(git_odb_add_backend(odb, packs, 1), 0);
