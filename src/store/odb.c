@@ -1119,8 +1119,9 @@ int odb_packs_changed(stet_archive *a, const char *name)
 	/* stet's own new pack: taken in by name. At 1,000,000 articles the
 	 * folder holds 2,000 files, and reading it at every checkpoint and
 	 * again at the end was ~7 ms a run (nineteenth session); nothing else
-	 * writes packs while the lock is held, and a pack someone else added
-	 * is read through libgit2's backend of the folder all the same */
+	 * writes packs while the lock is held, and the run needs no object of
+	 * a pack someone adds anyway (main moved under it stops it): the next
+	 * run lists it */
 	if (p && name && !p->refresh_now) {
 		size_t first;
 		pthread_mutex_lock(&p->lock);
