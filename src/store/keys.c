@@ -523,18 +523,18 @@ static const struct {
 };
 
 /* a level's snapshot file of this id (malloc'd; NULL: out of memory) */
-static char *level_path(const stet_archive *a, int level, uint64_t id)
+static char *level_path(const char *gitdir, int level, uint64_t id)
 {
 	stet_buf b = STET_BUF_INIT;
-	stet_buf_printf(&b, "%s/stet/%s%016llx", a->gitdir, level_files[level].prefix, (unsigned long long)id);
+	stet_buf_printf(&b, "%s/stet/%s%016llx", gitdir, level_files[level].prefix, (unsigned long long)id);
 	return stet_buf_detach(&b);
 }
 
 /* a level's spare (malloc'd; NULL: out of memory) */
-static char *level_spare(const stet_archive *a, int level)
+static char *level_spare(const char *gitdir, int level)
 {
 	stet_buf b = STET_BUF_INIT;
-	stet_buf_printf(&b, "%s/stet/%s", a->gitdir, level_files[level].spare);
+	stet_buf_printf(&b, "%s/stet/%s", gitdir, level_files[level].spare);
 	return stet_buf_detach(&b);
 }
 
@@ -807,7 +807,7 @@ static int open_named(stet_archive *a, char **p, const char *mark, int level, sn
 	char *sf;
 
 	if (strncmp(*p, mark, ml) || (id = hex16(*p + ml, &okhex), !okhex) || (*p)[ml + 16] != '\n' ||
-	    !(sf = level_path(a, level, id)))
+	    !(sf = level_path(a->gitdir, level, id)))
 		return 1;
 	error = snap_open(out, sf);
 	free(sf);
@@ -884,7 +884,7 @@ static int load_cache(stet_archive *a, const char *file, git_oid *behind, int *i
 		int okhex = 1;
 		uint64_t base = hex16(p, &okhex);
 		char *sf;
-		if (!okhex || p[16] != '\n' || !(sf = level_path(a, BIG, base)))
+		if (!okhex || p[16] != '\n' || !(sf = level_path(a->gitdir, BIG, base)))
 			goto done;
 		error = snap_open(&a->keys.snap, sf);
 		free(sf);
@@ -1207,42 +1207,45 @@ static int view_entry(const keyent **out, size_t i, keyent *scratch, void *paylo
  * next snapshot of its kind is written over (snapshot.c) */
 static void remove_snapshots(const char *gitdir, uint64_t keep, uint64_t keep_mid, uint64_t keep_top)
 {
-	stet_buf dir = STET_BUF_INIT, f = STET_BUF_INIT, spare = STET_BUF_INIT;
+	stet_buf dir = STET_BUF_INIT, f = STET_BUF_INIT;
 	const uint64_t keeps[LEVELS] = { [BIG] = keep, [MID] = keep_mid, [TOP] = keep_top };
+	char *kept[LEVELS] = { NULL }, *spares[LEVELS] = { NULL };
 	DIR *d;
 	struct dirent *de;
+	size_t k;
+	int named = 1; /* every file to keep is known: else nothing is removed */
 
+	for (k = 0; k < LEVELS; k++) { /* each level's file to keep (0: none), and its spare */
+		kept[k] = keeps[k] ? level_path(gitdir, (int)k, keeps[k]) : NULL;
+		spares[k] = level_spare(gitdir, (int)k);
+		named &= !keeps[k] || kept[k] != NULL;
+	}
 	stet_buf_printf(&dir, "%s/stet", gitdir);
-	if (stet_buf_check(&dir, "key cache") == 0 && (d = opendir(dir.ptr))) {
+	if (named && stet_buf_check(&dir, "key cache") == 0 && (d = opendir(dir.ptr))) {
 		while ((de = readdir(d))) {
-			size_t k, pl;
-			char name[64];
 			for (k = 0; k < LEVELS; k++)
 				if (!strncmp(de->d_name, level_files[k].prefix, strlen(level_files[k].prefix)))
 					break;
 			if (k == LEVELS)
 				continue;
-			pl = strlen(level_files[k].prefix);
-			snprintf(name, sizeof(name), "%s%016llx", level_files[k].prefix, (unsigned long long)keeps[k]);
-			if (keeps[k] && !strcmp(de->d_name, name))
-				continue;
 			stet_buf_clear(&f);
 			stet_buf_printf(&f, "%s/%s", dir.ptr, de->d_name);
-			if (stet_buf_check(&f, "key cache") < 0)
+			if (stet_buf_check(&f, "key cache") < 0 || (kept[k] && !strcmp(f.ptr, kept[k])))
 				continue;
-			stet_buf_clear(&spare);
-			stet_buf_printf(&spare, "%s/%s", dir.ptr, level_files[k].spare);
 			/* a whole snapshot (not a killed run's temporary file) */
-			if (strlen(de->d_name) != pl + 16 || stet_buf_check(&spare, "key cache") < 0 ||
-			    rename(f.ptr, spare.ptr) < 0)
+			if (strlen(de->d_name) != strlen(level_files[k].prefix) + 16 || !spares[k] ||
+			    rename(f.ptr, spares[k]) < 0)
 				unlink(f.ptr);
 		}
 		closedir(d);
 	}
 	stet_error_clear();
+	for (k = 0; k < LEVELS; k++) {
+		free(kept[k]);
+		free(spares[k]);
+	}
 	stet_buf_dispose(&dir);
 	stet_buf_dispose(&f);
-	stet_buf_dispose(&spare);
 }
 
 void keys_sweep(stet_archive *a)
@@ -1288,12 +1291,16 @@ static int view_start(view_ctx *vc, stet_archive *a, uint64_t *id)
 	return 0;
 }
 
-/* a new snapshot; *id its id. TOP: the entries added since the middle
- * snapshot (or the big one, when there is no middle level), into a new
- * small one; MID: those added since the big one, into a new middle one;
- * BIG: everything, into a new big one.
- * Merged from the one it replaces when there is one (its cost is mostly
- * copying), unless too much of that one is dead */
+/* a snapshot into file: merged from old, the one it replaces, when there
+ * is one (its cost is mostly copying), written whole when there is none
+ * or too much of it is dead */
+static int level_write(const char *file, const char *spare, uint64_t id, const snap *old, size_t n,
+		       snap_view_fn view, void *payload, const uint32_t *touched)
+{
+	int error = old ? snap_merge(file, spare, id, old, n, view, payload, touched) : 1;
+	return error == 1 ? snap_write(file, spare, id, n, view, payload) : error;
+}
+
 /* a snapshot of this level: the id of its first entry, and the one it is
  * merged from (NULL: none) */
 static size_t level_first(const keymap *m, int level)
@@ -1306,6 +1313,10 @@ static const snap *level_old(const keymap *m, int level)
 	return level == TOP ? m->top : level == MID ? m->mid : m->snap;
 }
 
+/* a new snapshot; *id its id. TOP: the entries added since the middle
+ * snapshot (or the big one, when there is no middle level), into a new
+ * small one; MID: those added since the big one, into a new middle one;
+ * BIG: everything, into a new big one */
 static int compact(stet_archive *a, uint64_t *id, int level)
 {
 	keymap *m = &a->keys;
@@ -1317,13 +1328,11 @@ static int compact(stet_archive *a, uint64_t *id, int level)
 
 	if ((error = view_start(&vc, a, id)) < 0)
 		return error;
-	if (!(file = level_path(a, level, *id)) || !(spare = level_spare(a, level))) {
+	if (!(file = level_path(a->gitdir, level, *id)) || !(spare = level_spare(a->gitdir, level))) {
 		error = stet_error_oom();
 		goto done;
 	}
-	error = old ? snap_merge(file, spare, *id, old, m->next_gid - first, view_entry, &vc, m->shadow + first) : 1;
-	if (error == 1)
-		error = snap_write(file, spare, *id, m->next_gid - first, view_entry, &vc);
+	error = level_write(file, spare, *id, old, m->next_gid - first, view_entry, &vc, m->shadow + first);
 done:
 	free(file);
 	free(spare);
@@ -1486,9 +1495,7 @@ static int bg_entry(const keyent **out, size_t i, keyent *scratch, void *payload
 static void *bg_main(void *arg)
 {
 	keys_bg *g = arg;
-	int error = g->old ? snap_merge(g->file, g->spare, g->id, g->old, g->n, bg_entry, g, g->touched) : 1;
-	if (error == 1)
-		error = snap_write(g->file, g->spare, g->id, g->n, bg_entry, g);
+	int error = level_write(g->file, g->spare, g->id, g->old, g->n, bg_entry, g, g->touched);
 	g->error = error < 0 ? error : 0;
 	if (error < 0)
 		snprintf(g->msg, sizeof(g->msg), "%s", stet_error_last());
@@ -1570,8 +1577,8 @@ int keys_compact_start(stet_archive *a)
 	/* the entries without a snapshot entry (vc.news), as compact takes them */
 	if ((error = view_start(&vc, a, &g->id)) < 0)
 		goto fail;
-	g->file = level_path(a, level, g->id);
-	g->spare = level_spare(a, level);
+	g->file = level_path(a->gitdir, level, g->id);
+	g->spare = level_spare(a->gitdir, level);
 	g->n = total - g->first;
 	g->ents = stet_calloc(g->n + 1, sizeof(*g->ents));
 	g->touched = stet_calloc(g->n + 1, sizeof(*g->touched));
