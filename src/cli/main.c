@@ -8,8 +8,12 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#ifdef STET_MIMALLOC
+#include <mimalloc.h>
+#endif
 
 static const char usage[] =
 	"usage: stet [-C DIR] [--version] [--help] COMMAND [ARGS]\n"
@@ -31,7 +35,7 @@ static const char usage[] =
 	"\n"
 	"Options:\n"
 	"  -C DIR      run as if started in DIR\n"
-	"  --version   print the version\n"
+	"  --version   print the version and the allocator in use\n"
 	"  --help      print this help; `stet COMMAND --help` for a command\n"
 	"\n"
 	"Exit status: 0 ok, 1 failure, 2 usage error, 3 some inputs rejected.\n";
@@ -95,6 +99,21 @@ int cli_write(const char *s, size_t n)
 	return 0;
 }
 
+/* the allocator the command was built with, and whether malloc is it:
+ * a link that put the C library first would leave mimalloc unused */
+static void print_allocator(void)
+{
+#ifdef STET_MIMALLOC
+	void *p = malloc(64);
+	int v = mi_version();
+	printf("allocator: mimalloc %d.%d.%d, %s\n", v / 100, v % 100 / 10, v % 10,
+	       p && mi_is_in_heap_region(p) ? "in use" : "NOT in use (malloc is another's)");
+	free(p);
+#else
+	puts("allocator: the C library's malloc");
+#endif
+}
+
 int cli_is_help(const char *arg) { return !strcmp(arg, "-h") || !strcmp(arg, "--help"); }
 
 int main(int argc, char **argv)
@@ -106,6 +125,7 @@ int main(int argc, char **argv)
 	while (i < argc && argv[i][0] == '-') {
 		if (!strcmp(argv[i], "--version")) {
 			printf("stet %s\n", stet_version());
+			print_allocator();
 			return EXIT_OK;
 		}
 		if (cli_is_help(argv[i])) {

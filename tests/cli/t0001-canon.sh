@@ -5,6 +5,15 @@
 EX=$STET_SRC/examples
 
 t "--version prints the version" sh -c '"$STET" --version | grep -Eq "^stet [0-9]+\.[0-9]+\.[0-9]+$"'
+# the allocator linked in serves malloc (under valgrind, valgrind's does)
+if [ "${STET_MIMALLOC:-0}" = 1 ] && [ -z "${STET_VG_REAL:-}" ]; then
+	alloc='^allocator: mimalloc [0-9]+\.[0-9]+\.[0-9]+, in use$'
+elif [ "${STET_MIMALLOC:-0}" = 1 ]; then
+	alloc='^allocator: mimalloc [0-9]+\.[0-9]+\.[0-9]+, '
+else
+	alloc="^allocator: the C library's malloc$"
+fi
+t "--version names the allocator in use" sh -c '"$STET" --version | grep -Eq "$1"' sh "$alloc"
 t "--help lists canon" sh -c '"$STET" --help | grep -q "canon \[--body|--json\] FILE"'
 t "canon --help" sh -c '"$STET" canon --help | grep -q -- "--body"'
 t "no command is a usage error" expect_exit 2 "$STET"
