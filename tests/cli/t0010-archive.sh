@@ -201,6 +201,28 @@ t "a symbolic link in the work tree is never written through" sh -c '
 	git -C "$2" -c core.quotePath=false ls-files | grep -q "^示例日报/2021/07/06/" && [ -d "$2/示例日报/2021/07" ] && [ ! -L "$2/示例日报/2021/07" ] &&
 	[ -z "$(git -C "$2" status --porcelain)" ]' _ "$STET" "$A" "$TMP" "$EX"
 
+t "a link where a new file goes is replaced by the file, never written through" sh -c '
+	"$1" init "$2/fl1" >/dev/null 2>&1 && "$1" init "$2/fl2" >/dev/null 2>&1 || exit 1
+	"$1" -C "$2/fl1" ingest "$3/hexo-library.md" 2>/dev/null || exit 1
+	p=$(git -C "$2/fl1" -c core.quotePath=false ls-files | grep "\.md$" | head -n 1) && [ -n "$p" ] || exit 1
+	mkdir -p "$2/fl-out" "$2/fl2/$(dirname "$p")" && echo outside > "$2/fl-out/target" && ln -s "$2/fl-out/target" "$2/fl2/$p"
+	"$1" -C "$2/fl2" ingest "$3/hexo-library.md" 2>"$2/fl2.err" || { cat "$2/fl2.err"; exit 1; }
+	[ "$(cat "$2/fl-out/target")" = outside ] && [ -f "$2/fl2/$p" ] && [ ! -L "$2/fl2/$p" ] &&
+	cmp -s "$2/fl1/$p" "$2/fl2/$p" && [ -z "$(git -C "$2/fl2" status --porcelain)" ]' _ "$STET" "$TMP" "$EX"
+
+t "a new file a killed run left half written is written again by the next run" sh -c '
+	"$1" init "$2/hw" >/dev/null 2>&1 || exit 1
+	base=$(git -C "$2/hw" rev-parse main) && cp "$2/hw/.git/index" "$2/hw.index" || exit 1
+	"$1" -C "$2/hw" ingest "$3/hexo-library.md" 2>/dev/null || exit 1
+	p=$(git -C "$2/hw" -c core.quotePath=false ls-files | grep "\.md$" | head -n 1) && [ -n "$p" ] || exit 1
+	# as a run killed while making the file leaves it: part of it, the
+	# index of before, the marker naming the commit of before
+	head -c 100 "$2/hw/$p" > "$2/hw.part" && mv "$2/hw.part" "$2/hw/$p"
+	cp "$2/hw.index" "$2/hw/.git/index" && printf "%s\n" "$base" > "$2/hw/.git/stet/checkout-pending"
+	"$1" -C "$2/hw" ingest "$3/hexo-library.md" 2>/dev/null || exit 1
+	[ ! -e "$2/hw/.git/stet/checkout-pending" ] && git -C "$2/hw" diff --quiet main -- "$p" &&
+	[ -z "$(git -C "$2/hw" status --porcelain)" ]' _ "$STET" "$TMP" "$EX"
+
 t "killed runs' temporary files are taken over; 70 files sharing folders, written by two writers, are each in place" sh -c '
 	"$1" init "$2/wt2" >/dev/null 2>&1 || exit 1
 	mkdir -p "$2/wt2/.git/stet" && echo left > "$2/wt2/.git/stet/worktree-tmp" && echo left > "$2/wt2/.git/stet/worktree-tmp-1"
