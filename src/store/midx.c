@@ -15,11 +15,9 @@
  * (the old index) in runs between the few others' heads, taken without
  * the heap (walk). odb.c says which lists and where the file goes.
  */
-#define _GNU_SOURCE /* sync_file_range (Linux), where there is one: see out_flush */
 #include "internal.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,13 +86,10 @@ typedef struct {
 	int failed; /* errno of a failed write, or -1 for SHA-1 */
 } out;
 
-/* how much is written before the disk is told to start on it */
-enum { OUT_WRITEBACK = 32 << 20 };
-
-/* Every OUT_WRITEBACK bytes the disk is told to start writing them (not
- * waited for), as the key cache's snapshots are (snapshot.c): git's
- * multi-pack-index is 200 MB at 1,000,000 articles, and the fsync after
- * it (odb.c) waited 0.28 s for all of it, after the merge that made it */
+/* The disk is told to start on the bytes as they are written
+ * (stet_write_behind): git's multi-pack-index is 200 MB at 1,000,000
+ * articles, and the fsync after it (odb.c) waited 0.28 s for all of it,
+ * after the merge that made it */
 static void out_flush(out *o)
 {
 	if (!o->failed && o->n) {
@@ -105,13 +100,8 @@ static void out_flush(out *o)
 		o->at += o->n;
 	}
 	o->n = 0;
-#ifdef SYNC_FILE_RANGE_WRITE
-	if (!o->failed && o->at - o->started >= OUT_WRITEBACK) {
-		/* a hint: the fsync at the end is what makes it durable */
-		(void)sync_file_range(o->fd, (off_t)o->started, (off_t)(o->at - o->started), SYNC_FILE_RANGE_WRITE);
-		o->started = o->at;
-	}
-#endif
+	if (!o->failed)
+		o->started = stet_write_behind(o->fd, o->started, o->at);
 }
 
 static void out_put(out *o, const void *p, size_t n)

@@ -12,7 +12,6 @@
  * it is checked against the file before use: a damaged snapshot gives
  * STET_ECORRUPT, never a wild read.
  */
-#define _GNU_SOURCE /* sync_file_range (Linux), where there is one: see put_part */
 #include "internal.h"
 
 #include <errno.h>
@@ -475,28 +474,21 @@ typedef struct {
 	int failed;
 } out_file;
 
-/* how much is written before the disk is told to start on it */
-enum { OUT_WRITEBACK = 32 << 20 };
-
-/* bytes within a section. Every OUT_WRITEBACK bytes the disk is told to
- * start writing them (not waited for): a big snapshot is a gigabyte at
- * 1,000,000 articles, and the fsync at the end waited ~1 s for all of it,
- * after the merge that made it; now it is written while the rest is made */
+/* bytes within a section. The disk is told to start on them as they are
+ * written (stet_write_behind): a big snapshot is a gigabyte at 1,000,000
+ * articles, and the fsync at the end waited ~1 s for all of it, after the
+ * merge that made it; now it is written while the rest is made */
 static void put_part(out_file *o, const void *p, size_t n)
 {
 	if (!o->failed && n && fwrite(p, 1, n, o->f) != n)
 		o->failed = 1;
 	o->at += n;
-#ifdef SYNC_FILE_RANGE_WRITE
-	if (!o->failed && o->at - o->started >= OUT_WRITEBACK) {
-		if (fflush(o->f) != 0)
+	if (!o->failed && o->at - o->started >= STET_WRITE_BEHIND) {
+		if (fflush(o->f) != 0) /* stdio's buffer first: the hint is of what the file has */
 			o->failed = 1;
-		else /* a hint: the fsync at the end is what makes it durable */
-			(void)sync_file_range(fileno(o->f), (off_t)o->started, (off_t)(o->at - o->started),
-					      SYNC_FILE_RANGE_WRITE);
-		o->started = o->at;
+		else
+			o->started = stet_write_behind(fileno(o->f), o->started, o->at);
 	}
-#endif
 }
 
 /* the section's last bytes, then its padding */

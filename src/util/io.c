@@ -1,11 +1,14 @@
 /*
  * Writing a whole buffer to a file descriptor: write(2) may write less than
  * asked or be interrupted; this goes on until all is written or it fails.
+ * And a big file's bytes handed to the disk as they are written.
  */
+#define _GNU_SOURCE /* sync_file_range (Linux), where there is one */
 #include "util.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -42,4 +45,20 @@ void stet_unlink_prefixed(const char *dir, const char *prefix)
 		}
 	closedir(d);
 	stet_buf_dispose(&f);
+}
+
+/* Big files synced at their end (a snapshot of the key cache, a gigabyte
+ * at 1,000,000 articles; git's multi-pack-index, 200 MB) made the fsync
+ * wait for all of it after the work that made it; told every
+ * STET_WRITE_BEHIND bytes, the disk writes them while the rest is made */
+uint64_t stet_write_behind(int fd, uint64_t from, uint64_t to)
+{
+	if (to - from < STET_WRITE_BEHIND)
+		return from;
+#ifdef SYNC_FILE_RANGE_WRITE
+	(void)sync_file_range(fd, (off_t)from, (off_t)(to - from), SYNC_FILE_RANGE_WRITE);
+#else
+	(void)fd;
+#endif
+	return to;
 }

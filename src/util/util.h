@@ -29,6 +29,12 @@ int stet_unorm(stet_buf *out, const char *s, size_t len, int options, const char
 
 /* write all n bytes to fd (io.c); 0, or -1 with errno set */
 int stet_write_all(int fd, const void *data, size_t n);
+/* the bytes of fd from `from` up to `to`, written, handed to the disk to
+ * start on (not waited for: the fsync at the end makes them durable),
+ * once STET_WRITE_BEHIND or more are pending; returns where the next
+ * hint starts (to, or from when none was given) */
+#define STET_WRITE_BEHIND (32u << 20)
+uint64_t stet_write_behind(int fd, uint64_t from, uint64_t to);
 /* remove the files of folder dir whose names begin with prefix (io.c:
  * what a killed writer left); what cannot be listed or removed is left */
 void stet_unlink_prefixed(const char *dir, const char *prefix);
