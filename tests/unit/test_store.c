@@ -507,6 +507,58 @@ static void merge_declined_when_mostly_dead(void **state)
 	snap_close(old);
 }
 
+/* A merge that drops nothing checks the old lists as it counts their
+ * directory: a sentence key that goes down, a sentence posting's id past
+ * the old file's entries, a simhash table out of its block's order each
+ * make it STET_ECORRUPT, with nothing left behind */
+static void merge_over_damaged_lists(void **state)
+{
+	static uint32_t touched[N]; /* none: nothing of the old is dropped */
+	/* header: magic, version, byte order, id, n, slots, two bit counts
+	 * (48 bytes), then each section's offset and size */
+	static const struct {
+		size_t sec, width;
+		uint64_t value;
+	} cut[] = { { 5, 8, 0 }, { 6, 4, 0xFFFFFFF0u }, { 11, 8, 0 } }; /* S_SKEY, S_SID, S_SIMFP0 */
+	char bad[96], merged[96];
+	size_t size, c;
+	unsigned char *data;
+	(void)state;
+	snprintf(bad, sizeof(bad), "%s.bad", file);
+	snprintf(merged, sizeof(merged), "%s.merged", file);
+	assert_int_equal(snap_write(oldfile, NULL, 0x99, OLD, view, NULL), 0);
+	assert_non_null(data = read_whole(oldfile, &size));
+	for (c = 0; c < sizeof(cut) / sizeof(cut[0]); c++) {
+		unsigned char *copy = malloc(size);
+		uint64_t off, len, at;
+		snap *old;
+		FILE *f;
+		assert_non_null(copy);
+		memcpy(copy, data, size);
+		memcpy(&off, copy + 48 + cut[c].sec * 16, 8);
+		memcpy(&len, copy + 48 + cut[c].sec * 16 + 8, 8);
+		assert_true(len / cut[c].width > 8 && off + len <= size);
+		at = off + (len / cut[c].width / 2) * cut[c].width; /* the middle one */
+		if (cut[c].width == 8)
+			memcpy(copy + at, &cut[c].value, 8);
+		else {
+			uint32_t v = (uint32_t)cut[c].value;
+			memcpy(copy + at, &v, 4);
+		}
+		assert_non_null(f = fopen(bad, "wb"));
+		assert_int_equal(fwrite(copy, 1, size, f), size);
+		assert_int_equal(fclose(f), 0);
+		assert_int_equal(snap_open(&old, bad), 0);
+		assert_int_equal(snap_merge(merged, NULL, 0x77, old, N, view, NULL, touched), STET_ECORRUPT);
+		assert_int_equal(access(merged, F_OK), -1);
+		snap_close(old);
+		free(copy);
+	}
+	free(data);
+	unlink(bad);
+	stet_error_clear();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -523,6 +575,7 @@ int main(void)
 		cmocka_unit_test(damage_is_caught),
 		cmocka_unit_test(merge_of_nothing_is_whole),
 		cmocka_unit_test(merge_declined_when_mostly_dead),
+		cmocka_unit_test(merge_over_damaged_lists),
 	};
 	int failed = cmocka_run_group_tests_name("whole", tests, setup, teardown);
 	failed += cmocka_run_group_tests_name("merged", merged, setup_merged, teardown_merged);
