@@ -1252,8 +1252,8 @@ static size_t ent_strings(const snap *s, const snap_ent *r)
 	       (r->near_of ? strlen(snap_str(s, r->near_of)) + 1 : 0);
 }
 
-/* room for one more changed or new entry */
-/* room for entry n (or, with *cap 0, for n of them) */
+/* room for entry n, one more changed or new entry (with *cap 0: for n
+ * of them) */
 static int grow(snap_ent **ent, uint32_t **ids, size_t *cap, size_t n)
 {
 	snap_ent *v;
