@@ -928,36 +928,6 @@ typedef struct {
 
 static uint64_t order_key(const merger *m, uint64_t key) { return m->t < 0 ? key : block(key, m->t); }
 
-/* 1 a pair, 0 the end, or an error (a damaged old list) */
-static int merge_next(merger *m, uint64_t *key, uint32_t *id)
-{
-	while (m->oi < m->on) {
-		uint32_t o = m->oid[m->oi];
-		uint64_t k = order_key(m, m->okey[m->oi]);
-		if (o >= m->s->h->n || k < m->last)
-			return damaged(m->s);
-		m->last = k;
-		if (!(m->drop[o / 8] & (1u << (o % 8))))
-			break;
-		m->oi++;
-	}
-	if (m->oi < m->on) {
-		uint64_t ko = order_key(m, m->okey[m->oi]);
-		if (m->ni >= m->nn || ko < order_key(m, m->nv[m->ni].key) ||
-		    (ko == order_key(m, m->nv[m->ni].key) && m->oid[m->oi] < m->nv[m->ni].id)) {
-			*key = m->okey[m->oi];
-			*id = m->oid[m->oi++];
-			return 1;
-		}
-	}
-	if (m->ni < m->nn) {
-		*key = m->nv[m->ni].key;
-		*id = m->nv[m->ni++].id;
-		return 1;
-	}
-	return 0;
-}
-
 /* old pair i goes before the next new one (ties in key order by id) */
 static int old_first(const merger *m, uint64_t i)
 {
@@ -1024,16 +994,26 @@ static void put_tags(block_out *b, const uint64_t *keys, uint64_t n)
 	}
 }
 
-/* the directory of a merge that drops nothing: entry d counts the pairs
- * whose directory value (top bits, or block t) is below d, the old list's
- * and the new one's, each counted in one sequential scan. The old list is
- * checked as merge_next checks it (ids inside the old file, order keys
- * never going down). A merge of every pair, in order, was a fifth of a
+/* the old pair i is dropped (its id checked first: the drop bits cover
+ * the old file's entries only) */
+static int dropped(const merger *m, uint64_t i, int *gone)
+{
+	const uint32_t o = m->oid[i];
+	if (o >= m->s->h->n)
+		return damaged(m->s);
+	*gone = m->dropping && (m->drop[o / 8] & (1u << (o % 8)));
+	return 0;
+}
+
+/* the directory of a merge: entry d counts the pairs whose directory
+ * value (top bits, or block t) is below d, the old list's kept ones and
+ * the new ones, each counted in one sequential scan. The whole old list
+ * is checked here (ids inside the old file, order keys never going down),
+ * dropped pairs too. A merge of every pair, in order, was a fifth of a
  * big merge's CPU at 1,000,000 articles */
 static int merge_dir(block_out *b, const merger *m, unsigned bits, uint64_t nb, uint64_t *count)
 {
-	const uint64_t n_old = m->s->h->n;
-	uint64_t po = m->oi, pn = m->ni, d, last = m->last;
+	uint64_t po = m->oi, pn = m->ni, kept = 0, d, last = m->last;
 	const unsigned shift = 64 - bits;
 
 	for (d = 0; d <= nb; d++) {
@@ -1041,21 +1021,25 @@ static int merge_dir(block_out *b, const merger *m, unsigned bits, uint64_t nb, 
 		for (; po < m->on; po++) {
 			uint64_t k = order_key(m, m->okey[po]);
 			uint64_t dk = m->t >= 0 ? k : bits ? k >> shift : 0;
-			if (m->oid[po] >= n_old || k < last)
+			int gone, error;
+			if (k < last)
 				return damaged(m->s);
+			if ((error = dropped(m, po, &gone)) < 0)
+				return error;
 			if (dk >= d)
 				break;
 			last = k;
+			kept += !gone;
 		}
 		for (; pn < m->nn; pn++) {
 			uint64_t k = order_key(m, m->nv[pn].key);
 			if ((m->t >= 0 ? k : bits ? k >> shift : 0) >= d)
 				break;
 		}
-		at = (uint32_t)(po + pn);
+		at = (uint32_t)(kept + pn);
 		bput(b, &at, 4);
 	}
-	*count = po + pn;
+	*count = kept + pn;
 	return 0;
 }
 
@@ -1068,20 +1052,20 @@ static int merge_pass(out_file *o, const merger *tmpl, int what, unsigned bits, 
 {
 	block_out *b = stet_malloc(sizeof(*b)); /* 64 KiB: not on the stack */
 	merger m = *tmpl;
-	uint64_t key = 0, n = 0, nb = m.t >= 0 ? 65536 : (uint64_t)1 << bits, next = 0;
-	uint32_t id = 0, at;
+	uint64_t n = 0, nb = m.t >= 0 ? 65536 : (uint64_t)1 << bits;
 	int r;
 
 	if (!b)
 		return stet_error_oom();
 	b->o = o;
 	b->n = 0;
-	if (!m.dropping && what == MERGE_DIR) {
+	if (what == MERGE_DIR) {
 		r = merge_dir(b, &m, bits, nb, &n);
-		next = nb + 1;
-	} else if (!m.dropping) {
-		/* nothing dropped: the old list in runs, copied whole, between
-		 * the new pairs (the directory's pass checks the old list) */
+	} else {
+		/* the old list in runs between the new pairs, copied whole
+		 * when nothing is dropped, else pair by pair without the
+		 * dropped ones (the directory's pass checks the old list) */
+		r = 0;
 		while (m.oi < m.on || m.ni < m.nn) {
 			uint64_t lo = m.ni < m.nn ? m.oi : m.on, hi = m.on;
 			if (m.ni < m.nn && m.pos_known) {
@@ -1115,8 +1099,27 @@ static int merge_pass(out_file *o, const merger *tmpl, int what, unsigned bits, 
 				if (m.pos) /* the later passes take it from here */
 					m.pos[m.ni] = (uint32_t)lo;
 			}
-			if (what == MERGE_TAGS) { /* made from the old keys (older files have none) */
+			if (m.dropping) {
+				uint64_t i;
+				for (i = m.oi; i < lo; i++) {
+					int gone;
+					if ((r = dropped(&m, i, &gone)) < 0)
+						break;
+					if (gone)
+						continue;
+					if (what == MERGE_KEYS)
+						bput(b, &m.okey[i], 8);
+					else if (what == MERGE_TAGS)
+						put_tag(b, m.okey[i]);
+					else
+						bput(b, &m.oid[i], 4);
+					n++;
+				}
+				if (r < 0)
+					break;
+			} else if (what == MERGE_TAGS) { /* made from the old keys (older files have none) */
 				put_tags(b, m.okey + m.oi, lo - m.oi);
+				n += lo - m.oi;
 			} else {
 				/* a short run (between new pairs that come close:
 				 * a big merge takes in millions) goes into the block
@@ -1132,8 +1135,8 @@ static int merge_pass(out_file *o, const merger *tmpl, int what, unsigned bits, 
 					bflush(b);
 					put_part(o, run, bytes);
 				}
+				n += lo - m.oi;
 			}
-			n += lo - m.oi;
 			m.oi = lo;
 			if (m.ni < m.nn) {
 				if (what == MERGE_KEYS)
@@ -1146,30 +1149,11 @@ static int merge_pass(out_file *o, const merger *tmpl, int what, unsigned bits, 
 				n++;
 			}
 		}
-		r = 0;
-	} else
-	while ((r = merge_next(&m, &key, &id)) == 1) {
-		if (what == MERGE_KEYS)
-			bput(b, &key, 8);
-		else if (what == MERGE_IDS)
-			bput(b, &id, 4);
-		else if (what == MERGE_TAGS)
-			put_tag(b, key);
-		else {
-			uint64_t d = m.t >= 0 ? block(key, m.t) : bits ? key >> (64 - bits) : 0;
-			at = (uint32_t)n;
-			for (; next <= d; next++)
-				bput(b, &at, 4);
-		}
-		n++;
 	}
 	if (r < 0) {
 		free(b);
 		return r;
 	}
-	if (what == MERGE_DIR)
-		for (at = (uint32_t)n; next <= nb; next++)
-			bput(b, &at, 4);
 	bend(b);
 	free(b);
 	*count = n;
@@ -1192,7 +1176,7 @@ static int merge_list(out_file *o, header *h, const merger *m, int keys, int ids
 
 	mm.pos = NULL;
 	mm.pos_known = 0;
-	if (!mm.dropping && mm.nn && mm.on < UINT32_MAX)
+	if (mm.nn && mm.on < UINT32_MAX)
 		mm.pos = stet_malloc(mm.nn * sizeof(*mm.pos));
 	h->sec[keys].off = o->at;
 	if ((error = merge_pass(o, &mm, MERGE_KEYS, 0, &count)) < 0)

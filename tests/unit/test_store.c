@@ -507,13 +507,16 @@ static void merge_declined_when_mostly_dead(void **state)
 	snap_close(old);
 }
 
-/* A merge that drops nothing checks the old lists as it counts their
- * directory: a sentence key that goes down, a sentence posting's id past
- * the old file's entries, a simhash table out of its block's order each
- * make it STET_ECORRUPT, with nothing left behind */
-static void merge_over_damaged_lists(void **state)
+/* A merge checks the old lists as it counts their directory: a sentence
+ * key that goes down, a sentence posting's id past the old file's
+ * entries, a simhash table out of its block's order each make it
+ * STET_ECORRUPT, with nothing left behind; with `drop`, some articles'
+ * sentences changed since the old file, so their old postings are
+ * dropped (the pair-by-pair copy), else none is (runs copied whole) */
+static void damaged_merges(int drop)
 {
-	static uint32_t touched[N]; /* none: nothing of the old is dropped */
+	static uint32_t touched[N];
+	uint64_t was[N];
 	/* header: magic, version, byte order, id, n, slots, two bit counts
 	 * (48 bytes), then each section's offset and size */
 	static const struct {
@@ -523,11 +526,27 @@ static void merge_over_damaged_lists(void **state)
 	char bad[96], merged[96];
 	size_t size, c;
 	unsigned char *data;
-	(void)state;
 	snprintf(bad, sizeof(bad), "%s.bad", file);
 	snprintf(merged, sizeof(merged), "%s.merged", file);
+	for (c = 0; c < OLD; c++) { /* the old file had another first sentence */
+		touched[c] = drop && c % 50 == 1 && indexed(&ents[c]) && ents[c].fp.nsent;
+		if (touched[c]) {
+			was[c] = ents[c].fp.sent[0];
+			ents[c].fp.sent[0] = next();
+		}
+	}
 	assert_int_equal(snap_write(oldfile, NULL, 0x99, OLD, view, NULL), 0);
+	for (c = 0; c < OLD; c++)
+		if (touched[c])
+			ents[c].fp.sent[0] = was[c];
 	assert_non_null(data = read_whole(oldfile, &size));
+	{ /* undamaged, it merges */
+		snap *old;
+		assert_int_equal(snap_open(&old, oldfile), 0);
+		assert_int_equal(snap_merge(merged, NULL, 0x77, old, N, view, NULL, touched), 0);
+		snap_close(old);
+		unlink(merged);
+	}
 	for (c = 0; c < sizeof(cut) / sizeof(cut[0]); c++) {
 		unsigned char *copy = malloc(size);
 		uint64_t off, len, at;
@@ -557,6 +576,13 @@ static void merge_over_damaged_lists(void **state)
 	free(data);
 	unlink(bad);
 	stet_error_clear();
+}
+
+static void merge_over_damaged_lists(void **state)
+{
+	(void)state;
+	damaged_merges(0);
+	damaged_merges(1);
 }
 
 int main(void)
