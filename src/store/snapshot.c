@@ -999,6 +999,7 @@ static void put_tags(block_out *b, const uint64_t *keys, uint64_t n)
 static int dropped(const merger *m, uint64_t i, int *gone)
 {
 	const uint32_t o = m->oid[i];
+	*gone = 0;
 	if (o >= m->s->h->n)
 		return damaged(m->s);
 	*gone = m->dropping && (m->drop[o / 8] & (1u << (o % 8)));
@@ -1021,7 +1022,7 @@ static int merge_dir(block_out *b, const merger *m, unsigned bits, uint64_t nb, 
 		for (; po < m->on; po++) {
 			uint64_t k = order_key(m, m->okey[po]);
 			uint64_t dk = m->t >= 0 ? k : bits ? k >> shift : 0;
-			int gone, error;
+			int gone = 0, error;
 			if (k < last)
 				return damaged(m->s);
 			if ((error = dropped(m, po, &gone)) < 0)
@@ -1102,7 +1103,7 @@ static int merge_pass(out_file *o, const merger *tmpl, int what, unsigned bits, 
 			if (m.dropping) {
 				uint64_t i;
 				for (i = m.oi; i < lo; i++) {
-					int gone;
+					int gone = 0;
 					if ((r = dropped(&m, i, &gone)) < 0)
 						break;
 					if (gone)
