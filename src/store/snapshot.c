@@ -586,15 +586,17 @@ static int out_finish(out_file *o, const header *h, const char *file, const char
 
 /* entry id under str in a string table (open addressing; a slot is the
  * entry + 1 and the tag of str's hash) */
-static void table_put(uint32_t *t, size_t slots, const char *str, size_t id)
+/* entry id put in the first free slot from its string's hash's home */
+static void slot_put(uint32_t *t, size_t slots, uint64_t hash, size_t id)
 {
-	const uint64_t hash = hash_of(str);
 	size_t j;
 	for (j = hash & (slots - 1); t[j * 2]; j = (j + 1) & (slots - 1))
 		;
 	t[j * 2] = (uint32_t)id + 1;
 	t[j * 2 + 1] = tag_of(hash);
 }
+
+static void table_put(uint32_t *t, size_t slots, const char *str, size_t id) { slot_put(t, slots, hash_of(str), id); }
 
 /* Strings put in a table a few dozen at a time: each one's home slot is
  * fetched while the next are hashed, then all are put in the order they
@@ -610,13 +612,9 @@ typedef struct {
 
 static void tb_flush(table_batch *b)
 {
-	size_t i, j;
-	for (i = 0; i < b->k; i++) {
-		for (j = b->hash[i] & (b->slots - 1); b->t[j * 2]; j = (j + 1) & (b->slots - 1))
-			;
-		b->t[j * 2] = b->id[i] + 1;
-		b->t[j * 2 + 1] = tag_of(b->hash[i]);
-	}
+	size_t i;
+	for (i = 0; i < b->k; i++)
+		slot_put(b->t, b->slots, b->hash[i], b->id[i]);
 	b->k = 0;
 }
 
