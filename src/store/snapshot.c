@@ -918,7 +918,6 @@ typedef struct {
 	size_t nn, ni;
 	const unsigned char *drop;
 	int t;
-	uint64_t last; /* the old list's last order key: it must not go down */
 	int dropping;  /* some old ids are dropped */
 	uint32_t *pos; /* NULL, or where each new pair goes in the old list (below) */
 	int pos_known; /* pos filled by an earlier pass */
@@ -1012,7 +1011,7 @@ static int dropped(const merger *m, uint64_t i, int *gone)
  * big merge's CPU at 1,000,000 articles */
 static int merge_dir(block_out *b, const merger *m, unsigned bits, uint64_t nb, uint64_t *count)
 {
-	uint64_t po = m->oi, pn = m->ni, kept = 0, d, last = m->last;
+	uint64_t po = m->oi, pn = m->ni, kept = 0, d, last = 0; /* order keys never go down */
 	const unsigned shift = 64 - bits;
 
 	for (d = 0; d <= nb; d++) {
@@ -1393,14 +1392,14 @@ static int write_postings(postings_job *j)
 
 	if ((error = new_pairs(&sp, &ns, &xp, &nx, simp, &nh, j->ent, j->ids, j->nch, j->num, old->nnum)) < 0)
 		goto done;
-	m = (merger){ old, old->skey, old->sid, old->nsent, 0, sp, ns, 0, j->drop, -1, 0, j->dropping, NULL, 0 };
+	m = (merger){ old, old->skey, old->sid, old->nsent, 0, sp, ns, 0, j->drop, -1, j->dropping, NULL, 0 };
 	if ((error = merge_list(&j->o, j->h, &m, S_SKEY, S_SID, S_SDIR, &j->h->sbits, SENT_PER_BUCKET, 1)) < 0)
 		goto done;
-	m = (merger){ old, old->xkey, old->xid, old->nexact, 0, xp, nx, 0, j->drop, -1, 0, j->dropping, NULL, 0 };
+	m = (merger){ old, old->xkey, old->xid, old->nexact, 0, xp, nx, 0, j->drop, -1, j->dropping, NULL, 0 };
 	if ((error = merge_list(&j->o, j->h, &m, S_XKEY, S_XID, S_XDIR, &j->h->xbits, EXACT_PER_BUCKET, 0)) < 0)
 		goto done;
 	for (t = 0; t < 4; t++) {
-		m = (merger){ old, old->simfp[t], old->simid[t], old->nsim[t], 0, simp[t], nh, 0, j->drop, t, 0, j->dropping, NULL, 0 };
+		m = (merger){ old, old->simfp[t], old->simid[t], old->nsim[t], 0, simp[t], nh, 0, j->drop, t, j->dropping, NULL, 0 };
 		if ((error = merge_list(&j->o, j->h, &m, S_SIMFP0 + t, S_SIMID0 + t, S_SIMDIR0 + t, NULL, 0, 0)) < 0)
 			goto done;
 	}
