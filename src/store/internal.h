@@ -354,11 +354,13 @@ typedef struct midx_list {
 	int (*where)(const struct midx_list *l, uint32_t i, uint32_t *pack, uint64_t *off);
 	const void *src;  /* where's own */
 	const char *name; /* for errors */
+	int small;        /* every place it gives is under 2 GiB (its pack's size says so) */
 } midx_list;
 /* a multi-pack-index (git's format, version 1) of the lists' objects,
  * each id once (the first list's place when two lists have it), naming
- * the given packs' .idx files (base names); written to fd, which the
- * caller syncs and renames. what names the file in errors. 0, or STET_E*
+ * the given packs' .idx files (base names); written to fd (open to read
+ * too: part of it is read back for its SHA-1), which the caller syncs
+ * and renames. what names the file in errors. 0, or STET_E*
  * (STET_ECORRUPT: a list out of order or placing an object nowhere) */
 int midx_write(int fd, const char *what, const char *const *names, size_t nnames, const midx_list *lists,
 	       size_t nlists);

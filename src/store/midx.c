@@ -9,11 +9,11 @@
  * libgit2's writer reads every pack's index again and sorts all their
  * ids: 7 s at 1,000,000 articles (7.5 million objects). The lists given
  * here are already sorted (a multi-pack-index, a pack's index), so the
- * index is one merge of them, taken three times (to count, then the ids,
- * then their places), each written as it comes: linear in the objects,
- * with memory for the lists' heads only. Most ids come from one list
- * (the old index) in runs between the few others' heads, taken without
- * the heap (walk). odb.c says which lists and where the file goes.
+ * index is one merge of them, taken twice (to count, then to write the
+ * ids and their places, each where it goes in the file), with memory for
+ * the lists' heads and the writers' buffers only. Most ids come from one
+ * list (the old index) in runs between the few others' heads, taken
+ * without the heap (walk). odb.c says which lists and where the file goes.
  */
 #include "internal.h"
 
@@ -75,16 +75,38 @@ static void sift(merge *m, size_t i)
 	}
 }
 
-/* ---- the file: written through a buffer, hashed as it goes ---- */
+/* ---- the file: written through buffers ---- */
 
+/* One part of the file, written in order from where it starts: the head
+ * (header, names, fanout, ids) hashed as it goes; the places and the
+ * large offsets, which the same pass makes, each at its own offset and
+ * hashed when all is written (read back) */
 typedef struct {
 	int fd;
-	EVP_MD_CTX *sha;
+	EVP_MD_CTX *sha; /* or NULL: not hashed as written */
 	unsigned char buf[1 << 16];
 	size_t n;
-	uint64_t at, started; /* bytes written; of them, handed to the disk */
+	uint64_t at, started; /* where the buffer goes; of the bytes before, handed to the disk */
 	int failed; /* errno of a failed write, or -1 for SHA-1 */
 } out;
+
+static int pwrite_all(int fd, const unsigned char *b, size_t n, uint64_t at)
+{
+	while (n) {
+		ssize_t k = pwrite(fd, b, n, (off_t)at);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			if (k == 0)
+				errno = EIO;
+			return -1;
+		}
+		b += k;
+		n -= (size_t)k;
+		at += (uint64_t)k;
+	}
+	return 0;
+}
 
 /* The disk is told to start on the bytes as they are written
  * (stet_write_behind): git's multi-pack-index is 200 MB at 1,000,000
@@ -93,9 +115,9 @@ typedef struct {
 static void out_flush(out *o)
 {
 	if (!o->failed && o->n) {
-		if (EVP_DigestUpdate(o->sha, o->buf, o->n) != 1)
+		if (o->sha && EVP_DigestUpdate(o->sha, o->buf, o->n) != 1)
 			o->failed = -1;
-		else if (stet_write_all(o->fd, o->buf, o->n) < 0)
+		else if (pwrite_all(o->fd, o->buf, o->n, o->at) < 0)
 			o->failed = errno ? errno : EIO;
 		o->at += o->n;
 	}
@@ -104,10 +126,10 @@ static void out_flush(out *o)
 		o->started = stet_write_behind(o->fd, o->started, o->at);
 }
 
-static void out_put(out *o, const void *p, size_t n)
+static inline void out_put(out *o, const void *p, size_t n)
 {
 	const unsigned char *b = p;
-	if (n < sizeof(o->buf) - o->n) { /* most puts: 4 or 20 bytes */
+	if (n < sizeof(o->buf) - o->n) { /* most puts: 8 or 20 bytes */
 		memcpy(o->buf + o->n, p, n);
 		o->n += n;
 		return;
@@ -123,23 +145,10 @@ static void out_put(out *o, const void *p, size_t n)
 	}
 }
 
-static void put32(out *o, uint32_t v)
-{
-	unsigned char b[4] = { (unsigned char)(v >> 24), (unsigned char)(v >> 16), (unsigned char)(v >> 8),
-			       (unsigned char)v };
-	out_put(o, b, 4);
-}
-
-static void put64(out *o, uint64_t v)
-{
-	put32(o, (uint32_t)(v >> 32));
-	put32(o, (uint32_t)v);
-}
-
-/* ---- the three passes ---- */
+/* ---- the two passes ---- */
 
 typedef struct {
-	out *o;
+	out *head, *places, *large; /* the writing pass's */
 	const uint32_t *rank; /* a name's place among the sorted names */
 	size_t nnames;
 	uint64_t count, nlarge;
@@ -230,28 +239,35 @@ static void count_one(pass *p, const unsigned char *id, uint32_t pack, uint64_t 
 	p->nlarge += off >= 0x80000000u;
 }
 
-static void id_one(pass *p, const unsigned char *id, uint32_t pack, uint64_t off)
+static void put32(out *o, uint32_t v)
 {
-	(void)pack;
-	(void)off;
-	out_put(p->o, id, ID);
+	unsigned char b[4] = { (unsigned char)(v >> 24), (unsigned char)(v >> 16), (unsigned char)(v >> 8),
+			       (unsigned char)v };
+	out_put(o, b, 4);
 }
 
-/* its pack, and its offset or (past 2 GiB) its place in LOFF, whose
+static void put64(out *o, uint64_t v)
+{
+	put32(o, (uint32_t)(v >> 32));
+	put32(o, (uint32_t)v);
+}
+
+/* the id, its pack and offset or (past 2 GiB) its place in LOFF, whose
  * entries come in the same order */
-static void place_one(pass *p, const unsigned char *id, uint32_t pack, uint64_t off)
+static void write_one(pass *p, const unsigned char *id, uint32_t pack, uint64_t off)
 {
-	(void)id;
-	put32(p->o, pack);
-	put32(p->o, off >= 0x80000000u ? 0x80000000u | (uint32_t)p->nlarge++ : (uint32_t)off);
-}
-
-static void large_one(pass *p, const unsigned char *id, uint32_t pack, uint64_t off)
-{
-	(void)id;
-	(void)pack;
-	if (off >= 0x80000000u)
-		put64(p->o, off);
+	uint32_t o = (uint32_t)off;
+	unsigned char b[8];
+	if (off >= 0x80000000u) {
+		o = 0x80000000u | (uint32_t)p->nlarge++;
+		put64(p->large, off);
+	}
+	b[0] = (unsigned char)(pack >> 24), b[1] = (unsigned char)(pack >> 16), b[2] = (unsigned char)(pack >> 8);
+	b[3] = (unsigned char)pack, b[4] = (unsigned char)(o >> 24), b[5] = (unsigned char)(o >> 16);
+	b[6] = (unsigned char)(o >> 8), b[7] = (unsigned char)o;
+	out_put(p->head, id, ID);
+	out_put(p->places, b, 8);
+	p->count++;
 }
 
 typedef struct {
@@ -264,6 +280,24 @@ static int by_name(const void *a, const void *b)
 	return strcmp(((const named *)a)->name, ((const named *)b)->name);
 }
 
+/* the bytes of the file from `from` on (the places and large offsets,
+ * written after the head) read back into the hash */
+static int hash_back(out *o, uint64_t from, uint64_t to)
+{
+	while (from < to) {
+		size_t k = to - from < sizeof(o->buf) ? (size_t)(to - from) : sizeof(o->buf);
+		ssize_t r = pread(o->fd, o->buf, k, (off_t)from);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return r < 0 ? errno : EIO;
+		if (EVP_DigestUpdate(o->sha, o->buf, (size_t)r) != 1)
+			return -1;
+		from += (uint64_t)r;
+	}
+	return 0;
+}
+
 int midx_write(int fd, const char *what, const char *const *names, size_t nnames, const midx_list *lists,
 	       size_t nlists)
 {
@@ -271,13 +305,13 @@ int midx_write(int fd, const char *what, const char *const *names, size_t nnames
 	merge m = { lists, nlists, NULL, NULL, NULL, 0, what };
 	named *order = NULL;
 	uint32_t *rank = NULL;
-	out *o = NULL;
+	out *o = NULL, *places = NULL, *large = NULL;
 	pass p;
 	size_t i, names_size = 0, chunks;
-	uint64_t at;
+	uint64_t at, count, nlarge, ooff, loff;
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
-	int error = 0;
+	int error = 0, placed = 0, failed;
 
 	memset(&p, 0, sizeof(p));
 	p.what = what;
@@ -287,7 +321,8 @@ int midx_write(int fd, const char *what, const char *const *names, size_t nnames
 	if (!(m.at = stet_calloc(nlists + 1, sizeof(*m.at))) || !(m.key = stet_calloc(nlists + 1, sizeof(*m.key))) ||
 	    !(m.heap = stet_calloc(nlists + 1, sizeof(*m.heap))) ||
 	    !(order = stet_calloc(nnames + 1, sizeof(*order))) || !(rank = stet_calloc(nnames + 1, sizeof(*rank))) ||
-	    !(o = stet_calloc(1, sizeof(*o))) || !(o->sha = EVP_MD_CTX_new())) {
+	    !(o = stet_calloc(1, sizeof(*o))) || !(places = stet_calloc(1, sizeof(*places))) ||
+	    !(large = stet_calloc(1, sizeof(*large))) || !(o->sha = EVP_MD_CTX_new())) {
 		error = stet_error_oom();
 		goto done;
 	}
@@ -306,18 +341,24 @@ int midx_write(int fd, const char *what, const char *const *names, size_t nnames
 		rank[order[i].given] = (uint32_t)i;
 	}
 	p.rank = rank;
-	if ((error = walk(&m, &p, count_one, 1)) < 0)
+	/* the count: each list's places asked only when one may be past 2 GiB
+	 * (the header then has a table of them) */
+	for (i = 0; i < nlists; i++)
+		placed |= !lists[i].small;
+	if ((error = walk(&m, &p, count_one, placed)) < 0)
 		goto done;
 	if (p.count >= UINT32_MAX || p.nlarge >= 0x80000000u) {
 		error = stet_error_set(STET_ETOOBIG, "%s: too many objects", what);
 		goto done;
 	}
-	o->fd = fd;
+	count = p.count;
+	nlarge = p.nlarge;
 	if (EVP_DigestInit_ex(o->sha, EVP_sha1(), NULL) != 1) {
 		error = stet_error_set(STET_EIO, "%s: SHA-1 is not available", what);
 		goto done;
 	}
-	chunks = p.nlarge ? 5 : 4;
+	chunks = nlarge ? 5 : 4;
+	o->fd = places->fd = large->fd = fd;
 	out_put(o, "MIDX", 4);
 	{
 		unsigned char h[4] = { 1, 1, (unsigned char)chunks, 0 }; /* version, SHA-1, chunks, no base */
@@ -334,14 +375,16 @@ int midx_write(int fd, const char *what, const char *const *names, size_t nnames
 	at += 256 * 4;
 	put32(o, OIDL);
 	put64(o, at);
-	at += p.count * ID;
+	at += count * ID;
 	put32(o, OOFF);
 	put64(o, at);
-	at += p.count * 8;
-	if (p.nlarge) {
+	ooff = at;
+	at += count * 8;
+	loff = at;
+	if (nlarge) {
 		put32(o, LOFF);
 		put64(o, at);
-		at += p.nlarge * 8;
+		at += nlarge * 8;
 	}
 	put32(o, 0);
 	put64(o, at);
@@ -355,22 +398,38 @@ int midx_write(int fd, const char *what, const char *const *names, size_t nnames
 			put32(o, sum);
 		}
 	}
-	p.o = o;
-	p.nlarge = 0;
-	if ((error = walk(&m, &p, id_one, 0)) < 0 || (error = walk(&m, &p, place_one, 1)) < 0 ||
-	    (p.nlarge && (error = walk(&m, &p, large_one, 1)) < 0))
+	/* the ids after the head, their places and large offsets each at
+	 * their own chunk, in one more pass */
+	places->at = places->started = ooff;
+	large->at = large->started = loff;
+	p.head = o;
+	p.places = places;
+	p.large = large;
+	p.count = p.nlarge = 0;
+	if ((error = walk(&m, &p, write_one, 1)) < 0)
 		goto done;
+	if (p.count != count || p.nlarge != nlarge) { /* a list flagged small placed one past 2 GiB */
+		error = stet_error_set(STET_ECORRUPT, "%s: an object's place past 2 GiB was not foreseen", what);
+		goto done;
+	}
 	out_flush(o);
-	if (!o->failed && (EVP_DigestFinal_ex(o->sha, md, &mdlen) != 1 || mdlen != ID))
-		o->failed = -1;
-	if (!o->failed && stet_write_all(fd, md, ID) < 0)
-		o->failed = errno ? errno : EIO;
-	if (o->failed)
-		error = stet_error_set(STET_EIO, "%s: %s", what, o->failed < 0 ? "SHA-1 failed" : strerror(o->failed));
+	out_flush(places);
+	out_flush(large);
+	failed = o->failed ? o->failed : places->failed ? places->failed : large->failed;
+	if (!failed)
+		failed = hash_back(o, ooff, at);
+	if (!failed && (EVP_DigestFinal_ex(o->sha, md, &mdlen) != 1 || mdlen != ID))
+		failed = -1;
+	if (!failed && pwrite_all(fd, md, ID, at) < 0)
+		failed = errno ? errno : EIO;
+	if (failed)
+		error = stet_error_set(STET_EIO, "%s: %s", what, failed < 0 ? "SHA-1 failed" : strerror(failed));
 done:
 	if (o)
 		EVP_MD_CTX_free(o->sha);
 	free(o);
+	free(places);
+	free(large);
 	free(m.at);
 	free(m.key);
 	free(m.heap);

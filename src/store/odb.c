@@ -1224,6 +1224,13 @@ typedef struct {
 	const uint32_t *name_of;
 } list_src;
 
+/* a pack's index without a table of offsets past 2 GiB: idx_offset
+ * gives none */
+static int idx_small(const one_pack *o)
+{
+	return o->size < 8 + 1024 + (size_t)o->n * 28 + 40 + 8;
+}
+
 static int view_where(const midx_list *l, uint32_t i, uint32_t *pack, uint64_t *off)
 {
 	const list_src *s = l->src;
@@ -1276,7 +1283,8 @@ static int write_index(packs *p, int with_git, int fd, const char *what)
 			names[nn++] = strrchr(path, '/') + 1;
 		}
 		srcs[nl] = (list_src){ p, x, 0, name_of };
-		lists[nl] = (midx_list){ x->ids, x->n, view_where, &srcs[nl], i == GIT_MIDX ? "git's multi-pack-index" : p->recent };
+		lists[nl] = (midx_list){ x->ids, x->n, view_where, &srcs[nl], i == GIT_MIDX ? "git's multi-pack-index" : p->recent,
+					 x->nloff == 0 };
 		nl++;
 	}
 	for (i = 0; i < p->nloose; i++) {
@@ -1284,7 +1292,7 @@ static int write_index(packs *p, int with_git, int fd, const char *what)
 		name_of[p->loose[i]] = (uint32_t)nn;
 		names[nn++] = strrchr(o->path, '/') + 1;
 		srcs[nl] = (list_src){ p, NULL, p->loose[i], name_of };
-		lists[nl] = (midx_list){ o->ids, o->n, idx_where, &srcs[nl], o->path };
+		lists[nl] = (midx_list){ o->ids, o->n, idx_where, &srcs[nl], o->path, idx_small(o) };
 		nl++;
 	}
 	error = midx_write(fd, what, names, nn, lists, nl);
@@ -1322,7 +1330,7 @@ static void write_recent(stet_archive *a, packs *p)
 	stet_buf_printf(&tmp, "%s.tmp.%d", p->recent, (int)getpid());
 	if (stet_buf_check(&tmp, "packs") < 0)
 		goto done;
-	if ((fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
+	if ((fd = open(tmp.ptr, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
 		stet_buf_printf(&a->warnings, "%s: not written (%s); it only speeds reading\n", p->recent, strerror(errno));
 		goto done;
 	}
@@ -1380,7 +1388,7 @@ int odb_index_packs(stet_archive *a)
 	}
 	/* merged from both multi-pack-indexes and the packs neither covers,
 	 * written under git's lock (the file itself, renamed when done) */
-	if (!bad && (fd = open(lock.ptr, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444)) >= 0 &&
+	if (!bad && (fd = open(lock.ptr, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0444)) >= 0 &&
 	    index_done(fd, lock.ptr, midx.ptr, 1, write_index(p, 1, fd, midx.ptr)) == 0) {
 		unlink(p->recent); /* git's covers its packs now */
 		goto done;

@@ -513,7 +513,8 @@ static int no_where(const midx_list *l, uint32_t i, uint32_t *pack, uint64_t *of
 /* midx_write by hand: two lists sharing 100 ids (each written once, at
  * the first list's place), offsets past 2 GiB in the table of large
  * offsets, names sorted, the fanout, the SHA-1 at the end; a list out of
- * order, or one that cannot place an object, writes nothing usable */
+ * order, one that cannot place an object, or one that said its places
+ * were all under 2 GiB and gave one past, writes nothing usable */
 static void midx_written_by_merge(void **state)
 {
 	unsigned char fan_a[1024], fan_b[1024], *a, *b, *f, *both;
@@ -531,10 +532,10 @@ static void midx_written_by_merge(void **state)
 	for (i = 0; i < 100; i++) /* b's every tenth id is one of a's */
 		memcpy(b + i * 10 * 20, a + i * 29 * 20, 20);
 	qsort(b, nb, 20, by_bytes);
-	lists[0] = (midx_list){ a, (uint32_t)na, fake_where, &sa, "a" };
-	lists[1] = (midx_list){ b, (uint32_t)nb, fake_where, &sb, "b" };
+	lists[0] = (midx_list){ a, (uint32_t)na, fake_where, &sa, "a", 1 }; /* all under 2 GiB */
+	lists[1] = (midx_list){ b, (uint32_t)nb, fake_where, &sb, "b", 0 };
 	snprintf(file, sizeof(file), "%s/written-midx", root);
-	assert_true((fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0644)) >= 0);
+	assert_true((fd = open(file, O_RDWR | O_CREAT | O_TRUNC, 0644)) >= 0);
 	assert_int_equal(midx_write(fd, file, names, 2, lists, 2), 0);
 	close(fd);
 	f = read_whole(file, &size);
@@ -590,11 +591,19 @@ static void midx_written_by_merge(void **state)
 	assert_int_equal(EVP_Digest(f, size - 20, md, &mdlen, EVP_sha1(), NULL), 1);
 	assert_memory_equal(f + size - 20, md, 20);
 	free(f);
+	/* a list that said all its places were under 2 GiB and gave one past:
+	 * the header had no room for it */
+	lists[1].small = 1;
+	assert_true((fd = open(file, O_RDWR | O_CREAT | O_TRUNC, 0644)) >= 0);
+	assert_int_equal(midx_write(fd, file, names, 2, lists, 2), STET_ECORRUPT);
+	assert_non_null(strstr(stet_error_last(), "past 2 GiB was not foreseen"));
+	close(fd);
+	lists[1].small = 0;
 	/* out of order, or placing an object nowhere: an error naming it */
 	memcpy(tmp_swap, b, 20);
 	memcpy(b, b + 20, 20);
 	memcpy(b + 20, tmp_swap, 20);
-	assert_true((fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0644)) >= 0);
+	assert_true((fd = open(file, O_RDWR | O_CREAT | O_TRUNC, 0644)) >= 0);
 	assert_int_equal(midx_write(fd, file, names, 2, lists, 2), STET_ECORRUPT);
 	assert_non_null(strstr(stet_error_last(), "the ids of b are not in order"));
 	memcpy(b + 20, b, 20);
@@ -645,10 +654,10 @@ static void midx_merge_of_many_lists(void **state)
 		snprintf(names_buf[j], sizeof(names_buf[j]), "pack-%02zu.idx", NL - j); /* given in reverse */
 		names[j] = names_buf[j];
 		src[j] = (fake_src){ (uint32_t)j, (uint64_t)j << 20 };
-		lists[j] = (midx_list){ v[j], (uint32_t)nv[j], fake_where, &src[j], names[j] };
+		lists[j] = (midx_list){ v[j], (uint32_t)nv[j], fake_where, &src[j], names[j], 1 };
 	}
 	snprintf(file, sizeof(file), "%s/many-midx", root);
-	assert_true((fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0644)) >= 0);
+	assert_true((fd = open(file, O_RDWR | O_CREAT | O_TRUNC, 0644)) >= 0);
 	assert_int_equal(midx_write(fd, file, names, NL, lists, NL), 0);
 	close(fd);
 	f = read_whole(file, &size);
@@ -683,7 +692,7 @@ static void midx_merge_of_many_lists(void **state)
 	memcpy(tmp_swap, v[0] + 10000 * 20, 20);
 	memcpy(v[0] + 10000 * 20, v[0] + 10001 * 20, 20);
 	memcpy(v[0] + 10001 * 20, tmp_swap, 20);
-	assert_true((fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0644)) >= 0);
+	assert_true((fd = open(file, O_RDWR | O_CREAT | O_TRUNC, 0644)) >= 0);
 	assert_int_equal(midx_write(fd, file, names, NL, lists, NL), STET_ECORRUPT);
 	assert_non_null(strstr(stet_error_last(), "the ids of pack-13.idx are not in order"));
 	close(fd);
