@@ -289,12 +289,22 @@ typedef struct {
 	size_t postings, df;
 } sentence_look;
 
+/* what memory holds of a sentence: its postings there, and the inputs
+ * still coming that have it */
+static void in_memory(stet_archive *a, uint64_t s, size_t *postings, size_t *coming)
+{
+	int obs = counter_get(a->observed, s);
+	*postings = 0;
+	stet_postings_get(a->sentences, s, postings);
+	*coming = obs > 0 ? (size_t)obs : 0;
+}
+
 static int look_up(sentence_look *l, stet_archive *a, uint64_t s)
 {
-	size_t n = 0, sn = 0;
-	int k, error, obs;
+	size_t n, coming, sn = 0;
+	int k, error;
 
-	stet_postings_get(a->sentences, s, &n);
+	in_memory(a, s, &n, &coming);
 	for (k = 0; k < LAYERS; k++) {
 		uint32_t first;
 		const snap *L = a->keys.snap ? layer(a, k, &first) : NULL;
@@ -309,22 +319,19 @@ static int look_up(sentence_look *l, stet_archive *a, uint64_t s)
 		sn -= un > 0 && (size_t)un <= sn ? (size_t)un : 0;
 	}
 	l->postings = n + sn;
-	obs = counter_get(a->observed, s);
-	l->df = l->postings + (obs > 0 ? (size_t)obs : 0);
+	l->df = l->postings + coming;
 	return 0;
 }
 
 size_t sentence_df(stet_archive *a, uint64_t s)
 {
 	sentence_look l;
-	size_t n = 0;
-	int obs;
+	size_t n, coming;
 	if (look_up(&l, a, s) == 0)
 		return l.df;
 	/* a damaged snapshot: the error is set; count what memory has */
-	obs = counter_get(a->observed, s);
-	stet_postings_get(a->sentences, s, &n);
-	return n + (obs > 0 ? (size_t)obs : 0);
+	in_memory(a, s, &n, &coming);
+	return n + coming;
 }
 
 /* sentences' df, remembered through one find_similar (nothing it does
