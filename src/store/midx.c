@@ -287,7 +287,7 @@ static int by_name(const void *a, const void *b)
 /* ---- the SHA-1 at the end ----
  *
  * The SHA-1 of everything before it, taken on a thread of its own that
- * reads the file back as the head is written (a third of the writing's
+ * reads the file back as the head is written (a quarter of the writing's
  * time at 1,000,000 articles, when it was taken as the head was written),
  * then the places and large offsets once all is written. */
 struct hasher {
