@@ -354,7 +354,7 @@ typedef struct midx_list {
 	int (*where)(const struct midx_list *l, uint32_t i, uint32_t *pack, uint64_t *off);
 	const void *src;  /* where's own */
 	const char *name; /* for errors */
-	int small;        /* every place it gives is under 2 GiB (its pack's size says so) */
+	int small;        /* every place it gives is under 2 GiB (its index has no table of larger ones) */
 } midx_list;
 /* a multi-pack-index (git's format, version 1) of the lists' objects,
  * each id once (the first list's place when two lists have it), naming
