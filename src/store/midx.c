@@ -93,24 +93,6 @@ typedef struct {
 	int failed; /* errno of a failed write */
 } out;
 
-static int pwrite_all(int fd, const unsigned char *b, size_t n, uint64_t at)
-{
-	while (n) {
-		ssize_t k = pwrite(fd, b, n, (off_t)at);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0) {
-			if (k == 0)
-				errno = EIO;
-			return -1;
-		}
-		b += k;
-		n -= (size_t)k;
-		at += (uint64_t)k;
-	}
-	return 0;
-}
-
 /* The disk is told to start on the bytes as they are written
  * (stet_write_behind): git's multi-pack-index is 200 MB at 1,000,000
  * articles, and the fsync after it (odb.c) waited 0.28 s for all of it,
@@ -118,7 +100,7 @@ static int pwrite_all(int fd, const unsigned char *b, size_t n, uint64_t at)
 static void out_flush(out *o)
 {
 	if (!o->failed && o->n) {
-		if (pwrite_all(o->fd, o->buf, o->n, o->at) < 0)
+		if (stet_pwrite_all(o->fd, o->buf, o->n, o->at) < 0)
 			o->failed = errno ? errno : EIO;
 		o->at += o->n;
 	}
@@ -490,7 +472,7 @@ int midx_write(int fd, const char *what, const char *const *names, size_t nnames
 	}
 	if (!failed && (EVP_DigestFinal_ex(hs->sha, md, &mdlen) != 1 || mdlen != ID))
 		failed = -1;
-	if (!failed && pwrite_all(fd, md, ID, at) < 0)
+	if (!failed && stet_pwrite_all(fd, md, ID, at) < 0)
 		failed = errno ? errno : EIO;
 	if (failed)
 		error = stet_error_set(STET_EIO, "%s: %s", what, failed < 0 ? "SHA-1 failed" : strerror(failed));

@@ -28,6 +28,23 @@ int stet_write_all(int fd, const void *data, size_t n)
 	return 0;
 }
 
+int stet_pwrite_all(int fd, const void *data, size_t n, uint64_t at)
+{
+	const char *p = data;
+
+	while (n) {
+		ssize_t w = pwrite(fd, p, n, (off_t)at);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+		at += (uint64_t)w;
+	}
+	return 0;
+}
+
 void stet_unlink_prefixed(const char *dir, const char *prefix)
 {
 	stet_buf f = STET_BUF_INIT;

@@ -29,6 +29,8 @@ int stet_unorm(stet_buf *out, const char *s, size_t len, int options, const char
 
 /* write all n bytes to fd (io.c); 0, or -1 with errno set */
 int stet_write_all(int fd, const void *data, size_t n);
+/* the same at offset `at` of fd (pwrite), the file position untouched */
+int stet_pwrite_all(int fd, const void *data, size_t n, uint64_t at);
 /* the bytes of fd from `from` up to `to`, written, handed to the disk to
  * start on (not waited for: the fsync at the end makes them durable),
  * once STET_WRITE_BEHIND or more are pending; returns where the next
