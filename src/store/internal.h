@@ -345,6 +345,16 @@ long long odb_find_id(const unsigned char *fanout, const unsigned char *ids, uin
  * failure is a warning, never an error */
 int odb_index_packs(stet_archive *a);
 
+/* v big-endian into p[0..3], as git's pack and multi-pack indexes hold
+ * their numbers (pack.c, midx.c) */
+static inline void put_be32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)(v >> 24);
+	p[1] = (unsigned char)(v >> 16);
+	p[2] = (unsigned char)(v >> 8);
+	p[3] = (unsigned char)v;
+}
+
 /* midx.c: one sorted list of objects for midx_write: n ids of 20 bytes,
  * ascending, and where entry i is (where: the pack, as an index into
  * midx_write's names, and its offset there; -1 if it cannot say) */

@@ -227,8 +227,8 @@ static void count_one(pass *p, const unsigned char *id, uint32_t pack, uint64_t 
 
 static void put32(out *o, uint32_t v)
 {
-	unsigned char b[4] = { (unsigned char)(v >> 24), (unsigned char)(v >> 16), (unsigned char)(v >> 8),
-			       (unsigned char)v };
+	unsigned char b[4];
+	put_be32(b, v);
 	out_put(o, b, 4);
 }
 
@@ -248,9 +248,8 @@ static void write_one(pass *p, const unsigned char *id, uint32_t pack, uint64_t 
 		o = 0x80000000u | (uint32_t)p->nlarge++;
 		put64(p->large, off);
 	}
-	b[0] = (unsigned char)(pack >> 24), b[1] = (unsigned char)(pack >> 16), b[2] = (unsigned char)(pack >> 8);
-	b[3] = (unsigned char)pack, b[4] = (unsigned char)(o >> 24), b[5] = (unsigned char)(o >> 16);
-	b[6] = (unsigned char)(o >> 8), b[7] = (unsigned char)o;
+	put_be32(b, pack);
+	put_be32(b + 4, o);
 	out_put(p->head, id, ID);
 	out_put(p->places, b, 8);
 	p->count++;

@@ -220,14 +220,6 @@ static void sink_dispose(sink *w)
 	w->fd = -1;
 }
 
-static void put_be32(unsigned char *p, uint32_t v)
-{
-	p[0] = (unsigned char)(v >> 24);
-	p[1] = (unsigned char)(v >> 16);
-	p[2] = (unsigned char)(v >> 8);
-	p[3] = (unsigned char)v;
-}
-
 static int entry_by_id(const void *x, const void *y)
 {
 	return git_oid_cmp(&((const pack_entry *)x)->id, &((const pack_entry *)y)->id);
