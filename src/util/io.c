@@ -9,40 +9,36 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <string.h>
 #include <unistd.h>
 
-int stet_write_all(int fd, const void *data, size_t n)
+/* all n bytes at offset at, or (at < 0) at the file's position */
+static int write_loop(int fd, const char *p, size_t n, long long at)
 {
-	const char *p = data;
-
 	while (n) {
-		ssize_t w = write(fd, p, n);
+		ssize_t w = at < 0 ? write(fd, p, n) : pwrite(fd, p, n, (off_t)at);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
 			return -1;
 		p += w;
 		n -= (size_t)w;
+		if (at >= 0)
+			at += w;
 	}
 	return 0;
 }
 
+int stet_write_all(int fd, const void *data, size_t n) { return write_loop(fd, data, n, -1); }
+
 int stet_pwrite_all(int fd, const void *data, size_t n, uint64_t at)
 {
-	const char *p = data;
-
-	while (n) {
-		ssize_t w = pwrite(fd, p, n, (off_t)at);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-		at += (uint64_t)w;
+	if (at > (uint64_t)LLONG_MAX) {
+		errno = EFBIG;
+		return -1;
 	}
-	return 0;
+	return write_loop(fd, data, n, (long long)at);
 }
 
 void stet_unlink_prefixed(const char *dir, const char *prefix)
