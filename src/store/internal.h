@@ -83,12 +83,39 @@ uint64_t snap_exact64(const char *hex);
  * snapshot of its kind before the last, which keys.c keeps, written over
  * in place when nobody reads it */
 typedef int (*snap_view_fn)(const keyent **out, size_t i, keyent *scratch, void *payload);
-int snap_write(const char *file, const char *spare, uint64_t id, size_t n, snap_view_fn view, void *payload);
+/* The strings and numbers of snapshots (version 5) are kept apart, in two
+ * files appended to (strings-GEN, numbers-GEN beside the snapshot): a
+ * generation, which the big, middle and small snapshots share and which a
+ * merge never copies (docs/format.md). A writer's heap: the generation
+ * (0: a new one, named by the snapshot's id) and its ends, where the next
+ * strings and numbers go (what every named snapshot of it reads, and what
+ * this process wrote since); advanced by a write that succeeds */
+typedef struct {
+	uint64_t gen;
+	uint64_t nstr, nnum; /* bytes, numbers */
+} snap_heap;
+/* heap NULL: a new generation */
+int snap_write(const char *file, const char *spare, uint64_t id, size_t n, snap_view_fn view, void *payload,
+	       snap_heap *heap);
+/* a snapshot of the same generation whose entries a merge takes as they
+ * are: view entries first to first + its count - 1 */
+typedef struct {
+	const snap *s;
+	size_t first;
+} snap_src;
 /* the same snapshot from old and the entries that changed: entry i of the
- * view is looked at only when i is new or touched[i] (else it is old's);
- * 1: declined (too many dead bytes), write it whole */
+ * view is looked at only when i is new or touched[i] (else it is old's,
+ * or a source's: srcs, nsrc); heap NULL: old's generation, from old's
+ * ends. 1: declined (old is of an earlier version or another
+ * generation; or, compact set, the generation's dead bytes would pass a
+ * quarter of it), write it whole */
 int snap_merge(const char *file, const char *spare, uint64_t id, const snap *old, size_t n, snap_view_fn view,
-	       void *payload, const uint32_t *touched);
+	       void *payload, const uint32_t *touched, const snap_src *srcs, size_t nsrc, snap_heap *heap,
+	       int compact);
+/* the generation s reads (gen 0: its own strings and numbers, before
+ * version 5), its ends there, and the dead bytes it counts */
+void snap_heap_of(const snap *s, snap_heap *out);
+uint64_t snap_dead(const snap *s);
 
 typedef struct {
 	keyent **v;      /* entries never move: pointers stay valid */
@@ -109,6 +136,10 @@ typedef struct {
 	uint32_t next_gid;
 	int base_moved; /* this run wrote a new big snapshot: no other now */
 	int mid_moved;  /* this run wrote a new middle one: no small one now */
+	/* where the next snapshot's strings and numbers go (snapshot.c; heap.gen
+	 * 0: a new generation), once heap_known */
+	snap_heap heap;
+	int heap_known;
 	struct keys_bg *bg; /* a new snapshot being written on a thread of its own (keys.c) */
 } keymap;
 
@@ -255,6 +286,7 @@ typedef struct {
 	uint64_t base; /* whole: the snapshot it names (0: none); the others go */
 	uint64_t mid;  /* whole: the middle snapshot it names (0: none) */
 	uint64_t top;  /* whole: the small snapshot it names (0: none) */
+	uint64_t gen;  /* whole: the generation of strings and numbers they read (0: none); others go */
 } keys_batch;
 /* slack: the journal may grow to slack times its limit before a new
  * snapshot is made (1, or 2 at a checkpoint: see keys_due) */

@@ -355,6 +355,7 @@ static void snap_drop(keymap *m)
 	m->snap = m->mid = m->top = NULL;
 	m->shadow = NULL;
 	m->nbase = m->nmid = m->nsnap = 0;
+	m->heap_known = 0;
 }
 
 static int by_gid(const void *x, const void *y)
@@ -1205,9 +1206,10 @@ static int view_entry(const keyent **out, size_t i, keyent *scratch, void *paylo
 /* remove snapshots other than keep, keep_mid and keep_top (older ones,
  * a killed run's); the one of each kind before becomes the spare that the
  * next snapshot of its kind is written over (snapshot.c) */
-static void remove_snapshots(const char *gitdir, uint64_t keep, uint64_t keep_mid, uint64_t keep_top)
+static void remove_snapshots(const char *gitdir, uint64_t keep, uint64_t keep_mid, uint64_t keep_top, uint64_t keep_gen)
 {
 	stet_buf dir = STET_BUF_INIT, f = STET_BUF_INIT;
+	char gen[17];
 	const uint64_t keeps[LEVELS] = { [BIG] = keep, [MID] = keep_mid, [TOP] = keep_top };
 	char *kept[LEVELS] = { NULL }, *spares[LEVELS] = { NULL };
 	DIR *d;
@@ -1220,9 +1222,20 @@ static void remove_snapshots(const char *gitdir, uint64_t keep, uint64_t keep_mi
 		spares[k] = level_spare(gitdir, (int)k);
 		named &= !keeps[k] || kept[k] != NULL;
 	}
+	snprintf(gen, sizeof(gen), "%016llx", (unsigned long long)keep_gen);
 	stet_buf_printf(&dir, "%s/stet", gitdir);
 	if (named && stet_buf_check(&dir, "key cache") == 0 && (d = opendir(dir.ptr))) {
 		while ((de = readdir(d))) {
+			const char *g = !strncmp(de->d_name, "strings-", 8) ? de->d_name + 8
+					: !strncmp(de->d_name, "numbers-", 8) ? de->d_name + 8
+										: NULL;
+			if (g) { /* strings and numbers of a generation no snapshot named reads */
+				stet_buf_clear(&f);
+				stet_buf_printf(&f, "%s/%s", dir.ptr, de->d_name);
+				if ((!keep_gen || strcmp(g, gen)) && stet_buf_check(&f, "key cache") == 0)
+					unlink(f.ptr);
+				continue;
+			}
 			for (k = 0; k < LEVELS; k++)
 				if (!strncmp(de->d_name, level_files[k].prefix, strlen(level_files[k].prefix)))
 					break;
@@ -1294,23 +1307,67 @@ static int view_start(view_ctx *vc, stet_archive *a, uint64_t *id)
 /* a snapshot into file: merged from old, the one it replaces, when there
  * is one (its cost is mostly copying), written whole when there is none
  * or too much of it is dead */
-static int level_write(const char *file, const char *spare, uint64_t id, const snap *old, size_t n,
-		       snap_view_fn view, void *payload, const uint32_t *touched)
+/* a snapshot of level (TOP, MID, BIG) into file: merged from old when
+ * there is one (its cost is the changed and new entries' strings and
+ * numbers, the entries and the postings), the entries of the snapshots
+ * between (view of them: first, view->nsnap) taken as they are; else
+ * written whole: a big one into a new generation of strings and numbers,
+ * the others into heap's. *heap advanced when it is written */
+static int level_write(const char *file, const char *spare, uint64_t id, int level, const keymap *view, size_t first,
+		       size_t n, snap_view_fn fn, void *payload, const uint32_t *touched, snap_heap *heap)
 {
-	int error = old ? snap_merge(file, spare, id, old, n, view, payload, touched) : 1;
-	return error == 1 ? snap_write(file, spare, id, n, view, payload) : error;
+	const snap *old = level == TOP ? view->top : level == MID ? view->mid : view->snap;
+	snap_src srcs[2] = { { NULL, 0 }, { NULL, 0 } };
+	size_t nsrc = 0;
+	snap_heap h = *heap;
+	int error;
+
+	if (level == BIG && view->mid)
+		srcs[nsrc++] = (snap_src){ view->mid, view->nbase - first };
+	if (level != TOP && view->top)
+		srcs[nsrc++] = (snap_src){ view->top, view->nmid - first };
+	error = old ? snap_merge(file, spare, id, old, n, fn, payload, touched, srcs, nsrc, &h, level == BIG) : 1;
+	if (error == 1) {
+		h = *heap;
+		if (level == BIG)
+			memset(&h, 0, sizeof(h)); /* a new generation */
+		error = snap_write(file, spare, id, n, fn, payload, &h);
+	}
+	if (error == 0)
+		*heap = h;
+	return error;
 }
 
-/* a snapshot of this level: the id of its first entry, and the one it is
- * merged from (NULL: none) */
+/* where the next snapshot's strings and numbers go: the generation the
+ * snapshots read (the big one's, else the others'), from the furthest
+ * any of them reads; or, when this run wrote one, after it */
+static snap_heap *heap_now(keymap *m)
+{
+	const snap *levels[3] = { m->snap, m->mid, m->top };
+	size_t k;
+
+	if (m->heap_known)
+		return &m->heap;
+	memset(&m->heap, 0, sizeof(m->heap));
+	for (k = 0; k < 3; k++) {
+		snap_heap h;
+		snap_heap_of(levels[k], &h);
+		if (!h.gen || (m->heap.gen && h.gen != m->heap.gen))
+			continue;
+		m->heap.gen = h.gen;
+		if (h.nstr > m->heap.nstr)
+			m->heap.nstr = h.nstr;
+		if (h.nnum > m->heap.nnum)
+			m->heap.nnum = h.nnum;
+	}
+	m->heap_known = 1;
+	return &m->heap;
+}
+
+/* a snapshot of this level: the id of its first entry */
 static size_t level_first(const keymap *m, int level)
 {
 	return level == TOP ? m->nmid : level == MID ? m->nbase : 0;
-}
-
-static const snap *level_old(const keymap *m, int level)
-{
-	return level == TOP ? m->top : level == MID ? m->mid : m->snap;
 }
 
 /* a new snapshot; *id its id. TOP: the entries added since the middle
@@ -1321,7 +1378,6 @@ static int compact(stet_archive *a, uint64_t *id, int level)
 {
 	keymap *m = &a->keys;
 	size_t first = level_first(m, level);
-	const snap *old = level_old(m, level);
 	view_ctx vc = { m, NULL, first };
 	char *file = NULL, *spare = NULL;
 	int error;
@@ -1332,7 +1388,8 @@ static int compact(stet_archive *a, uint64_t *id, int level)
 		error = stet_error_oom();
 		goto done;
 	}
-	error = level_write(file, spare, *id, old, m->next_gid - first, view_entry, &vc, m->shadow + first);
+	error = level_write(file, spare, *id, level, m, first, m->next_gid - first, view_entry, &vc, m->shadow + first,
+			    heap_now(m));
 done:
 	free(file);
 	free(spare);
@@ -1379,11 +1436,35 @@ static size_t journal_limit(const keymap *m, size_t dirty)
  * one while it has room (over the middle one, once there is one), and
  * those records fill at most half the journal; else a middle one, the
  * same; else the big one */
+/* the generation's dead bytes (strings and numbers of entries changed
+ * since) past half of it: only a big snapshot's merge compacts it (into a
+ * new generation), and an archive whose new entries stopped would never
+ * fill the middle snapshot that calls for one */
+static int heap_mostly_dead(const keymap *m)
+{
+	const snap *levels[3] = { m->snap, m->mid, m->top };
+	uint64_t dead = 0, size = 0;
+	size_t k;
+
+	for (k = 0; k < 3; k++) {
+		snap_heap h;
+		snap_heap_of(levels[k], &h);
+		if (!h.gen)
+			continue; /* before version 5: its strings are its own */
+		dead += snap_dead(levels[k]);
+		if (h.nstr + h.nnum * 8 > size)
+			size = h.nstr + h.nnum * 8;
+	}
+	return dead * 2 > size && dead > 0;
+}
+
 static int level_due(const keymap *m, size_t limit, size_t *carry)
 {
 	size_t tmost = top_room(m), mmost = mid_room(m), i;
 
 	*carry = 0;
+	if (heap_mostly_dead(m))
+		return BIG;
 	if (tmost && (m->mid || !mmost) && m->next_gid > m->nmid && m->next_gid - m->nmid <= tmost) {
 		for (i = 0; i < m->n; i++)
 			*carry += carried(m->v[i], m->nmid);
@@ -1434,10 +1515,10 @@ typedef struct keys_bg {
 	uint64_t id;     /* the new snapshot's */
 	char *file, *spare; /* its file, and its level's spare */
 	keymap view;     /* the snapshots as they were (snap, mid, top and their counts only) */
-	const snap *old; /* the one it is merged from (NULL: written whole) */
 	size_t first, n; /* its entries: ids first to first + n - 1 */
 	keyent **ents;   /* by id - first: a copy of the entry as it was, or NULL (the old snapshot's) */
 	uint32_t *touched; /* by id - first: 1 where ents has one (snap_merge) */
+	snap_heap heap;    /* where its strings and numbers go; advanced once written */
 	int base_moved, mid_moved; /* the keymap's flags before */
 	int error;
 	char msg[512];
@@ -1495,7 +1576,8 @@ static int bg_entry(const keyent **out, size_t i, keyent *scratch, void *payload
 static void *bg_main(void *arg)
 {
 	keys_bg *g = arg;
-	int error = level_write(g->file, g->spare, g->id, g->old, g->n, bg_entry, g, g->touched);
+	int error = level_write(g->file, g->spare, g->id, g->level, &g->view, g->first, g->n, bg_entry, g, g->touched,
+				&g->heap);
 	g->error = error < 0 ? error : 0;
 	if (error < 0)
 		snprintf(g->msg, sizeof(g->msg), "%s", stet_error_last());
@@ -1567,7 +1649,7 @@ int keys_compact_start(stet_archive *a)
 		return stet_error_oom();
 	g->level = level;
 	g->first = level_first(m, level);
-	g->old = level_old(m, level);
+	g->heap = *heap_now(m);
 	g->view.snap = m->snap;
 	g->view.mid = m->mid;
 	g->view.top = m->top;
@@ -1650,6 +1732,9 @@ int keys_prepare(stet_archive *a, keys_batch *kb, size_t slack)
 		else if (!whole && m->snap)
 			level = level_due(m, limit, &carry);
 		if (naming) {
+			m->heap = m->bg->heap;
+			m->heap_known = 1;
+			kb->gen = m->heap.gen;
 			kb->base = level == BIG ? m->bg->id : snap_id(m->snap);
 			kb->mid = level == MID ? m->bg->id : level == TOP && m->mid ? snap_id(m->mid) : 0;
 			kb->top = level == TOP ? m->bg->id : 0;
@@ -1659,18 +1744,21 @@ int keys_prepare(stet_archive *a, keys_batch *kb, size_t slack)
 		} else if (level == TOP) {
 			if ((error = compact(a, &kb->top, TOP)) < 0)
 				return error;
+			kb->gen = m->heap.gen;
 			kb->base = snap_id(m->snap);
 			kb->mid = m->mid ? snap_id(m->mid) : 0;
 			below = m->nmid;
 		} else if (level == MID) {
 			if ((error = compact(a, &kb->mid, MID)) < 0)
 				return error;
+			kb->gen = m->heap.gen;
 			kb->base = snap_id(m->snap);
 			m->mid_moved = 1;
 			below = m->nbase;
 		} else {
 			if ((error = compact(a, &kb->base, BIG)) < 0)
 				return error;
+			kb->gen = m->heap.gen;
 			m->base_moved = 1;
 		}
 		stet_buf_puts(&kb->bytes, kb->mid ? CACHE_MAGIC_MID "\n" : kb->top ? CACHE_MAGIC_TOP "\n" : CACHE_MAGIC "\n");
@@ -1759,7 +1847,7 @@ int keys_write(const char *gitdir, const keys_batch *kb)
 		unlink(tmp.ptr);
 		goto done;
 	}
-	remove_snapshots(gitdir, kb->base, kb->mid, kb->top); /* 0: none is named */
+	remove_snapshots(gitdir, kb->base, kb->mid, kb->top, kb->gen); /* 0: none is named */
 done:
 	stet_buf_dispose(&tmp);
 	return error;

@@ -1,7 +1,9 @@
 /*
  * The snapshot: the key cache and the duplicate index of every archived
- * article, as one memory-mapped file (.git/stet/snapshot-ID) that a run
- * reads only where it looks. The key cache journal (keys.c) names the
+ * article, as one memory-mapped file (.git/stet/snapshot-ID, and its
+ * small and middle kin top-ID and mid-ID) that a run reads only where it
+ * looks, its strings and numbers in the files of a generation that the
+ * snapshots share (below, "The heap"). The key cache journal (keys.c) names the
  * snapshot it continues and holds what changed since; so opening an
  * archive costs what changed since the last snapshot, not what the
  * archive holds. docs/format.md describes the layout.
@@ -33,7 +35,10 @@
  * and the sentence postings a 16-bit tag of each key (below, "Tags").
  * 4: one sentence posting an article, however often it has the sentence
  * (uniq_pairs); a merge over an older file is declined (written whole) */
-#define SNAP_VERSION 4
+/* 5: the strings and numbers in a generation's files of their own
+ * (strings-GEN, numbers-GEN), appended to and never copied; the file's
+ * own sections of them are empty (below, "The heap") */
+#define SNAP_VERSION 5
 #define SNAP_ENDIAN 0x01020304u
 
 typedef struct {
@@ -53,12 +58,14 @@ typedef struct {
 	section sec[S_COUNT];
 	uint64_t dead; /* bytes of strings and numbers no entry refers to (version 2) */
 	section stag;  /* the sentence keys' tags (version 3) */
+	uint64_t heap; /* the generation of strings and numbers it reads (version 5) */
+	uint64_t hstr, hnum; /* how much of them: bytes, numbers */
 } header;
 
 /* the header's size as a version wrote it */
 static size_t header_size(uint32_t version)
 {
-	return version >= 3 ? sizeof(header) : offsetof(header, stag);
+	return version >= 5 ? sizeof(header) : version >= 3 ? offsetof(header, heap) : offsetof(header, stag);
 }
 
 struct snap {
@@ -76,6 +83,9 @@ struct snap {
 	uint64_t nstr, nnum, nsent, nexact, nsim[4], dead;
 	int fd;
 	char *file;
+	/* version 5: the generation's files, mapped as far as it reads */
+	void *hmap[2];
+	size_t hsize[2];
 };
 
 /* Tags. A lookup of a key the archive does not have (every new article's
@@ -105,7 +115,123 @@ static int damaged(const snap *s)
 			      s->file);
 }
 
+/* ---- the heap ----
+ *
+ * Up to version 4 every snapshot held the strings and numbers of its
+ * entries, and a merge copied them from the snapshot it replaced: at
+ * 1,000,000 articles 59 % of a big snapshot's 1.1 GB, and of every middle
+ * and small one's, written again each time (docs/performance.md). From
+ * version 5 they are appended, once, to two files of a generation
+ * (strings-GEN, numbers-GEN, GEN 16 hex digits) that the big, middle and
+ * small snapshots share; a snapshot names the generation and how much of
+ * each file it reads (header: heap, hstr, hnum), and a merge writes only
+ * the strings and numbers of the entries that changed or are new. Bytes
+ * past what the named snapshots read are a killed or failed writer's:
+ * the next writer cuts them off before it appends (one writer at a time:
+ * the archive's lock), and a reader maps only what its snapshot reads, so
+ * appending never changes what a reader sees. Strings and numbers are
+ * synced before the snapshot that reads them is. A whole big snapshot
+ * starts a new generation; keys.c removes the old one's files once no
+ * journal names a snapshot of it. */
+
+/* the generation's file of kind 0 (strings) or 1 (numbers), beside file */
+static void heap_name(stet_buf *b, const char *file, int kind, uint64_t gen)
+{
+	const char *slash = strrchr(file, '/');
+	stet_buf_clear(b);
+	if (slash)
+		stet_buf_put(b, file, (size_t)(slash - file) + 1);
+	stet_buf_printf(b, "%s-%016llx", kind ? "numbers" : "strings", (unsigned long long)gen);
+}
+
+/* s's strings and numbers from its generation's files: 0, or 1 (a file
+ * missing or shorter than s reads: as good as no snapshot) */
+static int heap_map(snap *s)
+{
+	const uint64_t want[2] = { s->h->hstr, s->h->hnum * 8 };
+	stet_buf name = STET_BUF_INIT;
+	int kind, result = 0;
+
+	if (s->h->hnum > UINT64_MAX / 8)
+		return 1;
+	for (kind = 0; kind < 2 && !result; kind++) {
+		struct stat st;
+		int fd;
+		heap_name(&name, s->file, kind, s->h->heap);
+		if (stet_buf_check(&name, "snapshot") < 0) {
+			stet_error_clear();
+			result = 1;
+			break;
+		}
+		if (!want[kind])
+			continue;
+		if ((fd = open(name.ptr, O_RDONLY | O_CLOEXEC)) < 0)
+			result = 1;
+		else if (fstat(fd, &st) < 0 || (uint64_t)st.st_size < want[kind] || want[kind] > SIZE_MAX)
+			result = 1;
+		else if ((s->hmap[kind] = mmap(NULL, (size_t)want[kind], PROT_READ, MAP_PRIVATE, fd, 0)) == MAP_FAILED) {
+			s->hmap[kind] = NULL;
+			result = 1;
+		} else
+			s->hsize[kind] = (size_t)want[kind];
+		if (fd >= 0)
+			close(fd);
+	}
+	stet_buf_dispose(&name);
+	return result;
+}
+
+/* bytes of a generation's file from at on (what was past it cut off
+ * first: a killed writer's), synced; fresh: the file made anew */
+static int heap_put(const char *file, int kind, uint64_t gen, int fresh, uint64_t at, const void *p, size_t n)
+{
+	stet_buf name = STET_BUF_INIT;
+	int fd, error = 0;
+
+	heap_name(&name, file, kind, gen);
+	if ((error = stet_buf_check(&name, "snapshot")) < 0)
+		goto done;
+	if ((fd = open(name.ptr, O_WRONLY | O_CREAT | O_CLOEXEC | (fresh ? O_TRUNC : 0), 0644)) < 0 ||
+	    ftruncate(fd, (off_t)at) < 0 || (n && stet_pwrite_all(fd, p, n, at) < 0) || fsync(fd) < 0) {
+		error = stet_error_set(STET_EIO, "%s: %s", name.ptr, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		goto done;
+	}
+	if (close(fd) < 0)
+		error = stet_error_set(STET_EIO, "%s: %s", name.ptr, strerror(errno));
+done:
+	stet_buf_dispose(&name);
+	return error;
+}
+
+/* a snapshot's new strings and numbers, appended to its generation
+ * (heap->gen 0: a new one, gen) at heap's ends */
+static int heap_append(const char *file, const snap_heap *heap, uint64_t gen, const stet_buf *strs, const uint64_t *num,
+		       size_t nnum)
+{
+	int error, fresh = heap->gen == 0;
+	if ((error = heap_put(file, 0, gen, fresh, fresh ? 0 : heap->nstr, strs->ptr, strs->size)) < 0)
+		return error;
+	return heap_put(file, 1, gen, fresh, fresh ? 0 : heap->nnum * 8, num, nnum * 8);
+}
+
+void snap_heap_of(const snap *s, snap_heap *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (s && s->h->version >= 5) {
+		out->gen = s->h->heap;
+		out->nstr = s->h->hstr;
+		out->nnum = s->h->hnum;
+	}
+}
+
+uint64_t snap_dead(const snap *s) { return s ? s->dead : 0; }
+
 /* ---- reading ---- */
+
+/* a generation without numbers: never read, but a pointer to be offset */
+static const uint64_t no_numbers[1];
 
 /* a section not 8-aligned or not within a file of size bytes */
 static int outside(const section *c, size_t size)
@@ -162,6 +288,16 @@ int snap_open(snap **out, const char *file)
 	s->ent = (const snap_ent *)SEC(S_ENT);
 	s->str = (const char *)SEC(S_STR);
 	s->num = (const uint64_t *)SEC(S_NUM);
+	s->nstr = h->sec[S_STR].size;
+	s->nnum = h->sec[S_NUM].size / 8;
+	if (h->version >= 5) { /* its generation's (the file's own are empty) */
+		if (!h->heap || s->nstr || s->nnum || heap_map(s))
+			goto bad;
+		s->str = s->hmap[0];
+		s->num = s->hmap[1] ? s->hmap[1] : no_numbers;
+		s->nstr = h->hstr;
+		s->nnum = h->hnum;
+	}
 	s->bykey = (const uint32_t *)SEC(S_BYKEY);
 	s->bypath = (const uint32_t *)SEC(S_BYPATH);
 	s->skey = (const uint64_t *)SEC(S_SKEY);
@@ -170,8 +306,6 @@ int snap_open(snap **out, const char *file)
 	s->xkey = (const uint64_t *)SEC(S_XKEY);
 	s->xid = (const uint32_t *)SEC(S_XID);
 	s->xdir = (const uint32_t *)SEC(S_XDIR);
-	s->nstr = h->sec[S_STR].size;
-	s->nnum = h->sec[S_NUM].size / 8;
 	s->nsent = h->sec[S_SKEY].size / 8;
 	s->nexact = h->sec[S_XKEY].size / 8;
 	s->dead = h->version >= 2 ? h->dead : 0; /* version 1 was always written whole */
@@ -204,6 +338,10 @@ void snap_close(snap *s)
 		return;
 	if (s->map)
 		munmap(s->map, s->size);
+	if (s->hmap[0])
+		munmap(s->hmap[0], s->hsize[0]);
+	if (s->hmap[1])
+		munmap(s->hmap[1], s->hsize[1]);
 	if (s->fd >= 0)
 		close(s->fd);
 	free(s->file);
@@ -652,19 +790,6 @@ typedef struct {
 	size_t n, cap;
 } numvec;
 
-/* room for n numbers in all (the first allocation's size) */
-static int num_reserve(numvec *nv, size_t n)
-{
-	uint64_t *v;
-	if (nv->cap >= n || n > SIZE_MAX / sizeof(*v))
-		return 0;
-	if (!(v = stet_realloc(nv->v, n * sizeof(*v))))
-		return stet_error_oom();
-	nv->v = v;
-	nv->cap = n;
-	return 0;
-}
-
 static int num_put(numvec *nv, const uint64_t *p, size_t n)
 {
 	if (nv->n + n > nv->cap) {
@@ -721,8 +846,11 @@ static int ent_fill(snap_ent *s, const keyent *e, stet_buf *strs, uint64_t str_b
 	return num_put(num, e->seen, e->nseen);
 }
 
-int snap_write(const char *file, const char *spare, uint64_t id, size_t n, snap_view_fn view, void *payload)
+int snap_write(const char *file, const char *spare, uint64_t id, size_t n, snap_view_fn view, void *payload,
+	       snap_heap *heap)
 {
+	snap_heap fresh = { 0, 0, 0 }, *hp = heap ? heap : &fresh;
+	const uint64_t gen = hp->gen ? hp->gen : id, sbase = hp->gen ? hp->nstr : 0, nbase = hp->gen ? hp->nnum : 0;
 	header h;
 	stet_buf strs = STET_BUF_INIT, tmpname = STET_BUF_INIT;
 	snap_ent *ent = NULL;
@@ -740,7 +868,8 @@ int snap_write(const char *file, const char *spare, uint64_t id, size_t n, snap_
 		slots *= 2;
 	memset(&h, 0, sizeof(h));
 	stet_buf_init(&strs, SIZE_MAX / 2);
-	stet_buf_putc(&strs, '\0'); /* offset 0: the empty string */
+	if (!hp->gen)
+		stet_buf_putc(&strs, '\0'); /* offset 0 of a generation: the empty string */
 	if (!(ent = stet_calloc(n ? n : 1, sizeof(*ent))) || !(keys = stet_calloc(n ? n : 1, sizeof(*keys))) ||
 	    !(paths = stet_calloc(n ? n : 1, sizeof(*paths)))) {
 		error = stet_error_oom();
@@ -751,7 +880,8 @@ int snap_write(const char *file, const char *spare, uint64_t id, size_t n, snap_
 		keyent scratch;
 		const keyent *e;
 		snap_ent *s = &ent[i];
-		if ((error = view(&e, i, &scratch, payload)) < 0 || (error = ent_fill(s, e, &strs, 0, &num, 0)) < 0)
+		if ((error = view(&e, i, &scratch, payload)) < 0 ||
+		    (error = ent_fill(s, e, &strs, sbase, &num, nbase)) < 0)
 			break;
 		if (snap_indexed(s)) {
 			nsent += s->nsent;
@@ -760,15 +890,15 @@ int snap_write(const char *file, const char *spare, uint64_t id, size_t n, snap_
 	}
 	if (error < 0 || (error = stet_buf_check(&strs, "snapshot")) < 0)
 		goto done;
-	if (nsent >= UINT32_MAX || num.n >= UINT32_MAX || strs.size >= UINT32_MAX) {
+	if (nsent >= UINT32_MAX || nbase + num.n >= UINT32_MAX || sbase + strs.size >= UINT32_MAX) {
 		error = stet_error_set(STET_ETOOBIG, "%s: too many sentences for a snapshot", file);
 		goto done;
 	}
 	/* postings and simhash tables; the string tables over the copies in
 	 * strs (what the view lent may be gone) */
 	for (i = 0; i < n; i++) {
-		keys[i] = strs.ptr + ent[i].key;
-		paths[i] = ent[i].kind == KE_ARTICLE ? strs.ptr + ent[i].path : NULL;
+		keys[i] = strs.ptr + (ent[i].key - sbase);
+		paths[i] = ent[i].kind == KE_ARTICLE ? strs.ptr + (ent[i].path - sbase) : NULL;
 	}
 	if (!(sp = stet_malloc((nsent ? nsent : 1) * sizeof(*sp))) ||
 	    !(xp = stet_malloc((nexact ? nexact : 1) * sizeof(*xp)))) {
@@ -789,7 +919,7 @@ int snap_write(const char *file, const char *spare, uint64_t id, size_t n, snap_
 			xp[kx].key = snap_exact64(s->exact);
 			xp[kx++].id = (uint32_t)i;
 			for (j = 0; j < s->nsent; j++) {
-				sp[ks].key = num.v[s->sent + j];
+				sp[ks].key = num.v[s->sent - nbase + j];
 				sp[ks++].id = (uint32_t)i;
 			}
 			if (!s->too_short) {
@@ -829,12 +959,18 @@ int snap_write(const char *file, const char *spare, uint64_t id, size_t n, snap_
 	}
 	if ((error = table_of(&bykey, slots, n, keys)) < 0 || (error = table_of(&bypath, slots, n, paths)) < 0)
 		goto done;
+	/* the strings and numbers, synced before the file that reads them */
+	if ((error = heap_append(file, hp, gen, &strs, num.v, num.n)) < 0)
+		goto done;
 	/* the file */
 	if ((error = out_start(&o, &h, file, spare, &tmpname, id, n, slots, 0)) < 0)
 		goto done;
+	h.heap = gen;
+	h.hstr = sbase + strs.size;
+	h.hnum = nbase + num.n;
 	SECTION(S_ENT, ent, n * sizeof(*ent));
-	SECTION(S_STR, strs.ptr, strs.size);
-	SECTION(S_NUM, num.v, num.n * sizeof(*num.v));
+	SECTION(S_STR, NULL, 0);
+	SECTION(S_NUM, NULL, 0);
 	SECTION(S_BYKEY, bykey, slots * 8);
 	SECTION(S_BYPATH, bypath, slots * 8);
 	/* postings: keys, then ids */
@@ -873,7 +1009,11 @@ int snap_write(const char *file, const char *spare, uint64_t id, size_t n, snap_
 		free(k64);
 		free(k32);
 	}
-	error = out_finish(&o, &h, file, tmpname.ptr, 0);
+	if ((error = out_finish(&o, &h, file, tmpname.ptr, 0)) == 0) {
+		hp->gen = gen;
+		hp->nstr = h.hstr;
+		hp->nnum = h.hnum;
+	}
 done:
 	for (t = 0; t < 4; t++) {
 		free(simp[t]);
@@ -1257,7 +1397,7 @@ static int grow(snap_ent **ent, uint32_t **ids, size_t *cap, size_t n)
 /* pairs of the changed and new entries (ent, ids ascending), sorted as
  * the file keeps them */
 static int new_pairs(pair **sp, size_t *ns, pair **xp, size_t *nx, pair *simp[4], size_t *nh, const snap_ent *ent,
-		     const uint32_t *ids, size_t nch, const uint64_t *num, uint64_t num_base)
+		     const uint32_t *ids, size_t nch, const uint64_t *num, uint64_t num_base, const uint64_t *hnum)
 {
 	size_t i, j, s = 0, x = 0, k = 0;
 	uint32_t *dir = NULL;
@@ -1278,8 +1418,8 @@ static int new_pairs(pair **sp, size_t *ns, pair **xp, size_t *nx, pair *simp[4]
 			continue;
 		(*xp)[x].key = snap_exact64(e->exact);
 		(*xp)[x++].id = ids[i];
-		for (j = 0; j < e->nsent; j++) {
-			(*sp)[s].key = num[e->sent - num_base + j];
+		for (j = 0; j < e->nsent; j++) { /* its numbers appended now, or in the generation */
+			(*sp)[s].key = e->sent >= num_base ? num[e->sent - num_base + j] : hnum[e->sent + j];
 			(*sp)[s++].id = ids[i];
 		}
 		if (!e->too_short) {
@@ -1317,8 +1457,16 @@ static int new_pairs(pair **sp, size_t *ns, pair **xp, size_t *nx, pair *simp[4]
 /* a string table: the old one when no entry left its place (then the new
  * entries are added), else built again from every entry (also from a
  * version before 3, whose slots have no tags) */
+typedef struct {
+	const char *buf;  /* the strings appended now */
+	uint64_t base;    /* their offset in the generation */
+	const char *heap; /* the generation's, mapped (entries taken as they are) */
+} strsrc;
+
+static const char *str_at(const strsrc *x, uint64_t off) { return off >= x->base ? x->buf + (off - x->base) : x->heap + off; }
+
 static int merged_table(uint32_t **out, const snap *old, const uint32_t *oldt, size_t slots, int paths, int rebuild,
-			const snap_ent *ent, const uint32_t *ids, size_t nch, const char *xstr, size_t n)
+			const snap_ent *ent, const uint32_t *ids, size_t nch, const strsrc *xstr, size_t n)
 {
 	const size_t nold = snap_count(old);
 	table_batch b;
@@ -1332,7 +1480,7 @@ static int merged_table(uint32_t **out, const snap *old, const uint32_t *oldt, s
 		memcpy(t, oldt, slots * 2 * sizeof(*t));
 		for (c = 0; c < nch; c++) {
 			const snap_ent *e = &ent[c];
-			const char *s = xstr + ((paths ? e->path : e->key) - old->nstr);
+			const char *s = str_at(xstr, paths ? e->path : e->key);
 			if (ids[c] < nold || (paths && e->kind != KE_ARTICLE))
 				continue; /* an old key keeps its entry */
 			table_put(t, slots, s, ids[c]);
@@ -1348,7 +1496,7 @@ static int merged_table(uint32_t **out, const snap *old, const uint32_t *oldt, s
 		int error;
 		if (c < nch && ids[c] == i) {
 			e = &ent[c++];
-			s = xstr + ((paths ? e->path : e->key) - old->nstr);
+			s = str_at(xstr, paths ? e->path : e->key);
 		} else {
 			if ((error = snap_get(&e, old, (uint32_t)i)) < 0)
 				return error;
@@ -1375,7 +1523,9 @@ typedef struct {
 	const snap_ent *ent;
 	const uint32_t *ids;
 	size_t nch;
-	const uint64_t *num;
+	const uint64_t *num;  /* the numbers appended now, from num_base */
+	uint64_t num_base;
+	const uint64_t *hnum; /* the generation's, mapped */
 	const unsigned char *drop;
 	int dropping;
 	int error;
@@ -1390,7 +1540,7 @@ static int write_postings(postings_job *j)
 	merger m;
 	int error, t;
 
-	if ((error = new_pairs(&sp, &ns, &xp, &nx, simp, &nh, j->ent, j->ids, j->nch, j->num, old->nnum)) < 0)
+	if ((error = new_pairs(&sp, &ns, &xp, &nx, simp, &nh, j->ent, j->ids, j->nch, j->num, j->num_base, j->hnum)) < 0)
 		goto done;
 	m = (merger){ old, old->skey, old->sid, old->nsent, 0, sp, ns, 0, j->drop, -1, j->dropping, NULL, 0 };
 	if ((error = merge_list(&j->o, j->h, &m, S_SKEY, S_SID, S_SDIR, &j->h->sbits, SENT_PER_BUCKET, 1)) < 0)
@@ -1421,8 +1571,18 @@ static void *postings_thread(void *arg)
 	return NULL;
 }
 
+/* the source among srcs that holds view entry i (NULL: none) */
+static const snap_src *src_of(const snap_src *srcs, size_t nsrc, size_t i)
+{
+	size_t k;
+	for (k = 0; k < nsrc; k++)
+		if (srcs[k].s && i >= srcs[k].first && i - srcs[k].first < snap_count(srcs[k].s))
+			return &srcs[k];
+	return NULL;
+}
+
 int snap_merge(const char *file, const char *spare, uint64_t id, const snap *old, size_t n, snap_view_fn view,
-	       void *payload, const uint32_t *touched)
+	       void *payload, const uint32_t *touched, const snap_src *srcs, size_t nsrc, snap_heap *heap, int compact)
 {
 	const size_t nold = snap_count(old);
 	header h;
@@ -1431,21 +1591,37 @@ int snap_merge(const char *file, const char *spare, uint64_t id, const snap *old
 	snap_ent *ent = NULL;       /* the changed and new entries, in id order */
 	uint32_t *ids = NULL;       /* and their ids */
 	unsigned char *drop = NULL; /* old ids whose postings go */
-	size_t nch = 0, cap = 0, i, slots = 2048;
-	uint64_t dead = old->dead, post_at;
+	size_t nch = 0, cap = 0, i, k, slots = 2048;
+	uint64_t dead = old->dead, post_at, sbase, nbase;
 	uint32_t *bykey = NULL, *bypath = NULL;
 	int error = 0, paths_moved = 0, dropping = 0, threaded = 0;
 	out_file o = { 0 };
 	postings_job pj;
 	pthread_t thread;
+	snap_heap own, *hp = heap ? heap : &own;
+	const snap *hstr = old, *hnum = old; /* the generation's maps that reach furthest */
+	strsrc xs;
 
 	memset(&pj, 0, sizeof(pj));
 	if (n >= UINT32_MAX)
 		return stet_error_set(STET_ETOOBIG, "%s: too many entries for a snapshot", file);
 	if (n < nold)
 		return 1; /* entries are never removed; if they were, write it whole */
-	if (old->h->version < 4)
-		return 1; /* its postings may repeat an article (uniq_pairs): write it whole, once */
+	if (old->h->version < 5)
+		return 1; /* its strings are its own, its postings may repeat an article: write it whole, once */
+	snap_heap_of(old, &own);
+	if (hp->gen != old->h->heap || hp->nstr < own.nstr || hp->nnum < own.nnum)
+		return 1;
+	sbase = hp->nstr;
+	nbase = hp->nnum;
+	for (k = 0; k < nsrc; k++) /* sources of another generation are read through the view */
+		if (srcs[k].s && srcs[k].s->h->version >= 5 && srcs[k].s->h->heap == hp->gen) {
+			dead += srcs[k].s->dead;
+			if (srcs[k].s->nstr > hstr->nstr)
+				hstr = srcs[k].s;
+			if (srcs[k].s->nnum > hnum->nnum)
+				hnum = srcs[k].s;
+		}
 	while (slots < 2 * n)
 		slots *= 2;
 	memset(&h, 0, sizeof(h));
@@ -1454,39 +1630,59 @@ int snap_merge(const char *file, const char *spare, uint64_t id, const snap *old
 		error = stet_error_oom();
 		goto done;
 	}
-	/* room for the new entries, their strings and numbers, by the old
-	 * ones' mean and a quarter more: grown by doubling, a big merge's
-	 * buffers at 1,000,000 articles touched twice their size in fresh
-	 * pages and copied each on the way (a tenth of its CPU, mostly the
-	 * kernel clearing pages). Room not used is never touched */
-	if (n > nold && nold) {
-		size_t more = n - nold, mean_str = (size_t)(old->nstr / nold), mean_num = (size_t)(old->nnum / nold);
-		if (more < SIZE_MAX / 16 / (mean_str + mean_num + 1))
-			/* a failure stays in the buffer: stet_buf_check below */
-			(void)stet_buf_grow(&strs, more * (mean_str + 1) / 4 * 5);
-		if ((error = grow(&ent, &ids, &cap, more + more / 4 + 256)) < 0 ||
-		    (more < SIZE_MAX / 16 / (mean_str + mean_num + 1) &&
-		     (error = num_reserve(&num, more * (mean_num + 1) / 4 * 5)) < 0))
-			goto done;
-	}
-	/* the old entries the view changed, then the new ones */
+	/* room for the new entries (the most a merge takes: a big one's, the
+	 * middle and small ones' entries, taken as they are), and a quarter
+	 * more: grown by doubling, a big merge's buffers at 1,000,000
+	 * articles touched twice their size in fresh pages and copied each on
+	 * the way. Their strings and numbers are the journal's entries' only
+	 * (a few thousand): grown as they come */
+	if (n > nold && (error = grow(&ent, &ids, &cap, (n - nold) + (n - nold) / 4 + 256)) < 0)
+		goto done;
+	/* the old entries the view changed, then the new ones: a source's
+	 * as they are (their strings and numbers stay where they are in the
+	 * generation), unless the view changed them too */
 	for (i = 0; i < n && !error; i++) {
 		keyent scratch;
 		const keyent *e;
 		const snap_ent *r = NULL;
+		const snap *rs = old; /* the snapshot r is of */
+		const snap_src *src = NULL;
 		if (i < nold && !touched[i])
 			continue;
+		if (i >= nold && (src = src_of(srcs, nsrc, i)) &&
+		    (src->s->h->version < 5 || src->s->h->heap != hp->gen))
+			src = NULL;
+		if (src) {
+			rs = src->s;
+			if ((error = snap_get(&r, rs, (uint32_t)(i - src->first))) < 0)
+				break;
+			if (!touched[i]) {
+				if ((error = grow(&ent, &ids, &cap, nch)) < 0)
+					break;
+				ent[nch] = *r;
+				ids[nch++] = (uint32_t)i;
+				continue;
+			}
+		}
 		if ((error = view(&e, i, &scratch, payload)) < 0 || (i < nold && (error = snap_get(&r, old, (uint32_t)i)) < 0))
 			break;
-		if (r && same_entry(old, r, e))
+		if ((error = grow(&ent, &ids, &cap, nch)) < 0)
+			break;
+		if (src && same_entry(rs, r, e)) {
+			ent[nch] = *r;
+			ids[nch++] = (uint32_t)i;
 			continue;
-		if ((error = grow(&ent, &ids, &cap, nch)) < 0 ||
-		    (error = ent_fill(&ent[nch], e, &strs, old->nstr, &num, old->nnum)) < 0)
+		}
+		if (i < nold && same_entry(old, r, e))
+			continue;
+		if ((error = ent_fill(&ent[nch], e, &strs, sbase, &num, nbase)) < 0)
 			break;
 		ids[nch++] = (uint32_t)i;
 		if (!r)
 			continue;
-		dead += ent_strings(old, r) + ((uint64_t)r->nsent + r->nseen) * 8;
+		dead += ent_strings(rs, r) + ((uint64_t)r->nsent + r->nseen) * 8;
+		if (i >= nold)
+			continue; /* a source's: it had no postings in old */
 		if (snap_indexed(r)) {
 			drop[i / 8] |= (unsigned char)(1u << (i % 8));
 			dropping = 1;
@@ -1497,21 +1693,30 @@ int snap_merge(const char *file, const char *spare, uint64_t id, const snap *old
 	}
 	if (error < 0 || (error = stet_buf_check(&strs, "snapshot")) < 0)
 		goto done;
-	if (old->nnum + num.n >= UINT32_MAX || old->nstr + strs.size >= UINT32_MAX) {
+	if (nbase + num.n >= UINT32_MAX || sbase + strs.size >= UINT32_MAX) {
 		error = stet_error_set(STET_ETOOBIG, "%s: too many sentences for a snapshot", file);
 		goto done;
 	}
-	/* dead bytes past a quarter of the strings and numbers: write it whole */
-	if (dead * 4 > old->nstr + strs.size + (old->nnum + num.n) * 8) {
+	/* the generation's dead bytes past a quarter of it (a big snapshot's
+	 * merge, compact): write it whole, into a new one */
+	if (compact && dead * 4 > sbase + strs.size + (nbase + num.n) * 8) {
 		error = 1;
 		goto done;
 	}
-	/* where the postings begin: after the header, entries, strings,
-	 * numbers and the two tables, each 8-aligned */
-	post_at = (sizeof(h) + 7) / 8 * 8 + n * sizeof(snap_ent) + (old->nstr + strs.size + 7) / 8 * 8 +
-		  (old->nnum + num.n) * 8 + 2 * (uint64_t)slots * 8;
+	/* the new strings and numbers, synced before the file that reads them */
+	if ((error = heap_append(file, hp, hp->gen, &strs, num.v, num.n)) < 0)
+		goto done;
+	xs.buf = strs.ptr;
+	xs.base = sbase;
+	xs.heap = hstr->str;
+	/* where the postings begin: after the header, entries and the two
+	 * tables, each 8-aligned */
+	post_at = (sizeof(h) + 7) / 8 * 8 + n * sizeof(snap_ent) + 2 * (uint64_t)slots * 8;
 	if ((error = out_start(&o, &h, file, spare, &tmpname, id, n, slots, dead)) < 0)
 		goto done;
+	h.heap = hp->gen;
+	h.hstr = sbase + strs.size;
+	h.hnum = nbase + num.n;
 	{
 		int fd = open(tmpname.ptr, O_WRONLY | O_CLOEXEC);
 		pj.h = &h;
@@ -1520,6 +1725,8 @@ int snap_merge(const char *file, const char *spare, uint64_t id, const snap *old
 		pj.ids = ids;
 		pj.nch = nch;
 		pj.num = num.v;
+		pj.num_base = nbase;
+		pj.hnum = hnum->num;
 		pj.drop = drop;
 		pj.dropping = dropping;
 		if (fd < 0 || !(pj.o.f = fdopen(fd, "wb")) || fseeko(pj.o.f, (off_t)post_at, SEEK_SET) != 0) {
@@ -1534,8 +1741,8 @@ int snap_merge(const char *file, const char *spare, uint64_t id, const snap *old
 		pj.o.at = pj.o.started = post_at;
 		threaded = pthread_create(&thread, NULL, postings_thread, &pj) == 0;
 	}
-	if ((error = merged_table(&bykey, old, old->bykey, slots, 0, 0, ent, ids, nch, strs.ptr, n)) < 0 ||
-	    (error = merged_table(&bypath, old, old->bypath, slots, 1, paths_moved, ent, ids, nch, strs.ptr, n)) < 0)
+	if ((error = merged_table(&bykey, old, old->bykey, slots, 0, 0, ent, ids, nch, &xs, n)) < 0 ||
+	    (error = merged_table(&bypath, old, old->bypath, slots, 1, paths_moved, ent, ids, nch, &xs, n)) < 0)
 		goto join;
 	{ /* entries: the old ones, the changed ones in their place, the new */
 		size_t c = 0, from = 0;
@@ -1549,14 +1756,8 @@ int snap_merge(const char *file, const char *spare, uint64_t id, const snap *old
 		put(&o, ent + c, (nch - c) * sizeof(snap_ent));
 		h.sec[S_ENT].size = n * sizeof(snap_ent);
 	}
-	h.sec[S_STR].off = o.at;
-	put_part(&o, old->str, old->nstr);
-	put(&o, strs.ptr, strs.size);
-	h.sec[S_STR].size = old->nstr + strs.size;
-	h.sec[S_NUM].off = o.at;
-	put_part(&o, old->num, old->nnum * 8);
-	put(&o, num.v, num.n * 8);
-	h.sec[S_NUM].size = (old->nnum + num.n) * 8;
+	SECTION(S_STR, NULL, 0);
+	SECTION(S_NUM, NULL, 0);
 	SECTION(S_BYKEY, bykey, slots * 8);
 	SECTION(S_BYPATH, bypath, slots * 8);
 	if (o.at != post_at)
@@ -1574,7 +1775,10 @@ join:
 	pj.o.f = NULL;
 	o.at = pj.o.at; /* the file ends where the postings do */
 fail:
-	error = out_finish(&o, &h, file, tmpname.ptr, error);
+	if ((error = out_finish(&o, &h, file, tmpname.ptr, error)) == 0) {
+		hp->nstr = h.hstr;
+		hp->nnum = h.hnum;
+	}
 done:
 	free(bykey);
 	free(bypath);

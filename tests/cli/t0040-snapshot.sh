@@ -143,7 +143,24 @@ t "middle snapshots: small ones go into one, it goes into the big one; every run
 	grep -q "\"verdict\":\"repost\"" "$TMP/many-layers.20.json" && grep -q "\"verdict\":\"revision\"" "$TMP/many-layers.16.json" &&
 	[ "$("$STET" -C "$TMP/many-journal" dups)" = "$("$STET" -C "$TMP/many-layers" dups)" ] &&
 	"$STET" -C "$TMP/many-layers" fsck >/dev/null 2>&1 &&
-	[ "$(ls "$TMP/many-layers/.git/stet" | grep -c "^mid-")" -le 1 ] && [ "$(ls "$TMP/many-layers/.git/stet" | grep -c "^top-")" -le 1 ]' \
+	[ "$(ls "$TMP/many-layers/.git/stet" | grep -c "^mid-")" -le 1 ] && [ "$(ls "$TMP/many-layers/.git/stet" | grep -c "^top-")" -le 1 ] ||
+		exit 1
+	# the snapshots strings and numbers: one generation, shared by the
+	# three levels (snapshot format 5), none left of the ones before
+	[ "$(ls "$TMP/many-layers/.git/stet" | grep -c "^strings-")" = 1 ] && [ "$(ls "$TMP/many-layers/.git/stet" | grep -c "^numbers-")" = 1 ] ||
+		{ ls "$TMP/many-layers/.git/stet"; echo "not one generation of strings and numbers"; exit 1; }
+	# a writer killed while appending to them left bytes past what the
+	# named snapshots read: the next writer cuts them off before its own,
+	# and decides as before
+	cp -a "$TMP/many-layers" "$TMP/many-cut" && cp -a "$TMP/many-journal" "$TMP/many-cut-journal" || exit 1
+	for f in "$TMP/many-cut/.git/stet/"strings-* "$TMP/many-cut/.git/stet/"numbers-*; do printf "KILLEDWRITER%.0s" $(seq 1 50) >> "$f"; done
+	for x in cut cut-journal; do
+		STET_SNAPSHOT_AFTER=0 STET_SNAPSHOT_TOP=7 STET_SNAPSHOT_MID=12 "$STET" -C "$TMP/many-$x" ingest --json "$TMP/many/1" "$TMP/many/2" > "$TMP/many-$x.json" 2>/dev/null || exit 1
+	done
+	cmp -s "$TMP/many-cut.json" "$TMP/many-cut-journal.json" || { echo "after a killed writer: decided otherwise"; exit 1; }
+	! cat "$TMP/many-cut/.git/stet/"strings-* "$TMP/many-cut/.git/stet/"numbers-* | grep -q KILLEDWRITER ||
+		{ echo "a killed writer'"'"'s bytes were kept"; exit 1; }
+	[ "$("$STET" -C "$TMP/many-cut-journal" dups)" = "$("$STET" -C "$TMP/many-cut" dups)" ] && "$STET" -C "$TMP/many-cut" fsck >/dev/null 2>&1' \
 	_ "$STET" "$TMP"
 
 t "one snapshot stays: older ones and a killed run's are removed" bash -c '
@@ -236,6 +253,39 @@ t "a missing snapshot is rebuilt from git" bash -c '
 	rm -f "$1/snap/.git/stet"/snapshot-*
 	"$2" -C "$1/snap" ingest --json "$1/in/3" 2>/dev/null | grep -vc "\"verdict\":\"unchanged\"" | grep -qx 0 &&
 	"$2" -C "$1/snap" fsck >/dev/null 2>&1' _ "$TMP" "$STET"
+
+t "missing or cut strings and numbers of the snapshots: rebuilt from git" bash -c '
+	. "$1/funcs"
+	for cut in strings numbers; do
+		cp -a "$1/snap" "$1/snap-$cut" && STET_SNAPSHOT_AFTER=0 "$2" -C "$1/snap-$cut" reindex >/dev/null 2>&1 || exit 1
+		f=$(ls "$1/snap-$cut/.git/stet"/$cut-*) && truncate -s 8 "$f" || exit 1
+		"$2" -C "$1/snap-$cut" ingest --json "$1/in/3" 2>/dev/null | grep -vc "\"verdict\":\"unchanged\"" | grep -qx 0 &&
+		"$2" -C "$1/snap-$cut" fsck >/dev/null 2>&1 || { echo "$cut cut"; exit 1; }
+		rm -f "$1/snap-$cut/.git/stet"/strings-* "$1/snap-$cut/.git/stet"/numbers-*
+		"$2" -C "$1/snap-$cut" ingest --json "$1/in/3" 2>/dev/null | grep -vc "\"verdict\":\"unchanged\"" | grep -qx 0 &&
+		"$2" -C "$1/snap-$cut" fsck >/dev/null 2>&1 || { echo "$cut missing"; exit 1; }
+	done' _ "$TMP" "$STET"
+
+t "revisions only: the strings and numbers of changed entries do not pile up" bash -c '
+	. "$1/funcs"
+	a=$1/revs
+	"$2" init "$a" >/dev/null 2>&1 || exit 1
+	body() { echo "<p>Item $1 in version $2: market day brings many stalls of fruit to the square, and the band plays until the lamps go on.</p><p>The organisers of item $1 thank the volunteers who swept the square, version $2.</p>"; }
+	for k in 1 2 3 4 5 6; do post "$1/revs-in/1/$k.md" "Wire R" "https://r.example/$k" "Item $k, version 1, with a long title that takes room" "$(body $k 1)"; done
+	STET_SNAPSHOT_AFTER=2 STET_SNAPSHOT_TOP=20 STET_SNAPSHOT_MID=1000 "$2" -C "$a" ingest "$1/revs-in/1" >/dev/null 2>&1 || exit 1
+	gens=""; most=0
+	for v in $(seq 2 30); do
+		for k in 1 2 3; do post "$1/revs-in/$v/$k.md" "Wire R" "https://r.example/$k" "Item $k, version $v, with a long title that takes room" "$(body $k $v)"; done
+		STET_SNAPSHOT_AFTER=2 STET_SNAPSHOT_TOP=20 STET_SNAPSHOT_MID=1000 "$2" -C "$a" ingest "$1/revs-in/$v" >/dev/null 2>&1 || exit 1
+		[ "$(ls "$a/.git/stet" | grep -c "^strings-")" = 1 ] || { ls "$a/.git/stet"; echo "run $v: not one generation"; exit 1; }
+		size=$(stat -c %s "$a/.git/stet"/strings-*); [ "$size" -gt "$most" ] && most=$size
+		gens="$gens $(ls "$a/.git/stet" | sed -n "s/^strings-//p")"
+	done
+	# new generations came (written whole, compacted), and the file stayed
+	# within a few times what the six entries hold
+	[ "$(echo $gens | tr " " "\n" | sort -u | wc -l)" -ge 3 ] && [ "$most" -lt 8000 ] ||
+		{ echo "generations: $gens; largest $most bytes"; exit 1; }
+	"$2" -C "$a" fsck >/dev/null 2>&1' _ "$TMP" "$STET"
 
 t "a damaged snapshot is an error that names it, or a rebuild; reindex repairs it" bash -c '
 	. "$1/funcs"

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "store/internal.h"
@@ -28,17 +29,19 @@ static uint64_t next(void) { return xorshift64(&rng); }
 
 static keyent ents[N];
 static uint64_t pool[POOL];
-static char file[64];
+static char dir[64], file[80];
 
+/* payload NULL: entry i; else entry i + *(size_t *)payload (a view of
+ * the entries from there on, as a small snapshot's) */
 static int view(const keyent **out, size_t i, keyent *scratch, void *payload)
 {
 	(void)scratch;
-	(void)payload;
-	*out = &ents[i];
+	*out = &ents[i + (payload ? *(const size_t *)payload : 0)];
 	return 0;
 }
 
 static int teardown(void **state);
+static int teardown_merged(void **state);
 
 static void make_entries(void)
 {
@@ -95,14 +98,18 @@ static void make_entries(void)
 		for (j = 0; j < 20; j++)
 			e->blob.id[j] = (unsigned char)next();
 	}
-	snprintf(file, sizeof(file), "/tmp/stet-test-snap-%d", (int)getpid());
+	/* a directory of its own: the strings and numbers go beside the
+	 * snapshots, in files named by their generation (docs/format.md) */
+	snprintf(dir, sizeof(dir), "/tmp/stet-test-snap-%d", (int)getpid());
+	(void)mkdir(dir, 0700);
+	snprintf(file, sizeof(file), "%s/s", dir);
 }
 
 static int setup(void **state)
 {
 	(void)state;
 	make_entries();
-	return snap_write(file, NULL, 0x1234, N, view, NULL);
+	return snap_write(file, NULL, 0x1234, N, view, NULL, NULL);
 }
 
 /* entries in the snapshot the merge starts from: 2600 keeps the string
@@ -110,7 +117,7 @@ static int setup(void **state)
  * again) */
 static size_t OLD = 2600;
 
-static char oldfile[80];
+static char oldfile[96];
 
 static void set_title(keyent *e, const char *t)
 {
@@ -130,7 +137,7 @@ static int setup_merged(void **state)
 	(void)state;
 	make_entries();
 	snprintf(oldfile, sizeof(oldfile), "%s.old", file);
-	if (snap_write(oldfile, NULL, 0x99, OLD, view, NULL) < 0 || snap_open(&old, oldfile) != 0)
+	if (snap_write(oldfile, NULL, 0x99, OLD, view, NULL, NULL) < 0 || snap_open(&old, oldfile) != 0)
 		return -1;
 	for (i = 0; i < OLD; i++) {
 		keyent *e = &ents[i];
@@ -159,9 +166,69 @@ static int setup_merged(void **state)
 			touched[i] = 1;
 		}
 	}
-	r = snap_merge(file, NULL, 0x1234, old, N, view, NULL, touched);
+	r = snap_merge(file, NULL, 0x1234, old, N, view, NULL, touched, NULL, 0, NULL, 1);
 	snap_close(old);
 	return r;
+}
+
+/* Three levels (docs/format.md): a big snapshot of the first 1800
+ * entries, a small one over it of the next 700 (ids following, the same
+ * generation of strings and numbers), then changes in both; the big
+ * one's merge of everything takes the small one's unchanged entries as
+ * they are (their strings and numbers stay where they are) */
+static char topfile[96];
+
+static int setup_levels(void **state)
+{
+	static uint32_t touched[N];
+	const size_t A = 1800, B = 2500;
+	snap_heap heap = { 0, 0, 0 };
+	snap *big, *top;
+	snap_src src;
+	const snap_ent *r, *t;
+	uint64_t nstr;
+	size_t first = A, i;
+	int error;
+	(void)state;
+	make_entries();
+	snprintf(oldfile, sizeof(oldfile), "%s.old", file);
+	snprintf(topfile, sizeof(topfile), "%s.top", file);
+	if (snap_write(oldfile, NULL, 0x51, A, view, NULL, &heap) < 0 || heap.gen != 0x51 ||
+	    snap_write(topfile, NULL, 0x52, B - A, view, &first, &heap) < 0 || heap.gen != 0x51 ||
+	    snap_open(&big, oldfile) != 0 || snap_open(&top, topfile) != 0)
+		return -1;
+	for (i = 0; i < B; i += 97) { /* another title: in the big one, in the small one */
+		set_title(&ents[i], "A title given later");
+		touched[i] = 1;
+	}
+	touched[A + 3] = 1; /* looked at, unchanged */
+	nstr = heap.nstr;
+	src.s = top;
+	src.first = A;
+	error = snap_merge(file, NULL, 0x1234, big, N, view, NULL, touched, &src, 1, &heap, 1);
+	/* the small one's unchanged entries where they were; its changed
+	 * ones and the new ones appended */
+	if (error == 0) {
+		snap *s;
+		if (snap_open(&s, file) != 0)
+			return -1;
+		for (i = A; i < B && !error; i++)
+			if (snap_get(&r, s, (uint32_t)i) < 0 || snap_get(&t, top, (uint32_t)(i - A)) < 0 ||
+			    (i % 97 != 0) != (r->key == t->key && r->title == t->title && r->sent == t->sent))
+				error = -1;
+		snap_close(s);
+		if (heap.nstr <= nstr || heap.nstr - nstr > (N - B + B / 97 + 1) * 200)
+			error = -1;
+	}
+	snap_close(big);
+	snap_close(top);
+	return error;
+}
+
+static int teardown_levels(void **state)
+{
+	unlink(topfile);
+	return teardown_merged(state);
 }
 
 static int setup_grown(void **state)
@@ -334,7 +401,7 @@ static void damage_is_caught(void **state)
 	size_t size;
 	unsigned char *data = read_whole(file, &size);
 	int trial;
-	char bad[80];
+	char bad[96];
 	(void)state;
 	snprintf(bad, sizeof(bad), "%s.bad", file);
 	for (trial = 0; trial < 300; trial++) {
@@ -375,17 +442,46 @@ static void damage_is_caught(void **state)
 	stet_error_clear();
 }
 
+/* the file's header: where version 5 names its generation (the
+ * fields after magic .. stag: 440 bytes; docs/format.md) */
+#define HEAP_FIELD 440
+
 /* the merge over old of all N entries (touched: old ids looked at) is
- * the whole writer's file byte for byte */
-static void assert_merge_is_whole(const snap *old, const uint32_t *touched)
+ * the whole writer's file byte for byte but the generation it names
+ * (old's; the whole one's is new), and the two generations' strings and
+ * numbers are the same bytes */
+static void assert_merge_is_whole(const snap *old, const uint32_t *touched, uint64_t oldgen)
 {
-	char whole[96], merged[96], cmd[256];
+	char whole[96], merged[96], a[96], b[96];
+	unsigned char *w, *m;
+	size_t nw, nm;
+	int k;
+	uint64_t gen;
 	snprintf(whole, sizeof(whole), "%s.whole", file);
 	snprintf(merged, sizeof(merged), "%s.merged", file);
-	assert_int_equal(snap_merge(merged, NULL, 0x77, old, N, view, NULL, touched), 0);
-	assert_int_equal(snap_write(whole, NULL, 0x77, N, view, NULL), 0);
-	snprintf(cmd, sizeof(cmd), "cmp -s %s %s", whole, merged);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(snap_merge(merged, NULL, 0x77, old, N, view, NULL, touched, NULL, 0, NULL, 1), 0);
+	assert_int_equal(snap_write(whole, NULL, 0x77, N, view, NULL, NULL), 0);
+	assert_non_null(w = read_whole(whole, &nw));
+	assert_non_null(m = read_whole(merged, &nm));
+	assert_int_equal(nw, nm);
+	memcpy(&gen, m + HEAP_FIELD, 8);
+	assert_int_equal(gen, oldgen);
+	memcpy(&gen, w + HEAP_FIELD, 8);
+	assert_int_equal(gen, 0x77);
+	memcpy(m + HEAP_FIELD, &gen, 8);
+	assert_memory_equal(w, m, nw);
+	free(w);
+	free(m);
+	for (k = 0; k < 2; k++) {
+		snprintf(a, sizeof(a), "%s/%s-%016llx", dir, k ? "numbers" : "strings", 0x77ull);
+		snprintf(b, sizeof(b), "%s/%s-%016llx", dir, k ? "numbers" : "strings", (unsigned long long)oldgen);
+		assert_non_null(w = read_whole(a, &nw));
+		assert_non_null(m = read_whole(b, &nm));
+		assert_int_equal(nw, nm);
+		assert_memory_equal(w, m, nw);
+		free(w);
+		free(m);
+	}
 	unlink(whole);
 	unlink(merged);
 }
@@ -399,10 +495,101 @@ static void merge_of_nothing_is_whole(void **state)
 	(void)state;
 	for (i = 0; i < OLD; i++)
 		touched[i] = i % 2; /* looked at, unchanged */
-	assert_int_equal(snap_write(oldfile, NULL, 0x99, OLD, view, NULL), 0);
+	assert_int_equal(snap_write(oldfile, NULL, 0x9a, OLD, view, NULL, NULL), 0);
 	assert_int_equal(snap_open(&old, oldfile), 0);
-	assert_merge_is_whole(old, touched);
+	assert_merge_is_whole(old, touched, 0x9a);
 	snap_close(old);
+}
+
+/* The snapshot in `file` as version 4 wrote it (docs/format.md): a
+ * header of 440 bytes, and the strings and numbers in sections of the
+ * file's own after the entries, the other sections moved after them */
+static unsigned char *as_version_4(size_t *size)
+{
+	unsigned char *v5, *v4, *str, *num;
+	uint64_t off, len, gen, hstr, hnum, e, at, delta;
+	size_t n5, nstr, nnum, k;
+	uint32_t version = 4;
+	char name[96];
+
+	assert_non_null(v5 = read_whole(file, &n5));
+	memcpy(&gen, v5 + HEAP_FIELD, 8);
+	memcpy(&hstr, v5 + HEAP_FIELD + 8, 8);
+	memcpy(&hnum, v5 + HEAP_FIELD + 16, 8);
+	snprintf(name, sizeof(name), "%s/strings-%016llx", dir, (unsigned long long)gen);
+	assert_non_null(str = read_whole(name, &nstr));
+	snprintf(name, sizeof(name), "%s/numbers-%016llx", dir, (unsigned long long)gen);
+	assert_non_null(num = read_whole(name, &nnum));
+	assert_true(nstr >= hstr && nnum >= hnum * 8);
+	memcpy(&e, v5 + 48 + 8, 8); /* S_ENT's size; it starts after the header (464 bytes) */
+	delta = (HEAP_FIELD - 464) + (hstr + 7) / 8 * 8 + hnum * 8;
+	*size = (size_t)(n5 + delta);
+	assert_non_null(v4 = calloc(1, *size));
+	memcpy(v4, v5, HEAP_FIELD);
+	memcpy(v4 + 8, &version, 4);
+	for (k = 0; k < 23 + 1; k++) { /* the sections, then the tags (after the dead bytes' count) */
+		size_t field = k < 23 ? 48 + k * 16 : 48 + 23 * 16 + 8;
+		memcpy(&off, v4 + field, 8);
+		memcpy(&len, v4 + field + 8, 8);
+		if (k == 0)
+			off = HEAP_FIELD;
+		else if (k == 1)
+			off = HEAP_FIELD + e, len = hstr;
+		else if (k == 2)
+			off = HEAP_FIELD + e + (hstr + 7) / 8 * 8, len = hnum * 8;
+		else
+			off += delta;
+		memcpy(v4 + field, &off, 8);
+		memcpy(v4 + field + 8, &len, 8);
+	}
+	at = HEAP_FIELD;
+	memcpy(v4 + at, v5 + 464, e);
+	memcpy(v4 + at + e, str, hstr);
+	memcpy(v4 + at + e + (hstr + 7) / 8 * 8, num, hnum * 8);
+	memcpy(v4 + at + e + (hstr + 7) / 8 * 8 + hnum * 8, v5 + 464 + e, n5 - 464 - e);
+	free(v5);
+	free(str);
+	free(num);
+	return v4;
+}
+
+/* A version 4 snapshot reads as version 5 does; a merge over it is
+ * declined (written whole, its strings and numbers into a generation) */
+static void reads_version_4(void **state)
+{
+	static uint32_t touched[N];
+	char v4[96], merged[96];
+	unsigned char *data;
+	size_t size, i;
+	int64_t id;
+	FILE *f;
+	snap *s, *s5;
+	(void)state;
+	data = as_version_4(&size);
+	snprintf(v4, sizeof(v4), "%s.v4", file);
+	assert_non_null(f = fopen(v4, "wb"));
+	assert_int_equal(fwrite(data, 1, size, f), size);
+	assert_int_equal(fclose(f), 0);
+	free(data);
+	assert_int_equal(snap_open(&s, v4), 0);
+	assert_int_equal(snap_open(&s5, file), 0);
+	assert_int_equal(snap_version(s), 4);
+	for (i = 0; i < N; i++) {
+		const snap_ent *a, *b;
+		assert_int_equal(snap_by_key(s, ents[i].key, &id), 0);
+		assert_int_equal(id, (int64_t)i);
+		assert_int_equal(snap_get(&a, s, (uint32_t)i), 0);
+		assert_int_equal(snap_get(&b, s5, (uint32_t)i), 0);
+		assert_string_equal(snap_str(s, a->title), snap_str(s5, b->title));
+		assert_int_equal(a->nsent, b->nsent);
+		assert_memory_equal(snap_num(s, a->sent), snap_num(s5, b->sent), a->nsent * 8);
+	}
+	snprintf(merged, sizeof(merged), "%s.merged", file);
+	assert_int_equal(snap_merge(merged, NULL, 0x77, s, N, view, NULL, touched, NULL, 0, NULL, 1), 1);
+	assert_int_equal(access(merged, F_OK), -1);
+	snap_close(s);
+	snap_close(s5);
+	unlink(v4);
 }
 
 /* A version 2 snapshot (before tags: string tables of 4-byte slots, no
@@ -424,7 +611,7 @@ static void reads_version_2(void **state)
 	snap *s;
 	int t;
 	(void)state;
-	data = read_whole(file, &size);
+	data = as_version_4(&size);
 	memcpy(data + 8, &version, 4);
 	memcpy(&slots, data + 32, 8);
 	for (t = 0; t < 2; t++) { /* S_BYKEY and S_BYPATH: sections 3 and 4 from byte 48 */
@@ -463,9 +650,9 @@ static void reads_version_2(void **state)
 		char merged[96];
 		snap *s3;
 		snprintf(merged, sizeof(merged), "%s.merged", file);
-		assert_int_equal(snap_merge(merged, NULL, 0x77, s, N, view, NULL, touched), 1);
+		assert_int_equal(snap_merge(merged, NULL, 0x77, s, N, view, NULL, touched, NULL, 0, NULL, 1), 1);
 		snap_close(s);
-		data = read_whole(file, &size);
+		data = as_version_4(&size);
 		version = 3;
 		memcpy(data + 8, &version, 4);
 		f = fopen(v2, "wb");
@@ -473,7 +660,7 @@ static void reads_version_2(void **state)
 		fclose(f);
 		free(data);
 		assert_int_equal(snap_open(&s3, v2), 0);
-		assert_int_equal(snap_merge(merged, NULL, 0x77, s3, N, view, NULL, touched), 1);
+		assert_int_equal(snap_merge(merged, NULL, 0x77, s3, N, view, NULL, touched, NULL, 0, NULL, 1), 1);
 		snap_close(s3);
 		assert_int_equal(access(merged, F_OK), -1);
 	}
@@ -500,10 +687,14 @@ static void merge_declined_when_mostly_dead(void **state)
 	snprintf(merged, sizeof(merged), "%s.merged", file);
 	for (i = 0; i < OLD; i++)
 		touched[i] = 1;
-	assert_int_equal(snap_write(oldfile, NULL, 0x99, OLD, view, NULL), 0);
+	assert_int_equal(snap_write(oldfile, NULL, 0x9b, OLD, view, NULL, NULL), 0);
 	assert_int_equal(snap_open(&old, oldfile), 0);
-	assert_int_equal(snap_merge(merged, NULL, 0x77, old, OLD, retitled, NULL, touched), 1);
+	assert_int_equal(snap_merge(merged, NULL, 0x77, old, OLD, retitled, NULL, touched, NULL, 0, NULL, 1), 1);
 	assert_int_equal(access(merged, F_OK), -1); /* nothing left behind */
+	/* a small or middle snapshot's merge (not compact) takes it: the
+	 * big one's merge compacts the generation */
+	assert_int_equal(snap_merge(merged, NULL, 0x77, old, OLD, retitled, NULL, touched, NULL, 0, NULL, 0), 0);
+	unlink(merged);
 	snap_close(old);
 }
 
@@ -535,7 +726,7 @@ static void damaged_merges(int drop)
 			ents[c].fp.sent[0] = next();
 		}
 	}
-	assert_int_equal(snap_write(oldfile, NULL, 0x99, OLD, view, NULL), 0);
+	assert_int_equal(snap_write(oldfile, NULL, 0x9c, OLD, view, NULL, NULL), 0);
 	for (c = 0; c < OLD; c++)
 		if (touched[c])
 			ents[c].fp.sent[0] = was[c];
@@ -543,7 +734,7 @@ static void damaged_merges(int drop)
 	{ /* undamaged, it merges */
 		snap *old;
 		assert_int_equal(snap_open(&old, oldfile), 0);
-		assert_int_equal(snap_merge(merged, NULL, 0x77, old, N, view, NULL, touched), 0);
+		assert_int_equal(snap_merge(merged, NULL, 0x77, old, N, view, NULL, touched, NULL, 0, NULL, 1), 0);
 		snap_close(old);
 		unlink(merged);
 	}
@@ -568,7 +759,7 @@ static void damaged_merges(int drop)
 		assert_int_equal(fwrite(copy, 1, size, f), size);
 		assert_int_equal(fclose(f), 0);
 		assert_int_equal(snap_open(&old, bad), 0);
-		assert_int_equal(snap_merge(merged, NULL, 0x77, old, N, view, NULL, touched), STET_ECORRUPT);
+		assert_int_equal(snap_merge(merged, NULL, 0x77, old, N, view, NULL, touched, NULL, 0, NULL, 1), STET_ECORRUPT);
 		assert_int_equal(access(merged, F_OK), -1);
 		snap_close(old);
 		free(copy);
@@ -592,6 +783,7 @@ int main(void)
 		cmocka_unit_test(postings_as_a_scan),
 		cmocka_unit_test(simhash_as_a_scan),
 		cmocka_unit_test(damage_is_caught),
+		cmocka_unit_test(reads_version_4),
 		cmocka_unit_test(reads_version_2),
 	};
 	const struct CMUnitTest merged[] = {
@@ -605,5 +797,13 @@ int main(void)
 	};
 	int failed = cmocka_run_group_tests_name("whole", tests, setup, teardown);
 	failed += cmocka_run_group_tests_name("merged", merged, setup_merged, teardown_merged);
-	return failed + cmocka_run_group_tests_name("merged, tables grown", merged, setup_grown, teardown_merged);
+	failed += cmocka_run_group_tests_name("merged, tables grown", merged, setup_grown, teardown_merged);
+	failed += cmocka_run_group_tests_name("merged from three levels", merged, setup_levels, teardown_levels);
+	{ /* the generations' files, and the directory */
+		char cmd[96];
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+		if (system(cmd) != 0)
+			failed++;
+	}
+	return failed;
 }
