@@ -1205,7 +1205,8 @@ static int view_entry(const keyent **out, size_t i, keyent *scratch, void *paylo
 
 /* remove snapshots other than keep, keep_mid and keep_top (older ones,
  * a killed run's); the one of each kind before becomes the spare that the
- * next snapshot of its kind is written over (snapshot.c) */
+ * next snapshot of its kind is written over (snapshot.c). The strings and
+ * numbers of generations other than keep_gen (0: none) go too */
 static void remove_snapshots(const char *gitdir, uint64_t keep, uint64_t keep_mid, uint64_t keep_top, uint64_t keep_gen)
 {
 	stet_buf dir = STET_BUF_INIT, f = STET_BUF_INIT;
@@ -1304,9 +1305,6 @@ static int view_start(view_ctx *vc, stet_archive *a, uint64_t *id)
 	return 0;
 }
 
-/* a snapshot into file: merged from old, the one it replaces, when there
- * is one (its cost is mostly copying), written whole when there is none
- * or too much of it is dead */
 /* a snapshot of level (TOP, MID, BIG) into file: merged from old when
  * there is one (its cost is the changed and new entries' strings and
  * numbers, the entries and the postings), the entries of the snapshots
@@ -1431,11 +1429,6 @@ static size_t journal_limit(const keymap *m, size_t dirty)
 	return compact_at(most ? most : m->next_gid, (m->cache_records + dirty) / (m->cache_batches + 1));
 }
 
-/* which snapshot goes next (TOP, MID or BIG) when the journal is full,
- * and *carry: the records of lower snapshots' entries it keeps. A small
- * one while it has room (over the middle one, once there is one), and
- * those records fill at most half the journal; else a middle one, the
- * same; else the big one */
 /* the generation's dead bytes (strings and numbers of entries changed
  * since) past half of it: only a big snapshot's merge compacts it (into a
  * new generation), and an archive whose new entries stopped would never
@@ -1458,6 +1451,11 @@ static int heap_mostly_dead(const keymap *m)
 	return dead * 2 > size && dead > 0;
 }
 
+/* which snapshot goes next (TOP, MID or BIG) when the journal is full,
+ * and *carry: the records of lower snapshots' entries it keeps. A small
+ * one while it has room (over the middle one, once there is one), and
+ * those records fill at most half the journal; else a middle one, the
+ * same; else the big one */
 static int level_due(const keymap *m, size_t limit, size_t *carry)
 {
 	size_t tmost = top_room(m), mmost = mid_room(m), i;
