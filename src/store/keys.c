@@ -1336,28 +1336,38 @@ static int level_write(const char *file, const char *spare, uint64_t id, int lev
 	return error;
 }
 
-/* where the next snapshot's strings and numbers go: the generation the
- * snapshots read (the big one's, else the others'), from the furthest
- * any of them reads; or, when this run wrote one, after it */
-static snap_heap *heap_now(keymap *m)
+/* the generation the snapshots read (the big one's, else the others'),
+ * its ends (the furthest any of them reads) and the dead bytes they count
+ * in it (dead may be NULL) */
+static void heap_of_levels(const keymap *m, snap_heap *out, uint64_t *dead)
 {
 	const snap *levels[3] = { m->snap, m->mid, m->top };
 	size_t k;
 
-	if (m->heap_known)
-		return &m->heap;
-	memset(&m->heap, 0, sizeof(m->heap));
+	memset(out, 0, sizeof(*out));
+	if (dead)
+		*dead = 0;
 	for (k = 0; k < 3; k++) {
 		snap_heap h;
 		snap_heap_of(levels[k], &h);
-		if (!h.gen || (m->heap.gen && h.gen != m->heap.gen))
-			continue;
-		m->heap.gen = h.gen;
-		if (h.nstr > m->heap.nstr)
-			m->heap.nstr = h.nstr;
-		if (h.nnum > m->heap.nnum)
-			m->heap.nnum = h.nnum;
+		if (!h.gen || (out->gen && h.gen != out->gen))
+			continue; /* before version 5 (its strings are its own), or another generation */
+		out->gen = h.gen;
+		if (h.nstr > out->nstr)
+			out->nstr = h.nstr;
+		if (h.nnum > out->nnum)
+			out->nnum = h.nnum;
+		if (dead)
+			*dead += snap_dead(levels[k]);
 	}
+}
+
+/* where the next snapshot's strings and numbers go: the snapshots'
+ * generation, from its ends; or, when this run wrote one, after it */
+static snap_heap *heap_now(keymap *m)
+{
+	if (!m->heap_known)
+		heap_of_levels(m, &m->heap, NULL);
 	m->heap_known = 1;
 	return &m->heap;
 }
@@ -1435,20 +1445,11 @@ static size_t journal_limit(const keymap *m, size_t dirty)
  * fill the middle snapshot that calls for one */
 static int heap_mostly_dead(const keymap *m)
 {
-	const snap *levels[3] = { m->snap, m->mid, m->top };
-	uint64_t dead = 0, size = 0;
-	size_t k;
+	snap_heap h;
+	uint64_t dead;
 
-	for (k = 0; k < 3; k++) {
-		snap_heap h;
-		snap_heap_of(levels[k], &h);
-		if (!h.gen)
-			continue; /* before version 5: its strings are its own */
-		dead += snap_dead(levels[k]);
-		if (h.nstr + h.nnum * 8 > size)
-			size = h.nstr + h.nnum * 8;
-	}
-	return dead * 2 > size && dead > 0;
+	heap_of_levels(m, &h, &dead);
+	return dead > 0 && dead * 2 > h.nstr + h.nnum * 8;
 }
 
 /* which snapshot goes next (TOP, MID or BIG) when the journal is full,

@@ -205,16 +205,19 @@ done:
 	return error;
 }
 
-/* a snapshot's new strings and numbers, appended to its generation
- * (heap->gen 0: a new one, gen) at heap's ends */
-static int heap_append(const char *file, const snap_heap *heap, uint64_t gen, const stet_buf *strs, const uint64_t *num,
-		       size_t nnum)
+/* a snapshot's new strings and numbers, appended to generation gen (made
+ * anew when fresh) from sbase bytes and nbase numbers on */
+static int heap_append(const char *file, uint64_t gen, int fresh, uint64_t sbase, const stet_buf *strs, uint64_t nbase,
+		       const uint64_t *num, size_t nnum)
 {
-	int error, fresh = heap->gen == 0;
-	if ((error = heap_put(file, 0, gen, fresh, fresh ? 0 : heap->nstr, strs->ptr, strs->size)) < 0)
+	int error;
+	if ((error = heap_put(file, 0, gen, fresh, sbase, strs->ptr, strs->size)) < 0)
 		return error;
-	return heap_put(file, 1, gen, fresh, fresh ? 0 : heap->nnum * 8, num, nnum * 8);
+	return heap_put(file, 1, gen, fresh, nbase * 8, num, nnum * 8);
 }
+
+/* does s read generation gen */
+static int of_gen(const snap *s, uint64_t gen) { return s && s->h->version >= 5 && s->h->heap == gen; }
 
 void snap_heap_of(const snap *s, snap_heap *out)
 {
@@ -960,7 +963,7 @@ int snap_write(const char *file, const char *spare, uint64_t id, size_t n, snap_
 	if ((error = table_of(&bykey, slots, n, keys)) < 0 || (error = table_of(&bypath, slots, n, paths)) < 0)
 		goto done;
 	/* the strings and numbers, synced before the file that reads them */
-	if ((error = heap_append(file, hp, gen, &strs, num.v, num.n)) < 0)
+	if ((error = heap_append(file, gen, !hp->gen, sbase, &strs, nbase, num.v, num.n)) < 0)
 		goto done;
 	/* the file */
 	if ((error = out_start(&o, &h, file, spare, &tmpname, id, n, slots, 0)) < 0)
@@ -1610,12 +1613,12 @@ int snap_merge(const char *file, const char *spare, uint64_t id, const snap *old
 	if (old->h->version < 5)
 		return 1; /* its strings are its own, its postings may repeat an article: write it whole, once */
 	snap_heap_of(old, &own);
-	if (hp->gen != old->h->heap || hp->nstr < own.nstr || hp->nnum < own.nnum)
+	if (!of_gen(old, hp->gen) || hp->nstr < own.nstr || hp->nnum < own.nnum)
 		return 1;
 	sbase = hp->nstr;
 	nbase = hp->nnum;
 	for (k = 0; k < nsrc; k++) /* sources of another generation are read through the view */
-		if (srcs[k].s && srcs[k].s->h->version >= 5 && srcs[k].s->h->heap == hp->gen) {
+		if (of_gen(srcs[k].s, hp->gen)) {
 			dead += srcs[k].s->dead;
 			if (srcs[k].s->nstr > hstr->nstr)
 				hstr = srcs[k].s;
@@ -1649,8 +1652,7 @@ int snap_merge(const char *file, const char *spare, uint64_t id, const snap *old
 		const snap_src *src = NULL;
 		if (i < nold && !touched[i])
 			continue;
-		if (i >= nold && (src = src_of(srcs, nsrc, i)) &&
-		    (src->s->h->version < 5 || src->s->h->heap != hp->gen))
+		if (i >= nold && (src = src_of(srcs, nsrc, i)) && !of_gen(src->s, hp->gen))
 			src = NULL;
 		if (src) {
 			rs = src->s;
@@ -1704,7 +1706,7 @@ int snap_merge(const char *file, const char *spare, uint64_t id, const snap *old
 		goto done;
 	}
 	/* the new strings and numbers, synced before the file that reads them */
-	if ((error = heap_append(file, hp, hp->gen, &strs, num.v, num.n)) < 0)
+	if ((error = heap_append(file, hp->gen, 0, sbase, &strs, nbase, num.v, num.n)) < 0)
 		goto done;
 	xs.buf = strs.ptr;
 	xs.base = sbase;
