@@ -70,6 +70,9 @@ fill() { # archive count
 }
 
 SERIES=${STET_BENCH_SERIES:-20} # the fewest runs of full cycles at each size
+# STET_BENCH_TRACE=FILE: each timed run of the cycles appended to FILE as
+# "size step seconds [small] [middle] [big]" (the snapshots it wrote)
+TRACE=${STET_BENCH_TRACE:-}
 REPEAT=${STET_BENCH_REPEAT:-7} # batches timed, with kept archives
 python3 "$GEN" "$inputs/batch" "$BATCH" --start 100000000 $(dated 1)
 python3 "$GEN" "$inputs/warm" "$BATCH" --start 200000000 $(dated 0)
@@ -139,6 +142,12 @@ cycle_step() {
 	cruns[$n]=$((${cruns[$n]} + 1))
 	[ "$(ls "$sd" | grep '^top-' || true)" = "$tbefore" ] || ctops[$n]=$((${ctops[$n]} + 1))
 	[ "$(ls "$sd" | grep '^mid-' || true)" = "$mbefore" ] || cmids[$n]=$((${cmids[$n]} + 1))
+	if [ -n "$TRACE" ]; then
+		printf '%d %d %s %s%s%s\n' "$n" "$i" "$t" \
+			"$([ "$(ls "$sd" | grep '^top-' || true)" = "$tbefore" ] || echo ' small')" \
+			"$([ "$(ls "$sd" | grep '^mid-' || true)" = "$mbefore" ] || echo ' middle')" \
+			"$([ "$(ls "$sd" | grep '^snapshot-' || true)" = "$before" ] || echo ' big')" >>"$TRACE"
+	fi
 	if [ "$(ls "$sd" | grep '^snapshot-' || true)" != "$before" ]; then
 		ccycles[$n]=$((${ccycles[$n]} + 1))
 		cgoing[$n]=0
