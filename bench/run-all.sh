@@ -9,7 +9,9 @@
 # archives (default 1000000 articles: about 25 minutes to fill);
 # STET_BENCH_WORKTREE_BIG=N measures archives with a work tree too (hours
 # to fill at 300000: their git index grows); STET_BENCH_ARCHIVES=DIR keeps
-# filled archives for later runs.
+# filled archives for later runs; STET_BENCH_TRACE=FILE appends every
+# timed run of the key-cache cycles to FILE (scaling.sh: feed, then
+# backfill).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 BUILD=$(realpath "${1:-build}")

@@ -143,7 +143,7 @@ cycle_step() {
 	[ "$(ls "$sd" | grep '^top-' || true)" = "$tbefore" ] || ctops[$n]=$((${ctops[$n]} + 1))
 	[ "$(ls "$sd" | grep '^mid-' || true)" = "$mbefore" ] || cmids[$n]=$((${cmids[$n]} + 1))
 	if [ -n "$TRACE" ]; then
-		printf '%d %d %s %s%s%s\n' "$n" "$i" "$t" \
+		printf '%d %d %s%s%s%s\n' "$n" "$i" "$t" \
 			"$([ "$(ls "$sd" | grep '^top-' || true)" = "$tbefore" ] || echo ' small')" \
 			"$([ "$(ls "$sd" | grep '^mid-' || true)" = "$mbefore" ] || echo ' middle')" \
 			"$([ "$(ls "$sd" | grep '^snapshot-' || true)" = "$before" ] || echo ' big')" >>"$TRACE"
