@@ -126,7 +126,7 @@ cycle_start() {
 # one timed run of size n's cycle (a new cycle begun first if none is
 # going); true when the run merged the big snapshot, ending the cycle
 cycle_step() {
-	local n=$1 i sd before tbefore mbefore s e t
+	local n=$1 i sd before tbefore mbefore s e t wrote
 	[ "${cgoing[$n]}" = 1 ] || cycle_start "$n"
 	[ "$MODE" = bare ] && sd="$tmp/cyc-$n/stet" || sd="$tmp/cyc-$n/.git/stet"
 	i=$((${cstep[$n]} + 1))
@@ -140,15 +140,15 @@ cycle_step() {
 	ctotal[$n]=$(echo "${ctotal[$n]} + $t" | bc)
 	cslowest[$n]=$(echo "if ($t > ${cslowest[$n]}) $t else ${cslowest[$n]}" | bc)
 	cruns[$n]=$((${cruns[$n]} + 1))
-	[ "$(ls "$sd" | grep '^top-' || true)" = "$tbefore" ] || ctops[$n]=$((${ctops[$n]} + 1))
-	[ "$(ls "$sd" | grep '^mid-' || true)" = "$mbefore" ] || cmids[$n]=$((${cmids[$n]} + 1))
-	if [ -n "$TRACE" ]; then
-		printf '%d %d %s%s%s%s\n' "$n" "$i" "$t" \
-			"$([ "$(ls "$sd" | grep '^top-' || true)" = "$tbefore" ] || echo ' small')" \
-			"$([ "$(ls "$sd" | grep '^mid-' || true)" = "$mbefore" ] || echo ' middle')" \
-			"$([ "$(ls "$sd" | grep '^snapshot-' || true)" = "$before" ] || echo ' big')" >>"$TRACE"
-	fi
-	if [ "$(ls "$sd" | grep '^snapshot-' || true)" != "$before" ]; then
+	# what the run wrote: " small", " middle", " big", or nothing
+	wrote=""
+	[ "$(ls "$sd" | grep '^top-' || true)" = "$tbefore" ] || wrote="$wrote small"
+	[ "$(ls "$sd" | grep '^mid-' || true)" = "$mbefore" ] || wrote="$wrote middle"
+	[ "$(ls "$sd" | grep '^snapshot-' || true)" = "$before" ] || wrote="$wrote big"
+	case $wrote in *small*) ctops[$n]=$((${ctops[$n]} + 1)) ;; esac
+	case $wrote in *middle*) cmids[$n]=$((${cmids[$n]} + 1)) ;; esac
+	[ -z "$TRACE" ] || printf '%d %d %s%s\n' "$n" "$i" "$t" "$wrote" >>"$TRACE"
+	if [ "${wrote%big}" != "$wrote" ]; then
 		ccycles[$n]=$((${ccycles[$n]} + 1))
 		cgoing[$n]=0
 		return 0
